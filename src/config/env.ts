@@ -1,0 +1,130 @@
+/**
+ * The environment, validated once by one zod schema (DESIGN §3).
+ *
+ * Nothing else in Airlock reads `process.env`: the composition root calls
+ * {@link loadConfig} and passes slices of the frozen result down.
+ */
+import { z } from 'zod';
+import { AirlockError } from '../errors.ts';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.url();
+const optionalString = z.string().min(1).optional();
+
+/** Every variable Airlock reads, with defaults. Names are public contract. */
+export const envSchema = z
+  .object({
+    REDIS_URL: url.optional(),
+    AIRLOCK_REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_{}.-]+$/, 'use letters, digits and : _ - . { } only')
+      .default('airlock'),
+    AIRLOCK_POLICY: optionalString,
+    AIRLOCK_HOST: z.string().min(1).default('127.0.0.1'),
+    AIRLOCK_PORT: int(0, 65535).default(8080),
+    AIRLOCK_PUBLIC_URL: url.optional(),
+    AIRLOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AIRLOCK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
+    AIRLOCK_MAX_SQL_BYTES: int(16, 1024 * 1024).default(100_000),
+    AIRLOCK_MAX_WAIT_MS: int(0, 120_000).default(30_000),
+    AIRLOCK_RESULT_TTL_SECONDS: int(10, 7 * 24 * 3600).default(3600),
+    AIRLOCK_MAX_ROWS: int(1, 10_000_000).default(100_000),
+    AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(120_000),
+    AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
+    AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(4),
+    AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),
+    AIRLOCK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    AIRLOCK_OIDC_NAME_CLAIM: z.string().min(1).default('name'),
+    AIRLOCK_OIDC_ALGORITHMS: z
+      .string()
+      .default('RS256,ES256,PS256,EdDSA')
+      .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+      .refine((algs) => algs.length > 0 && !algs.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS')), {
+        message: 'list asymmetric algorithms only (none and HS* are refused)',
+      }),
+    AIRLOCK_OIDC_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
+    AIRLOCK_EXPORT_DIR: optionalString,
+    AIRLOCK_EXPORT_S3_BUCKET: optionalString,
+    AWS_ENDPOINT_URL_S3: url.optional(),
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString,
+    SLACK_APPROVAL_CHANNEL: optionalString,
+    SLACK_API_URL: url.optional(),
+    SNOWFLAKE_ACCOUNT: optionalString,
+    SNOWFLAKE_USER: optionalString,
+    SNOWFLAKE_PRIVATE_KEY_PATH: optionalString,
+    SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: optionalString,
+    SNOWFLAKE_WAREHOUSE: optionalString,
+    SNOWFLAKE_ROLE: optionalString,
+    SNOWFLAKE_DATABASE: optionalString,
+    SNOWFLAKE_SCHEMA: optionalString,
+    SNOWFLAKE_ACCESS_URL: url.optional(),
+    OIDC_ISSUER: url.optional(),
+    OIDC_AUDIENCE: optionalString,
+  })
+  .superRefine((env, ctx) => {
+    if (env.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE && !env.SNOWFLAKE_PRIVATE_KEY_PATH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'],
+        message: 'set SNOWFLAKE_PRIVATE_KEY_PATH too; a passphrase alone is useless',
+      });
+    }
+    if (env.OIDC_ISSUER && !env.OIDC_AUDIENCE) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
+    }
+    if (env.AIRLOCK_EXPORT_DIR && env.AIRLOCK_EXPORT_S3_BUCKET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AIRLOCK_EXPORT_S3_BUCKET'],
+        message: 'set either AIRLOCK_EXPORT_DIR or AIRLOCK_EXPORT_S3_BUCKET, not both',
+      });
+    }
+  });
+
+/** The parsed, frozen environment. */
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+/** One problem with one variable, for `airlock config check`. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Env names that belong to Airlock's namespace; anything else there is a typo. */
+const KNOWN = new Set(Object.keys(envSchema.shape));
+
+/** Validate without throwing; returns every problem found. */
+export function checkEnv(env: NodeJS.ProcessEnv): { config?: Config; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('AIRLOCK_') && !KNOWN.has(name)) {
+      problems.push({ variable: name, message: 'unknown AIRLOCK_* variable (typo?)' });
+    }
+  }
+  // Empty strings mean "unset", as in most shells' `FOO= cmd` usage.
+  const input: Record<string, string> = {};
+  for (const name of KNOWN) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({ variable: issue.path.map(String).join('.') || '(environment)', message: issue.message });
+    }
+  }
+  if (problems.length > 0 || !parsed.success) return { problems };
+  return { config: Object.freeze(parsed.data), problems };
+}
+
+/** Parse once and fail fast with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const { config, problems } = checkEnv(env);
+  if (!config) {
+    const list = problems.map((p) => `${p.variable}: ${p.message}`).join('; ');
+    throw new AirlockError('CONFIG_INVALID', `Invalid configuration: ${list}`, { details: { problems } });
+  }
+  return config;
+}
