@@ -1,0 +1,76 @@
+/**
+ * Contract between the emulator's wire server (src/emulator/*.ts) and its SQL
+ * layer (src/emulator/sql/): the server hands Snowflake SQL to `translate`, runs
+ * what comes back on DuckDB, and encodes the result the Snowflake way.
+ *
+ * Naming: a Snowflake DATABASE.SCHEMA.TABLE is the DuckDB catalog.schema.table
+ * of the same (upper-case) names. The server's engine attaches one DuckDB
+ * catalog per Snowflake database.
+ */
+
+/** The session's current database and schema (Snowflake names, upper case). */
+export interface SqlContext {
+  database: string;
+  schema: string;
+}
+
+/** What kind of statement ran; decides `statementTypeId` and DML row counts. */
+export type StatementType =
+  | 'select'
+  | 'insert'
+  | 'update'
+  | 'delete'
+  | 'merge'
+  | 'ddl'
+  | 'use'
+  | 'show'
+  | 'describe'
+  | 'set'
+  | 'transaction'
+  | 'other';
+
+/** Where an output column came from, for rowtype `database/schema/table`. */
+export interface ColumnOrigin {
+  database: string;
+  schema: string;
+  table: string;
+}
+
+/** A Snowflake-style error the server returns with HTTP 200 and `success:false`. */
+export interface SnowflakeSqlError {
+  /** Snowflake error code, six digits as a string, e.g. '002003'. */
+  code: string;
+  /** ANSI SQLSTATE, e.g. '42S02'. */
+  sqlState: string;
+  message: string;
+}
+
+/** Column of a synthesized result, typed the Snowflake way. */
+export interface SyntheticColumn {
+  name: string;
+  /** Snowflake rowtype type: fixed, real, text, boolean, date, timestamp_ltz, … */
+  type: string;
+  precision?: number;
+  scale?: number;
+}
+
+export type Translation =
+  /** Run this DuckDB SQL; columns of the result are named as Snowflake would name them. */
+  | {
+      kind: 'duckdb';
+      sql: string;
+      statementType: StatementType;
+      /** Per output column, when it is a plain column reference; null otherwise. */
+      columnOrigins?: (ColumnOrigin | null)[];
+    }
+  /** A result computed without DuckDB (USE, ALTER SESSION, …); `rows` hold JS values. */
+  | {
+      kind: 'result';
+      statementType: StatementType;
+      columns: SyntheticColumn[];
+      rows: unknown[][];
+      /** New session context after USE DATABASE/SCHEMA. */
+      context?: Partial<SqlContext>;
+    }
+  /** Refuse: a Snowflake error, including "unsupported in the emulator". */
+  | { kind: 'error'; error: SnowflakeSqlError };
