@@ -21,8 +21,12 @@ export interface ColumnMeta {
   table?: string | null;
 }
 
-/** A row as plain JSON-safe values (numbers beyond 2^53 and decimals stay strings). */
-export type Row = Record<string, unknown>;
+/**
+ * A row as JSON-safe values in column order (arrays, not objects: result
+ * columns may share a name). Numbers that a double cannot hold exactly stay
+ * strings; dates and timestamps are strings as the warehouse formats them.
+ */
+export type Row = unknown[];
 
 export interface ExecuteOptions {
   /** Aborting cancels the running statement in the warehouse. */

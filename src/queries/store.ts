@@ -1,0 +1,235 @@
+/**
+ * Query records and results in Redis.
+ *
+ * Records are JSON strings under `{prefix}:q:{id}`; status changes go through
+ * one Lua compare-and-set so that racing workers, replicas or a cancel resolve
+ * to exactly one outcome. Results are stored in pages (a list of JSON arrays)
+ * with a TTL, so a large result can be paged without loading it whole. Every
+ * status change is published on `{prefix}:query-events` so waiting API
+ * requests wake at once (faster than polling or BullMQ queue events).
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AirlockError } from '../errors.ts';
+import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
+
+/** Rows per stored page. */
+export const PAGE_ROWS = 1000;
+
+/**
+ * A record is a hash: `base` (the JSON of fields fixed at creation) plus one
+ * field per mutable part (`status`, `updatedAt`, `execution`, `error`), each
+ * JSON. Re-encoding JSON inside Lua would turn empty arrays into objects, so
+ * Lua only compares the status and writes whole fields.
+ *
+ * KEYS[1] record key; ARGV[1] JSON list of allowed current statuses,
+ * ARGV[2] channel, ARGV[3] id, ARGV[4..] field/value pairs.
+ * Returns {1, ''} on success, {0, ''} when missing, {-1, current} on conflict.
+ */
+const TRANSITION_LUA = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return {0, ''} end
+local status = cjson.decode(current)
+local allowed = cjson.decode(ARGV[1])
+local ok = false
+for _, s in ipairs(allowed) do if status == s then ok = true end end
+if not ok then return {-1, status} end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return {1, ''}
+`;
+
+const MUTABLE = ['status', 'updatedAt', 'execution', 'error'] as const;
+type MutableField = (typeof MUTABLE)[number];
+export type RecordPatch = Partial<Pick<QueryRecord, MutableField>>;
+
+function toHash(record: QueryRecord): Record<string, string> {
+  const base: Partial<QueryRecord> = { ...record };
+  const fields: Record<string, string> = {};
+  for (const f of MUTABLE) {
+    if (record[f] !== undefined) fields[f] = JSON.stringify(record[f]);
+    delete base[f];
+  }
+  fields.base = JSON.stringify(base);
+  return fields;
+}
+
+function fromHash(hash: Record<string, string>): QueryRecord | undefined {
+  if (!hash.base || !hash.status) return undefined;
+  const record = JSON.parse(hash.base) as QueryRecord;
+  for (const f of MUTABLE) {
+    const v = hash[f];
+    if (v !== undefined) (record as unknown as Record<string, unknown>)[f] = JSON.parse(v);
+  }
+  return record;
+}
+
+export interface QueryStoreOptions {
+  prefix: string;
+  /** Seconds that records and results live after they finish. */
+  resultTtlSeconds: number;
+}
+
+/** Repository for query records and results. */
+export class QueryStore {
+  readonly channel: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: QueryStoreOptions,
+  ) {
+    this.channel = `${options.prefix}:query-events`;
+    redis.defineCommand('airlockTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
+  }
+
+  private key(id: string): string {
+    return `${this.options.prefix}:q:${id}`;
+  }
+
+  private resultKey(id: string): string {
+    return `${this.options.prefix}:q:${id}:rows`;
+  }
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof AirlockError) throw err;
+      throw new AirlockError('STORE_UNAVAILABLE', 'The query store (Redis) is unavailable; try again shortly.', { cause: err });
+    }
+  }
+
+  /** Create a record; fails if the id exists. Records of live queries keep for a day at most. */
+  async create(record: QueryRecord): Promise<void> {
+    await this.guard(async () => {
+      const key = this.key(record.id);
+      const [[, created]] = (await this.redis.multi().hsetnx(key, 'base', '{}').exec()) as [[unknown, number]];
+      if (created !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
+      await this.redis.multi().hset(key, toHash(record)).expire(key, 24 * 3600).exec();
+    });
+  }
+
+  async get(id: string): Promise<QueryRecord | undefined> {
+    return this.guard(async () => fromHash(await this.redis.hgetall(this.key(id))));
+  }
+
+  /**
+   * Atomically move a record from one of `from` to the patch's status (and
+   * write the other patched fields). Returns the updated record, or throws
+   * STATE_CONFLICT naming the current status.
+   */
+  async transition(id: string, from: QueryStatus[], patch: RecordPatch): Promise<QueryRecord> {
+    return this.guard(async () => {
+      const full: RecordPatch = { ...patch, updatedAt: new Date().toISOString() };
+      const args: string[] = [];
+      for (const f of MUTABLE) if (full[f] !== undefined) args.push(f, JSON.stringify(full[f]));
+      const [code, value] = await (this.redis as unknown as {
+        airlockTransition(key: string, from: string, channel: string, id: string, ...fields: string[]): Promise<[number, string]>;
+      }).airlockTransition(this.key(id), JSON.stringify(from), this.channel, id, ...args);
+      if (code === 0) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
+      if (code === -1) {
+        throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${value}; it cannot become ${patch.status ?? 'updated'} from there.`, {
+          details: { status: value },
+        });
+      }
+      if (patch.status && TERMINAL_STATUSES.has(patch.status)) {
+        await this.redis.expire(this.key(id), this.options.resultTtlSeconds);
+      }
+      const record = await this.get(id);
+      if (!record) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
+      return record;
+    });
+  }
+
+  /** Store result pages; returns the sha256 over the canonical JSON of columns + rows. */
+  async saveResult(id: string, columns: ResultColumn[], rows: AsyncIterable<unknown[]>): Promise<{ rowCount: number; sha256: string }> {
+    return this.guard(async () => {
+      const key = this.resultKey(id);
+      const hash = createHash('sha256');
+      hash.update(JSON.stringify(columns.map((c) => [c.name, c.type])));
+      await this.redis.del(key);
+      let page: unknown[][] = [];
+      let rowCount = 0;
+      const flush = async () => {
+        if (page.length === 0) return;
+        await this.redis.rpush(key, JSON.stringify(page));
+        page = [];
+      };
+      for await (const row of rows) {
+        const json = JSON.stringify(row);
+        hash.update('\n');
+        hash.update(json);
+        page.push(row);
+        rowCount++;
+        if (page.length >= PAGE_ROWS) await flush();
+      }
+      await flush();
+      await this.redis
+        .multi()
+        .hset(`${key}:meta`, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
+        .expire(key, this.options.resultTtlSeconds)
+        .expire(`${key}:meta`, this.options.resultTtlSeconds)
+        .exec();
+      return { rowCount, sha256: hash.digest('hex') };
+    });
+  }
+
+  /** Read a page of rows starting at `offset` (multiple of nothing in particular). */
+  async readResult(id: string, offset: number, limit: number, truncated: boolean): Promise<ResultPage> {
+    return this.guard(async () => {
+      const key = this.resultKey(id);
+      const meta = await this.redis.hgetall(`${key}:meta`);
+      if (!meta.columns) {
+        throw new AirlockError('RESULT_EXPIRED', 'The result of this query is no longer stored; run the query again.');
+      }
+      const columns = JSON.parse(meta.columns) as ResultColumn[];
+      const rowCount = Number(meta.rowCount);
+      const firstPage = Math.floor(offset / PAGE_ROWS);
+      const lastPage = Math.floor((Math.max(offset + limit, 1) - 1) / PAGE_ROWS);
+      const pages = rowCount === 0 ? [] : await this.redis.lrange(key, firstPage, lastPage);
+      const rows: unknown[][] = [];
+      pages.forEach((p, i) => {
+        const pageRows = JSON.parse(p) as unknown[][];
+        const base = (firstPage + i) * PAGE_ROWS;
+        for (let r = 0; r < pageRows.length; r++) {
+          const index = base + r;
+          if (index >= offset && index < offset + limit) rows.push(pageRows[r]!);
+        }
+      });
+      const end = offset + rows.length;
+      return {
+        columns,
+        rows,
+        offset,
+        rowCount,
+        truncated,
+        ...(end < rowCount ? { nextCursor: encodeCursor(end) } : {}),
+      };
+    });
+  }
+
+  /** Remember `idempotencyKey → id` for an agent; returns the existing id if there is one. */
+  async claimIdempotencyKey(agentId: string, key: string, id: string): Promise<string | undefined> {
+    return this.guard(async () => {
+      const k = `${this.options.prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`;
+      const ok = await this.redis.set(k, id, 'EX', 24 * 3600, 'NX');
+      if (ok === 'OK') return undefined;
+      return (await this.redis.get(k)) ?? undefined;
+    });
+  }
+}
+
+/** Cursors are opaque to agents; today they carry a row offset. */
+export function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { o?: unknown };
+    if (typeof value.o === 'number' && Number.isSafeInteger(value.o) && value.o >= 0) return value.o;
+  } catch {
+    // fall through
+  }
+  throw new AirlockError('BAD_REQUEST', 'The cursor is not valid; use the nextCursor value from a previous page.');
+}

@@ -1,0 +1,94 @@
+/**
+ * The query record: what an agent asked, what was decided, where it stands.
+ */
+import type { Decision } from '../policy/decision.ts';
+
+/** Statuses of DESIGN §1. */
+export type QueryStatus =
+  | 'pending_approval'
+  | 'approved'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'outcome_unknown'
+  | 'denied'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled';
+
+export const TERMINAL_STATUSES: ReadonlySet<QueryStatus> = new Set([
+  'succeeded',
+  'failed',
+  'outcome_unknown',
+  'denied',
+  'rejected',
+  'expired',
+  'cancelled',
+]);
+
+/** Who asked, as the token said. */
+export interface Requester {
+  id: string;
+  name: string;
+  owner?: string;
+  groups: string[];
+}
+
+/** Column of a stored result. */
+export interface ResultColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  precision?: number | null;
+  scale?: number | null;
+}
+
+/** Summary of a finished execution, kept on the record. */
+export interface ExecutionInfo {
+  warehouseQueryId?: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  rowCount?: number;
+  rowsAffected?: number;
+  truncated?: boolean;
+  /** sha256 over the canonical JSON of columns + rows, as stored. */
+  resultSha256?: string;
+  attempts?: number;
+}
+
+export interface QueryError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface QueryRecord {
+  id: string;
+  status: QueryStatus;
+  sql: string;
+  prompt?: string;
+  purpose?: string;
+  labels?: Record<string, string>;
+  requester: Requester;
+  decision: Decision;
+  createdAt: string;
+  updatedAt: string;
+  /** True for statements that may be re-run after a worker dies. */
+  readOnly: boolean;
+  execution?: ExecutionInfo;
+  error?: QueryError;
+}
+
+/** A page of a stored result. */
+export interface ResultPage {
+  columns: ResultColumn[];
+  rows: unknown[][];
+  /** Index of the first row of this page. */
+  offset: number;
+  rowCount: number;
+  truncated: boolean;
+  /** Opaque cursor for the next page, absent on the last. */
+  nextCursor?: string;
+}
