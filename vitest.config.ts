@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores here: integration suites start servers; keep parallelism modest.
     maxWorkers: 2,
+    env: { SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true' },
     globalSetup: ['test/global-setup.ts'],
   },
 });

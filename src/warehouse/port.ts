@@ -43,7 +43,10 @@ export interface ExecuteResult {
   /** The warehouse's own id for the statement (Snowflake query id). */
   queryId: string;
   columns: ColumnMeta[];
-  /** Rows, streamed. Iterate once. */
+  /**
+   * Rows, streamed. Iterate once, to the end or until you `break`: adapters
+   * may hold a connection until then (DML results need no draining).
+   */
   rows: AsyncIterable<Row>;
   /** For DML: rows inserted/updated/deleted; undefined otherwise. */
   rowsAffected?: number;

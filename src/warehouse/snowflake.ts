@@ -7,6 +7,12 @@
  * hang agents when Snowflake is down); statement timeout, cancel on abort and
  * QUERY_TAG per statement; driver errors become WAREHOUSE_* AirlockErrors here,
  * at the edge.
+ *
+ * The driver retries silently and for minutes (7 login retries; 7 retries with
+ * backoff up to 16 s for every statement request, not configurable). So the
+ * adapter bounds everything itself: few login retries, a heartbeat watchdog
+ * while a statement runs (a heartbeat is never retried, so it notices a dead
+ * warehouse in seconds), and a grace period after cancel.
  */
 import { readFile } from 'node:fs/promises';
 import { createPrivateKey } from 'node:crypto';
@@ -36,12 +42,19 @@ export interface SnowflakeSettings {
   statementTimeoutMs?: number;
   /** How long to wait for a free connection before WAREHOUSE_UNAVAILABLE. */
   acquireTimeoutMs?: number;
+  /** Driver login retries on network errors (default 1; the driver's own default of 7 takes minutes). */
+  loginRetries?: number;
+  /** A statement still running after this long gets a heartbeat on its session, and again at this interval; a network failure ends it with WAREHOUSE_UNAVAILABLE (default 3000). */
+  livenessProbeMs?: number;
+  /** After a cancel, how long to wait for the warehouse to confirm before giving up on the connection (default 5000). */
+  cancelGraceMs?: number;
+  /** Receives the driver's own log lines. The driver is configured once per process: the first adapter's logger wins. */
   logger?: Logger;
 }
 
 let driverConfigured = false;
 
-/** Route the driver's own logging to ours (it otherwise writes a log file in cwd). */
+/** Route the driver's own logging to ours (it otherwise writes snowflake.log in cwd and echoes to the console). */
 function configureDriver(logger?: Logger): void {
   if (driverConfigured) return;
   driverConfigured = true;
@@ -51,6 +64,7 @@ function configureDriver(logger?: Logger): void {
   };
   snowflake.configure({
     logLevel: 'ERROR',
+    additionalLogToConsole: false,
     customLogger: { error: sink('error'), warn: sink('warn'), info: sink('debug'), debug: sink('trace'), trace: sink('trace') },
   } as Parameters<typeof snowflake.configure>[0]);
 }
@@ -77,22 +91,24 @@ async function loadPrivateKey(settings: SnowflakeSettings): Promise<string | und
 }
 
 const AUTH_CODES = new Set(['390100', '390101', '390102', '390144', '390145', '390146', '390318', '394304']);
-const NETWORK_CODES = new Set(['401001', '401002', '401003', '402001', '402002']);
+/** Driver network errors, and 407001/407002: the connection is (or was never) up. */
+const NETWORK_CODES = new Set(['401001', '401002', '401003', '402001', '402002', '407001', '407002']);
 const CANCELLED = '000604';
 const TIMED_OUT = '000630';
 
 /** Map anything the driver throws to an Airlock code. */
 export function mapDriverError(err: unknown, context: { aborted?: boolean; timedOut?: boolean } = {}): AirlockError {
   if (err instanceof AirlockError) return err;
-  const e = err as { code?: unknown; sqlState?: unknown; message?: unknown; data?: { queryId?: string } } | undefined;
+  const e = err as { code?: unknown; sqlState?: unknown; message?: unknown; data?: { queryId?: unknown } } | undefined;
   const code = e?.code === undefined || e.code === null ? '' : String(e.code);
   const sqlState = typeof e?.sqlState === 'string' ? e.sqlState : undefined;
   const message = typeof e?.message === 'string' ? e.message : 'unknown warehouse error';
+  const queryId = typeof e?.data?.queryId === 'string' ? { queryId: e.data.queryId } : {};
   if (context.timedOut || code === TIMED_OUT) {
-    return new AirlockError('WAREHOUSE_TIMEOUT', 'The statement ran past its timeout and was cancelled in the warehouse.', { cause: err });
+    return new AirlockError('WAREHOUSE_TIMEOUT', 'The statement ran past its timeout and was cancelled in the warehouse.', { details: queryId, cause: err });
   }
   if (context.aborted || code === CANCELLED) {
-    return new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled.', { cause: err });
+    return new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled.', { details: queryId, cause: err });
   }
   if (AUTH_CODES.has(code)) {
     return new AirlockError('WAREHOUSE_AUTH', `Airlock could not log in to the warehouse (Snowflake ${code}); check the service user and key.`, {
@@ -100,7 +116,7 @@ export function mapDriverError(err: unknown, context: { aborted?: boolean; timed
       cause: err,
     });
   }
-  if (NETWORK_CODES.has(code) || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|socket hang up/.test(message)) {
+  if (NETWORK_CODES.has(code) || sqlState?.startsWith('08') || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|socket hang up/.test(message)) {
     return new AirlockError('WAREHOUSE_UNAVAILABLE', 'The warehouse is unreachable right now; try again shortly.', {
       details: code ? { snowflakeCode: code } : {},
       cause: err,
@@ -108,7 +124,7 @@ export function mapDriverError(err: unknown, context: { aborted?: boolean; timed
   }
   if (sqlState) {
     // Snowflake's message is about the caller's SQL (compilation errors etc.): safe and useful to show.
-    return new AirlockError('WAREHOUSE_SQL_ERROR', message, { details: { snowflakeCode: code, sqlState }, cause: err });
+    return new AirlockError('WAREHOUSE_SQL_ERROR', message, { details: { snowflakeCode: code, sqlState, ...queryId }, cause: err });
   }
   return new AirlockError('WAREHOUSE_UNAVAILABLE', 'The warehouse failed unexpectedly; try again shortly.', {
     details: code ? { snowflakeCode: code } : {},
@@ -116,18 +132,43 @@ export function mapDriverError(err: unknown, context: { aborted?: boolean; timed
   });
 }
 
-function promisify<T>(run: (cb: (err: unknown, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+function cancelledError(): AirlockError {
+  return new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled.');
+}
+
+/** `heartbeat` exists on the driver's Connection but is missing from its typings. */
+interface HeartbeatConnection {
+  heartbeat(callback: (err: unknown) => void): void;
 }
 
 interface PooledConnection {
   conn: Connection;
 }
 
+interface Waiter {
+  resolve: (c: PooledConnection) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+/** Destroy a driver connection; never waits more than `ms` (logging out of a dead warehouse can hang). */
+function destroyConnection(conn: Connection, ms = 5_000): Promise<void> {
+  if (!conn.isUp()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    conn.destroy(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Minimal pool: connect lazily, reuse, bounded, with a clear error when exhausted. */
 class ConnectionPool {
   private readonly idle: PooledConnection[] = [];
-  private readonly waiters: Array<{ resolve: (c: PooledConnection) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }> = [];
+  private readonly waiters: Waiter[] = [];
   private size = 0;
   private closed = false;
 
@@ -137,7 +178,7 @@ class ConnectionPool {
     private readonly acquireTimeoutMs: number,
   ) {}
 
-  async acquire(): Promise<PooledConnection> {
+  async acquire(signal?: AbortSignal): Promise<PooledConnection> {
     if (this.closed) throw new AirlockError('WAREHOUSE_UNAVAILABLE', 'The warehouse client is shutting down.');
     while (this.idle.length > 0) {
       const c = this.idle.pop()!;
@@ -147,60 +188,88 @@ class ConnectionPool {
     if (this.size < this.max) {
       this.size++;
       try {
-        const conn = snowflake.createConnection(this.options);
-        await conn.connectAsync();
-        return { conn };
+        return { conn: await this.connect() };
       } catch (err) {
         this.size--;
+        this.handOver();
         throw mapDriverError(err);
       }
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.findIndex((w) => w.timer === timer);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new AirlockError('WAREHOUSE_UNAVAILABLE', 'All warehouse connections are busy; try again shortly.'));
-      }, this.acquireTimeoutMs);
-      this.waiters.push({ resolve, reject, timer });
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        timer: setTimeout(() => {
+          this.removeWaiter(waiter);
+          reject(new AirlockError('WAREHOUSE_UNAVAILABLE', 'All warehouse connections are busy; try again shortly.'));
+        }, this.acquireTimeoutMs),
+        onAbort: () => {
+          this.removeWaiter(waiter);
+          reject(cancelledError());
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * `connectAsync()` without a callback resolves even when the login failed
+   * (the error only reaches a callback), so use the callback form.
+   */
+  private connect(): Promise<Connection> {
+    const conn = snowflake.createConnection(this.options);
+    return new Promise((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve(conn))));
+  }
+
+  private removeWaiter(w: Waiter): void {
+    const i = this.waiters.indexOf(w);
+    if (i >= 0) this.waiters.splice(i, 1);
+    clearTimeout(w.timer);
+    w.signal?.removeEventListener('abort', w.onAbort);
+  }
+
+  private nextWaiter(): Waiter | undefined {
+    const w = this.waiters.shift();
+    if (w) {
+      clearTimeout(w.timer);
+      w.signal?.removeEventListener('abort', w.onAbort);
+    }
+    return w;
+  }
+
+  /** A slot became free: let the next waiter open a fresh connection. */
+  private handOver(): void {
+    const w = this.nextWaiter();
+    if (w) this.acquire(w.signal).then(w.resolve, w.reject);
   }
 
   release(c: PooledConnection, broken = false): void {
     if (broken || this.closed || !c.conn.isUp()) {
       this.size--;
-      this.destroy(c);
-      // A waiter may now open a fresh connection.
-      const w = this.waiters.shift();
-      if (w) {
-        clearTimeout(w.timer);
-        this.acquire().then(w.resolve, w.reject);
-      }
+      void destroyConnection(c.conn);
+      if (!this.closed) this.handOver();
       return;
     }
-    const w = this.waiters.shift();
+    const w = this.nextWaiter();
     if (w) {
-      clearTimeout(w.timer);
       w.resolve(c);
       return;
     }
     this.idle.push(c);
   }
 
-  private destroy(c: PooledConnection): void {
-    if (c.conn.isUp()) c.conn.destroy(() => undefined);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
+      w.signal?.removeEventListener('abort', w.onAbort);
       w.reject(new AirlockError('WAREHOUSE_UNAVAILABLE', 'The warehouse client is shutting down.'));
     }
     const all = this.idle.splice(0);
-    await Promise.all(
-      all.map((c) => (c.conn.isUp() ? promisify<unknown>((cb) => c.conn.destroy((err, v) => cb(err, v))).catch(() => undefined) : undefined)),
-    );
-    this.size = 0;
+    this.size -= all.length;
+    await Promise.all(all.map((c) => destroyConnection(c.conn)));
   }
 }
 
@@ -217,8 +286,11 @@ function toJsonValue(value: unknown, column: ColumnMeta): unknown {
       }
       return s;
     }
-    case 'real':
-      return typeof value === 'number' ? (Number.isFinite(value) ? value : String(value)) : Number(value);
+    case 'real': {
+      // NaN and ±Infinity have no JSON form: keep them as the warehouse's text.
+      const n = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(n) ? n : String(value);
+    }
     case 'boolean':
       return typeof value === 'boolean' ? value : value === 'true' || value === '1' || value === 1;
     case 'binary':
@@ -255,8 +327,6 @@ function columnsOf(stmt: RowStatement): ColumnMeta[] {
   }));
 }
 
-const DML_TYPES: Record<string, true> = { '12544': true, '12800': true, '13056': true, '13312': true };
-
 /** Create the adapter; connects lazily on first execute. */
 export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Promise<Warehouse> {
   configureDriver(settings.logger);
@@ -275,94 +345,158 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
     ...(settings.role ? { role: settings.role } : {}),
     ...(settings.database ? { database: settings.database } : {}),
     ...(settings.schema ? { schema: settings.schema } : {}),
+    sfRetryMaxLoginRetries: settings.loginRetries ?? 1,
     clientSessionKeepAlive: true,
     application: 'Airlock',
   } as ConnectionOptions;
   const pool = new ConnectionPool(options, settings.poolSize ?? 4, settings.acquireTimeoutMs ?? 30_000);
   const defaultTimeout = settings.statementTimeoutMs ?? 120_000;
+  const livenessProbeMs = settings.livenessProbeMs ?? 3_000;
+  const cancelGraceMs = settings.cancelGraceMs ?? 5_000;
 
   async function execute(sql: string, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-    if (opts.signal?.aborted) throw new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled before it started.');
+    const { signal } = opts;
+    if (signal?.aborted) throw new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled before it started.');
     const timeoutMs = opts.timeoutMs ?? defaultTimeout;
-    const pooled = await pool.acquire();
+    const pooled = await pool.acquire(signal);
     const state = { aborted: false, timedOut: false, released: false, broken: false };
-    let stmt: RowStatement | undefined;
-    const cancel = () => {
-      if (stmt) stmt.cancel(() => undefined);
-    };
-    const onAbort = () => {
-      state.aborted = true;
-      cancel();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      state.timedOut = true;
-      cancel();
-    }, timeoutMs);
     const release = () => {
       if (state.released) return;
       state.released = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
       pool.release(pooled, state.broken);
     };
+    if (signal?.aborted) {
+      release();
+      throw cancelledError();
+    }
 
     const parameters: Record<string, unknown> = {
       STATEMENT_TIMEOUT_IN_SECONDS: Math.max(1, Math.ceil(timeoutMs / 1000)),
     };
     if (opts.queryTag) parameters.QUERY_TAG = opts.queryTag;
 
+    let finished: RowStatement;
     try {
-      stmt = await new Promise<RowStatement>((resolve, reject) => {
-        pooled.conn.execute({
-          sqlText: sql,
-          streamResult: true,
-          rowMode: 'array',
-          fetchAsString: ['Number'],
-          parameters,
-          complete: (err, s) => (err ? reject(err) : resolve(s)),
-        });
-      });
+      finished = await runStatement(pooled.conn, sql, parameters, timeoutMs, signal, state);
     } catch (err) {
       const mapped = mapDriverError(err, state);
-      state.broken = mapped.code === 'WAREHOUSE_UNAVAILABLE' || mapped.code === 'WAREHOUSE_AUTH';
+      state.broken ||= mapped.code === 'WAREHOUSE_UNAVAILABLE' || mapped.code === 'WAREHOUSE_AUTH';
       release();
       throw mapped;
     }
 
-    const finished = stmt;
     const columns = columnsOf(finished);
-    const typeId = String((finished as unknown as { getStatementTypeId?: () => number }).getStatementTypeId?.() ?? '');
+    // The driver answers -1 for anything but DML (and undefined without a result).
     const updated = finished.getNumUpdatedRows();
-    const rowsAffected = DML_TYPES[typeId] || updated !== undefined ? updated : undefined;
+    const rowsAffected = updated !== undefined && updated >= 0 ? updated : undefined;
+    // DML answers with one inline row: nothing left to fetch, so free the
+    // connection now rather than trusting the caller to drain `rows`.
+    if (rowsAffected !== undefined) release();
     const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
     const result: { -readonly [K in keyof ExecuteResult]: ExecuteResult[K] } = {
       queryId: finished.getQueryId(),
       columns,
       rowsAffected,
       truncated: false,
-      rows: (async function* () {})() as AsyncIterable<Row>,
+      rows: streamRows(),
     };
-    result.rows = (async function* (): AsyncGenerator<Row> {
-        let count = 0;
-        const stream = finished.streamRows();
-        try {
-          for await (const raw of stream as AsyncIterable<unknown[]>) {
-            if (count >= maxRows) {
-              result.truncated = true;
-              break;
-            }
-            count++;
-            yield raw.map((v, i) => toJsonValue(v, columns[i]!));
+    async function* streamRows(): AsyncGenerator<Row> {
+      let count = 0;
+      const stream = finished.streamRows();
+      try {
+        for await (const raw of stream as AsyncIterable<unknown[]>) {
+          if (signal?.aborted) throw cancelledError();
+          if (count >= maxRows) {
+            result.truncated = true;
+            break;
           }
-        } catch (err) {
-          throw mapDriverError(err, state);
-        } finally {
-          stream.destroy();
-          release();
+          count++;
+          yield raw.map((v, i) => toJsonValue(v, columns[i]!));
         }
-      })();
+      } catch (err) {
+        const mapped = mapDriverError(err, state);
+        state.broken ||= mapped.code === 'WAREHOUSE_UNAVAILABLE';
+        throw mapped;
+      } finally {
+        stream.destroy();
+        release();
+      }
+    }
     return result;
+  }
+
+  /**
+   * Run one statement to completion (rows not yet fetched). Abort and timeout
+   * cancel it in the warehouse; if the warehouse does not confirm within
+   * `cancelGraceMs`, or a heartbeat finds it unreachable, give up and mark the
+   * connection broken instead of waiting out the driver's retries.
+   */
+  function runStatement(
+    conn: Connection,
+    sql: string,
+    parameters: Record<string, unknown>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    state: { aborted: boolean; timedOut: boolean; broken: boolean },
+  ): Promise<RowStatement> {
+    return new Promise<RowStatement>((resolve, reject) => {
+      let stmt: RowStatement | undefined;
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const giveUp = (err: unknown) =>
+        settle(() => {
+          state.broken = true;
+          reject(err);
+        });
+      const interrupt = () => {
+        stmt?.cancel(() => undefined);
+        timers.push(setTimeout(() => giveUp(new Error('cancel not confirmed by the warehouse')), cancelGraceMs));
+      };
+      const onAbort = () => {
+        if (settled || state.aborted || state.timedOut) return;
+        state.aborted = true;
+        interrupt();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      timers.push(
+        setTimeout(() => {
+          if (settled || state.aborted) return;
+          state.timedOut = true;
+          interrupt();
+        }, timeoutMs),
+      );
+      const probe = () => {
+        (conn as unknown as HeartbeatConnection).heartbeat((err) => {
+          if (settled) return;
+          if (err && mapDriverError(err).code === 'WAREHOUSE_UNAVAILABLE') {
+            giveUp(err);
+            return;
+          }
+          timers.push(setTimeout(probe, livenessProbeMs));
+        });
+      };
+      timers.push(setTimeout(probe, livenessProbeMs));
+      try {
+        stmt = conn.execute({
+          sqlText: sql,
+          streamResult: true,
+          rowMode: 'array',
+          // Exact numbers, and dates/times as the warehouse formats them (the port's contract).
+          fetchAsString: ['Number', 'Date'],
+          parameters,
+          complete: (err, s) => settle(() => (err ? reject(err) : resolve(s))),
+        });
+      } catch (err) {
+        settle(() => reject(err));
+      }
+    });
   }
 
   return {

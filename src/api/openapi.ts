@@ -1,0 +1,72 @@
+/**
+ * OpenAPI 3.1 description of the agent API, generated from the zod schemas.
+ */
+import { z } from 'zod';
+import { evaluateBody, submitBody } from './schemas.ts';
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+    },
+  },
+};
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: 'error', content: { 'application/json': { schema: errorSchema } } }]));
+
+const json = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+/** The document served at /openapi.json. */
+export function buildOpenApi(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Airlock agent API', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/queries': {
+        post: {
+          summary: 'Submit SQL; 200 with the result when done within waitMs, 202 while pending, 403 when denied.',
+          requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(submitBody) } } },
+          responses: { '200': json('finished'), '202': json('pending'), ...errors(400, 401, 403, 409, 413, 415, 503) },
+        },
+      },
+      '/v1/queries/{id}': {
+        get: {
+          summary: 'Status, decision and (when succeeded) the first page of the result; long-polls with waitMs.',
+          parameters: [idParam, { name: 'waitMs', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 120000 } }],
+          responses: { '200': json('the query'), ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/v1/queries/{id}/results': {
+        get: {
+          summary: 'Page through a result.',
+          parameters: [
+            idParam,
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+          ],
+          responses: { '200': json('a page'), ...errors(400, 401, 404, 409, 410, 503) },
+        },
+      },
+      '/v1/queries/{id}/cancel': {
+        post: { summary: 'Withdraw a query that has not finished.', parameters: [idParam], responses: { '200': json('the query'), ...errors(401, 404, 409) } },
+      },
+      '/v1/policy/evaluate': {
+        post: {
+          summary: 'Decide without running.',
+          requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(evaluateBody) } } },
+          responses: { '200': json('the decision'), ...errors(400, 401) },
+        },
+      },
+      '/healthz': { get: { security: [], responses: { '200': json('alive') } } },
+      '/readyz': { get: { security: [], responses: { '200': json('ready'), '503': json('not ready') } } },
+    },
+  };
+}

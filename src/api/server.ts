@@ -1,0 +1,169 @@
+/**
+ * The HTTP API on fastify: routes speak HTTP only and call services.
+ *
+ * Every error leaves through one handler that shapes `{error:{code,message,details}}`
+ * with the status from src/errors.ts; unknown errors become a generic 500
+ * without a stack trace.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AirlockError, asAirlockError, httpStatusFor, toErrorBody } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { QueryService } from '../queries/service.ts';
+import type { Requester } from '../queries/types.ts';
+import type { Evaluate } from '../queries/service.ts';
+import { checkSqlText } from '../queries/service.ts';
+import { buildOpenApi } from './openapi.ts';
+import { Metrics } from './metrics.ts';
+import { evaluateBody, idParams, queryWaitQuery, resultsQuery, submitBody } from './schemas.ts';
+
+/** Verifies the bearer token; the identity module implements it. */
+export interface Authenticator {
+  verify(authorization: string | undefined): Promise<Requester>;
+}
+
+export interface ApiDeps {
+  /** Absent in worker-only processes, which serve the operations routes alone. */
+  queries?: QueryService;
+  authenticator: Authenticator;
+  evaluate: Evaluate;
+  logger: Logger;
+  bodyLimitBytes: number;
+  maxSqlBytes: number;
+  /** Dependencies checked by /readyz. */
+  readiness: () => Promise<Record<string, boolean>>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    requester?: Requester;
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new AirlockError('VALIDATION_FAILED', `Invalid request: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, {
+    details: { problems },
+  });
+}
+
+/** Map fastify's own errors (bad JSON, too large, wrong media type) to stable codes. */
+function fromFastifyError(err: unknown): AirlockError {
+  if (err instanceof AirlockError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AirlockError('BODY_TOO_LARGE', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AirlockError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AirlockError('INVALID_JSON', 'The body is empty; send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AirlockError('BAD_REQUEST', 'The Content-Length header does not match the body.');
+    default:
+      if (err instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        return new AirlockError('INVALID_JSON', 'The body is not valid JSON.');
+      }
+      if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+        return new AirlockError('BAD_REQUEST', 'The request could not be read.');
+      }
+      return asAirlockError(err);
+  }
+}
+
+/** Build the fastify app (not listening yet). */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  // pino's Logger type is wider than FastifyBaseLogger; the instance is used only through the base API.
+  return buildApiInner(deps) as unknown as FastifyInstance;
+}
+
+function buildApiInner(deps: ApiDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }),
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimitBytes,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  const metrics = new Metrics();
+  // Only JSON bodies: a text/plain body gets 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = fromFastifyError(err);
+    const status = httpStatusFor(mapped.code);
+    if (status >= 500 && mapped.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
+    metrics.countError(mapped.code);
+    if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    void reply.status(status).send(toErrorBody(mapped));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)));
+  });
+
+  const authenticate = async (request: FastifyRequest) => {
+    request.requester = await deps.authenticator.verify(request.headers.authorization);
+  };
+  const requester = (request: FastifyRequest): Requester => {
+    if (!request.requester) throw new AirlockError('AUTH_MISSING', 'Send a bearer token.');
+    return request.requester;
+  };
+
+  const queries = deps.queries;
+  if (queries) registerAgentRoutes(queries);
+
+  function registerAgentRoutes(queryService: QueryService): void {
+  app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
+    const body = parse(submitBody, request.body, 'body');
+    try {
+      const view = await queryService.submit(requester(request), body);
+      metrics.countQuery(view.status);
+      return reply.status(view.status === 'succeeded' || view.status === 'failed' || view.status === 'cancelled' ? 200 : 202).send(view);
+    } catch (err) {
+      if (err instanceof AirlockError && err.code === 'POLICY_DENIED') {
+        metrics.countQuery('denied');
+        const { decision, id } = err.details as { decision: unknown; id: string };
+        return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', err.message, { details: { id } })), id, decision });
+      }
+      throw err;
+    }
+  });
+
+  app.get('/v1/queries/:id', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    const { waitMs } = parse(queryWaitQuery, request.query, 'query');
+    return queryService.get(requester(request), id, waitMs);
+  });
+
+  app.get('/v1/queries/:id/results', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    const { cursor, limit } = parse(resultsQuery, request.query, 'query');
+    return queryService.results(requester(request), id, cursor, limit);
+  });
+
+  app.post('/v1/queries/:id/cancel', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    return queryService.cancel(requester(request), id);
+  });
+
+  app.post('/v1/policy/evaluate', { preHandler: authenticate }, async (request) => {
+    const { sql } = parse(evaluateBody, request.body, 'body');
+    checkSqlText(sql, deps.maxSqlBytes);
+    return deps.evaluate(sql, requester(request));
+  });
+
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = await deps.readiness();
+    const ready = Object.values(checks).every(Boolean);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/openapi.json', async () => buildOpenApi());
+
+  return app;
+}

@@ -1,0 +1,209 @@
+/**
+ * The composition root: build adapters, then services, for the chosen roles.
+ *
+ * `airlock dev` and `airlock serve --roles …` only choose roles and inputs;
+ * everything is wired here, once. No state lives only in process memory, so
+ * any number of replicas of any role can share one Redis.
+ */
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Worker } from 'bullmq';
+import type { Config } from '../config/env.ts';
+import { AirlockError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { buildApi, type Authenticator } from '../api/server.ts';
+import { createTokenVerifier } from '../identity/verifier.ts';
+import { evaluateInterim } from '../policy/interim-gate.ts';
+import { Notifier } from '../queries/notifier.ts';
+import { ExecutionService, QueryService, type Evaluate } from '../queries/service.ts';
+import { QueryStore } from '../queries/store.ts';
+import { ExecuteQueue, startExecuteWorker } from '../queue/execute-queue.ts';
+import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
+import type { Warehouse } from '../warehouse/port.ts';
+
+export type Role = 'api' | 'worker';
+export const ALL_ROLES: readonly Role[] = ['api', 'worker'];
+
+export interface BuildOptions {
+  roles: readonly Role[];
+  logger: Logger;
+  /** Replace adapters (the dev command passes its emulator-backed warehouse; benches too). */
+  warehouse?: Warehouse;
+  authenticator?: Authenticator;
+  /** Allow http:// issuers (dev issuer, tests). */
+  allowInsecureIssuer?: boolean;
+}
+
+export interface AirlockApp {
+  api?: FastifyInstance;
+  worker?: Worker;
+  /** Start listening (api role) on AIRLOCK_HOST:AIRLOCK_PORT; returns the base URL. */
+  listen(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+function redisConnection(config: Config, name: string, forQueue: boolean): Redis {
+  const url = config.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  return new Redis(url, {
+    connectionName: `airlock:${name}`,
+    // BullMQ needs null here; our own commands should fail fast instead of queueing forever.
+    maxRetriesPerRequest: forQueue ? null : 2,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  });
+}
+
+/** Turn the token's identity into the requester the services know. */
+function authenticatorFromConfig(config: Config, options: BuildOptions): Authenticator {
+  if (!config.OIDC_ISSUER || !config.OIDC_AUDIENCE) {
+    // Fail closed: without an issuer no token can be verified, so every call is refused.
+    return {
+      verify: async () => {
+        throw new AirlockError('AUTH_INVALID', 'No OIDC issuer is configured (OIDC_ISSUER); the API accepts no tokens.');
+      },
+    };
+  }
+  const verifier = createTokenVerifier({
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    algorithms: config.AIRLOCK_OIDC_ALGORITHMS,
+    clockSkewSeconds: config.AIRLOCK_OIDC_CLOCK_SKEW_SECONDS,
+    claims: { owner: config.AIRLOCK_OIDC_OWNER_CLAIM, groups: config.AIRLOCK_OIDC_GROUPS_CLAIM, name: config.AIRLOCK_OIDC_NAME_CLAIM },
+    allowInsecureHttp: options.allowInsecureIssuer ?? false,
+    logger: options.logger.child({ component: 'identity' }),
+  });
+  return {
+    async verify(authorization) {
+      const identity = await verifier.verify(authorization);
+      return {
+        id: identity.id,
+        name: identity.name,
+        ...(identity.owner ? { owner: identity.owner } : {}),
+        groups: [...identity.groups],
+      };
+    },
+  };
+}
+
+async function warehouseFromConfig(config: Config, logger: Logger): Promise<Warehouse> {
+  if (!config.SNOWFLAKE_ACCOUNT || !config.SNOWFLAKE_USER) {
+    throw new AirlockError('CONFIG_INVALID', 'The worker role needs SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH.', {
+      details: {
+        problems: ['SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_USER']
+          .filter((v) => !config[v as keyof Config])
+          .map((variable) => ({ variable, message: 'required by the worker role' })),
+      },
+    });
+  }
+  return createSnowflakeWarehouse({
+    account: config.SNOWFLAKE_ACCOUNT,
+    user: config.SNOWFLAKE_USER,
+    ...(config.SNOWFLAKE_PRIVATE_KEY_PATH ? { privateKeyPath: config.SNOWFLAKE_PRIVATE_KEY_PATH } : {}),
+    ...(config.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE ? { privateKeyPassphrase: config.SNOWFLAKE_PRIVATE_KEY_PASSPHRASE } : {}),
+    ...(config.SNOWFLAKE_ACCESS_URL ? { accessUrl: config.SNOWFLAKE_ACCESS_URL } : {}),
+    ...(config.SNOWFLAKE_WAREHOUSE ? { warehouse: config.SNOWFLAKE_WAREHOUSE } : {}),
+    ...(config.SNOWFLAKE_ROLE ? { role: config.SNOWFLAKE_ROLE } : {}),
+    ...(config.SNOWFLAKE_DATABASE ? { database: config.SNOWFLAKE_DATABASE } : {}),
+    ...(config.SNOWFLAKE_SCHEMA ? { schema: config.SNOWFLAKE_SCHEMA } : {}),
+    poolSize: config.AIRLOCK_WAREHOUSE_POOL_SIZE,
+    statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
+    logger,
+  });
+}
+
+/** Build every adapter and service the roles need. */
+export async function buildApp(config: Config, options: BuildOptions): Promise<AirlockApp> {
+  const { logger } = options;
+  const prefix = config.AIRLOCK_REDIS_PREFIX;
+  const connections: Redis[] = [];
+  const connect = (name: string, forQueue = false) => {
+    const c = redisConnection(config, name, forQueue);
+    c.on('error', (err: Error) => logger.warn({ component: 'redis', connection: name, err: err.message }, 'redis connection error'));
+    connections.push(c);
+    return c;
+  };
+  const command = connect('command');
+  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS });
+  const notifier = new Notifier(connect('subscriber'), command, prefix);
+  const evaluate: Evaluate = (sql) => evaluateInterim(sql);
+  const closers: Array<() => Promise<unknown>> = [];
+
+  let api: FastifyInstance | undefined;
+  let worker: Worker | undefined;
+  let warehouse: Warehouse | undefined;
+
+  if (options.roles.includes('worker')) {
+    warehouse = options.warehouse ?? (await warehouseFromConfig(config, logger));
+    const execution = new ExecutionService({
+      store,
+      notifier,
+      warehouse,
+      logger: logger.child({ component: 'worker' }),
+      limits: { statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS, maxRows: config.AIRLOCK_MAX_ROWS },
+    });
+    worker = startExecuteWorker({
+      connection: connect('worker', true),
+      prefix,
+      concurrency: config.AIRLOCK_WORKER_CONCURRENCY,
+      handle: (id, attempt) => execution.execute(id, attempt),
+    });
+    worker.on('error', (err) => logger.warn({ component: 'worker', err: err.message }, 'worker error'));
+    const w = worker;
+    const wh = warehouse;
+    closers.push(async () => {
+      await w.close();
+      await wh.close();
+    });
+  }
+
+  // Every role serves /healthz, /readyz and /metrics; only the api role serves /v1.
+  {
+    let queries: QueryService | undefined;
+    if (options.roles.includes('api')) {
+    const queue = new ExecuteQueue(connect('queue', true), prefix);
+    closers.push(() => queue.close());
+    queries = new QueryService({
+      store,
+      notifier,
+      queue,
+      evaluate,
+      logger: logger.child({ component: 'queries' }),
+      limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
+    });
+    }
+    api = buildApi({
+      ...(queries ? { queries } : {}),
+      authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
+      evaluate,
+      logger,
+      bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,
+      maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
+      readiness: async () => {
+        const redis = await command
+          .ping()
+          .then((r) => r === 'PONG')
+          .catch(() => false);
+        return { redis };
+      },
+    });
+    const a = api;
+    closers.unshift(() => a.close());
+  }
+
+  return {
+    api,
+    worker,
+    async listen() {
+      if (!api) return undefined;
+      await api.listen({ host: config.AIRLOCK_HOST, port: config.AIRLOCK_PORT });
+      const address = api.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.AIRLOCK_PORT;
+      return `http://${config.AIRLOCK_HOST}:${port}`;
+    },
+    async close() {
+      for (const close of closers) await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+      await notifier.close();
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

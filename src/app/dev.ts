@@ -1,0 +1,221 @@
+/**
+ * `airlock dev`: everything in one process on embedded defaults (DESIGN §5).
+ *
+ * Redis from REDIS_URL or a managed `redis-server` child (data under
+ * `.airlock/redis`); the Snowflake-wire emulator with the demo seed, logged in
+ * to with a key pair generated under `.airlock/` (the same key-pair path as
+ * production); the dev OIDC issuer; the API and worker roles.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/env.ts';
+import { AirlockError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { startEmulator } from '../emulator/server.ts';
+import { startDevIssuer } from '../identity/dev-issuer.ts';
+import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
+import type { Warehouse } from '../warehouse/port.ts';
+import { buildApp, type AirlockApp } from './build.ts';
+
+export interface DevOptions {
+  config: Config;
+  logger: Logger;
+  /** State directory; `.airlock` in the working directory by default. */
+  stateDir?: string;
+  /** Port for the API (AIRLOCK_PORT by default; 0 = any). */
+  port?: number;
+  /** Emulator and issuer ports (0 = any free port). */
+  emulatorPort?: number;
+  issuerPort?: number;
+  /** Decorate the warehouse (tests count what reaches it; benches time it). */
+  wrapWarehouse?: (warehouse: Warehouse) => Warehouse;
+  /** Progress lines for people (stderr in the CLI). */
+  progress?: (line: string) => void;
+}
+
+export interface DevEnvironment {
+  apiUrl: string;
+  emulatorUrl: string;
+  issuer: string;
+  audience: string;
+  redisUrl: string;
+  app: AirlockApp;
+  mintToken(a: { agent: string; owner?: string; groups?: string[] }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const DEV_AUDIENCE = 'https://airlock.local/api';
+export const DEV_ACCOUNT = 'AIRLOCK_DEV';
+export const DEV_USER = 'AIRLOCK_SVC';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function ping(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Start a private redis-server child; a clear error when none is installed. */
+async function startManagedRedis(stateDir: string, progress: (l: string) => void): Promise<{ url: string; child: ChildProcess }> {
+  const dir = join(stateDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+    stdio: 'ignore',
+  });
+  const started = await new Promise<boolean>((resolveStart) => {
+    child.once('error', () => resolveStart(false));
+    setTimeout(() => resolveStart(true), 50);
+  });
+  if (!started) {
+    throw new AirlockError(
+      'DEPENDENCY_MISSING',
+      'Airlock dev needs Redis. Set REDIS_URL, or install redis-server: `apt install redis-server`, `brew install redis`, or `docker compose up -d redis`.',
+    );
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await ping(url)) {
+      progress(`redis      ${url} (managed, data in ${dir})`);
+      return { url, child };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new AirlockError('DEPENDENCY_MISSING', `redis-server did not answer on ${url} within 5 s.`);
+}
+
+/** The dev warehouse key pair, made once and kept under the state directory. */
+async function devKeyPair(stateDir: string): Promise<{ privateKeyPath: string; publicKeyPem: string }> {
+  const privateKeyPath = join(stateDir, 'snowflake-dev-key.p8');
+  const publicPath = join(stateDir, 'snowflake-dev-key.pub');
+  try {
+    return { privateKeyPath, publicKeyPem: await readFile(publicPath, 'utf8') };
+  } catch {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    await writeFile(privateKeyPath, privateKey, { mode: 0o600 });
+    await writeFile(publicPath, publicKey, { mode: 0o644 });
+    return { privateKeyPath, publicKeyPem: publicKey };
+  }
+}
+
+/** Start the whole dev environment. */
+export async function startDev(options: DevOptions): Promise<DevEnvironment> {
+  const { logger } = options;
+  const progress = options.progress ?? (() => undefined);
+  const stateDir = resolve(options.stateDir ?? '.airlock');
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const stops: Array<() => Promise<unknown> | unknown> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  };
+  try {
+    let redisUrl = options.config.REDIS_URL;
+    if (!redisUrl) {
+      const managed = await startManagedRedis(stateDir, progress);
+      redisUrl = managed.url;
+      stops.push(() => managed.child.kill('SIGTERM'));
+    } else {
+      if (!(await ping(redisUrl))) {
+        throw new AirlockError('DEPENDENCY_MISSING', `Redis does not answer at REDIS_URL (${redisUrl}).`);
+      }
+      progress(`redis      ${redisUrl}`);
+    }
+
+    const keys = await devKeyPair(stateDir);
+    const emulator = await startEmulator({
+      port: options.emulatorPort ?? 0,
+      seed: 'demo',
+      account: DEV_ACCOUNT,
+      user: DEV_USER,
+      publicKeyPem: keys.publicKeyPem,
+      database: 'ANALYTICS',
+      schema: 'PUBLIC',
+      warehouse: 'DEV_WH',
+      role: 'AIRLOCK_READER',
+      logger: logger.child({ component: 'emulator' }),
+    });
+    stops.push(() => emulator.close());
+    progress(`snowflake  ${emulator.url} (emulator, demo data: ANALYTICS.PUBLIC.CUSTOMERS, ORDERS; HR.CORE.EMPLOYEES)`);
+
+    const issuer = await startDevIssuer({
+      audience: DEV_AUDIENCE,
+      stateDir,
+      ...(options.issuerPort !== undefined ? { port: options.issuerPort } : {}),
+      logger: logger.child({ component: 'dev-issuer' }),
+    });
+    stops.push(() => issuer.close());
+    progress(`oidc       ${issuer.issuer} (dev issuer)`);
+
+    const config: Config = Object.freeze({
+      ...options.config,
+      REDIS_URL: redisUrl,
+      OIDC_ISSUER: issuer.issuer,
+      OIDC_AUDIENCE: DEV_AUDIENCE,
+      SNOWFLAKE_ACCOUNT: DEV_ACCOUNT,
+      SNOWFLAKE_USER: DEV_USER,
+      SNOWFLAKE_PRIVATE_KEY_PATH: keys.privateKeyPath,
+      SNOWFLAKE_ACCESS_URL: emulator.url,
+      SNOWFLAKE_DATABASE: 'ANALYTICS',
+      SNOWFLAKE_SCHEMA: 'PUBLIC',
+      SNOWFLAKE_WAREHOUSE: 'DEV_WH',
+      AIRLOCK_PORT: options.port ?? options.config.AIRLOCK_PORT,
+    });
+    const driverWarehouse = await createSnowflakeWarehouse({
+      account: DEV_ACCOUNT,
+      user: DEV_USER,
+      privateKeyPath: keys.privateKeyPath,
+      accessUrl: emulator.url,
+      database: 'ANALYTICS',
+      schema: 'PUBLIC',
+      warehouse: 'DEV_WH',
+      poolSize: config.AIRLOCK_WAREHOUSE_POOL_SIZE,
+      statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
+      logger,
+    });
+    const warehouse = options.wrapWarehouse ? options.wrapWarehouse(driverWarehouse) : driverWarehouse;
+    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true });
+    stops.push(() => app.close());
+    const apiUrl = (await app.listen())!;
+    progress(`api        ${apiUrl}`);
+    return {
+      apiUrl,
+      emulatorUrl: emulator.url,
+      issuer: issuer.issuer,
+      audience: DEV_AUDIENCE,
+      redisUrl,
+      app,
+      mintToken: (a) => issuer.mintToken(a),
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Cross-replica signals over Redis pub/sub: "query X changed" (wakes API
+ * requests long-polling on X) and "cancel query X" (reaches whichever worker
+ * runs X). One subscriber connection per process serves every waiter.
+ */
+import type { Redis } from 'ioredis';
+
+type Listener = (id: string) => void;
+
+export class Notifier {
+  private readonly listeners = new Map<string, Map<string, Set<Listener>>>();
+  private started?: Promise<void>;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly publisher: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Channel names; `events` is also published by QueryStore's Lua transition. */
+  get channels() {
+    return { events: `${this.prefix}:query-events`, cancel: `${this.prefix}:query-cancel` };
+  }
+
+  /** Subscribe once; safe to call repeatedly. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.subscriber.on('message', (channel: string, id: string) => {
+        const byId = this.listeners.get(channel)?.get(id);
+        if (byId) for (const l of [...byId]) l(id);
+      });
+      await this.subscriber.subscribe(this.channels.events, this.channels.cancel);
+    })();
+    return this.started;
+  }
+
+  /** Listen for one query id on a channel; returns the unsubscribe function. */
+  on(channel: string, id: string, listener: Listener): () => void {
+    let byId = this.listeners.get(channel);
+    if (!byId) this.listeners.set(channel, (byId = new Map()));
+    let set = byId.get(id);
+    if (!set) byId.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) byId.delete(id);
+    };
+  }
+
+  async publishCancel(id: string): Promise<void> {
+    await this.publisher.publish(this.channels.cancel, id);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (this.started) await this.subscriber.unsubscribe().catch(() => undefined);
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * The query service: submit, read, page and cancel queries (API role), and
+ * execute approved ones (worker role). Holds the lifecycle logic of DESIGN §1;
+ * HTTP, BullMQ and Redis details live in their adapters.
+ */
+import { randomUUID } from 'node:crypto';
+import { AirlockError, asAirlockError, isTransient } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Decision } from '../policy/decision.ts';
+import type { Warehouse } from '../warehouse/port.ts';
+import type { Notifier } from './notifier.ts';
+import { decodeCursor, type QueryStore } from './store.ts';
+import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
+
+/** Decides what may run; the interim gate today, the policy engine later. */
+export type Evaluate = (sql: string, requester: Requester) => Decision;
+
+/** What the API hands over after validating the body. */
+export interface SubmitInput {
+  sql: string;
+  prompt?: string;
+  purpose?: string;
+  labels?: Record<string, string>;
+  waitMs?: number;
+  idempotencyKey?: string;
+}
+
+/** What agents see of a query. */
+export interface QueryView {
+  id: string;
+  status: QueryRecord['status'];
+  decision: Decision;
+  createdAt: string;
+  updatedAt: string;
+  execution?: QueryRecord['execution'];
+  error?: QueryRecord['error'];
+  result?: ResultPage;
+}
+
+/** The enqueue side of the execute queue (a port, so tests and roles can differ). */
+export interface JobQueue {
+  enqueue(queryId: string): Promise<void>;
+  remove(queryId: string): Promise<boolean>;
+}
+
+export interface QueryServiceDeps {
+  store: QueryStore;
+  notifier: Notifier;
+  queue: JobQueue;
+  evaluate: Evaluate;
+  logger: Logger;
+  limits: { maxWaitMs: number; maxSqlBytes: number; inlineRows: number };
+  ids?: () => string;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/** Validate SQL text before anything else sees it. */
+export function checkSqlText(sql: string, maxBytes: number): void {
+  if (sql.includes('\u0000')) {
+    throw new AirlockError('SQL_INVALID', 'The SQL contains a NUL byte; remove control characters and try again.');
+  }
+  if (Buffer.byteLength(sql) > maxBytes) {
+    throw new AirlockError('SQL_INVALID', `The SQL is longer than ${maxBytes} bytes.`, { details: { maxBytes } });
+  }
+  if (sql.trim() === '') throw new AirlockError('SQL_INVALID', 'The SQL is empty.');
+}
+
+export class QueryService {
+  private readonly ids: () => string;
+
+  constructor(private readonly deps: QueryServiceDeps) {
+    this.ids = deps.ids ?? randomUUID;
+  }
+
+  /** Evaluate, record and (when allowed) enqueue; wait up to `waitMs` for the outcome. */
+  async submit(requester: Requester, input: SubmitInput): Promise<QueryView> {
+    const { store, queue, evaluate, limits } = this.deps;
+    checkSqlText(input.sql, limits.maxSqlBytes);
+    const decision = evaluate(input.sql, requester);
+    const id = this.ids();
+    if (input.idempotencyKey) {
+      const existing = await store.claimIdempotencyKey(requester.id, input.idempotencyKey, id);
+      if (existing) {
+        const record = await store.get(existing);
+        if (!record) throw new AirlockError('RESULT_EXPIRED', 'The query for this idempotency key has expired; use a new key.');
+        if (record.decision.fingerprint !== decision.fingerprint) {
+          throw new AirlockError('IDEMPOTENCY_CONFLICT', 'This idempotency key was used for different SQL; use a new key.', {
+            details: { id: existing },
+          });
+        }
+        return this.waitAndView(requester, existing, input.waitMs ?? 0);
+      }
+    }
+    const now = new Date().toISOString();
+    const denied = decision.action !== 'allow';
+    const record: QueryRecord = {
+      id,
+      status: denied ? 'denied' : 'queued',
+      sql: input.sql,
+      ...(input.prompt !== undefined ? { prompt: input.prompt } : {}),
+      ...(input.purpose !== undefined ? { purpose: input.purpose } : {}),
+      ...(input.labels !== undefined ? { labels: input.labels } : {}),
+      requester,
+      decision,
+      createdAt: now,
+      updatedAt: now,
+      readOnly: decision.statements.every((s) => ['select', 'show', 'describe'].includes(s.kind)),
+    };
+    await store.create(record);
+    this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
+    if (denied) {
+      // `review` is impossible until approvals exist: fail closed as a deny.
+      throw new AirlockError('POLICY_DENIED', decision.reasons.map((r) => r.message).join(' '), {
+        details: { id, decision },
+      });
+    }
+    try {
+      await queue.enqueue(id);
+    } catch (err) {
+      await store.transition(id, ['queued'], { status: 'failed', error: { code: 'QUEUE_UNAVAILABLE', message: 'The job queue was unavailable.' } }).catch(() => undefined);
+      throw err;
+    }
+    return this.waitAndView(requester, id, input.waitMs ?? 0);
+  }
+
+  /** Read a query the requester owns; long-poll up to `waitMs` for a terminal status. */
+  async get(requester: Requester, id: string, waitMs = 0): Promise<QueryView> {
+    return this.waitAndView(requester, id, waitMs);
+  }
+
+  /** Page through a stored result. */
+  async results(requester: Requester, id: string, cursor: string | undefined, limit: number): Promise<ResultPage & { id: string }> {
+    const record = await this.owned(requester, id);
+    if (record.status !== 'succeeded') {
+      throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${record.status}; results exist only for succeeded queries.`, {
+        details: { status: record.status },
+      });
+    }
+    const offset = cursor ? decodeCursor(cursor) : 0;
+    const page = await this.deps.store.readResult(id, offset, limit, record.execution?.truncated ?? false);
+    return { id, ...page };
+  }
+
+  /** Withdraw a query that has not finished. */
+  async cancel(requester: Requester, id: string): Promise<QueryView> {
+    const { store, queue, notifier } = this.deps;
+    const record = await this.owned(requester, id);
+    if (TERMINAL_STATUSES.has(record.status)) {
+      throw new AirlockError('STATE_CONFLICT', `Query ${id} is already ${record.status}.`, { details: { status: record.status } });
+    }
+    if (record.status === 'running') {
+      await notifier.publishCancel(id);
+      return this.waitAndView(requester, id, 5000);
+    }
+    await store.transition(id, ['pending_approval', 'approved', 'queued'], {
+      status: 'cancelled',
+      error: { code: 'CANCELLED', message: 'The agent withdrew the query.' },
+    });
+    await queue.remove(id);
+    return this.waitAndView(requester, id, 0);
+  }
+
+  private async owned(requester: Requester, id: string): Promise<QueryRecord> {
+    const record = await this.deps.store.get(id);
+    // Another agent's query is "not found": its existence is not theirs to learn.
+    if (!record || record.requester.id !== requester.id) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
+    return record;
+  }
+
+  private async waitAndView(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
+    const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
+    let record = await this.owned(requester, id);
+    if (wait > 0 && !TERMINAL_STATUSES.has(record.status)) {
+      record = await this.waitForTerminal(requester, id, wait);
+    }
+    return this.view(record);
+  }
+
+  private async waitForTerminal(requester: Requester, id: string, waitMs: number): Promise<QueryRecord> {
+    const { notifier } = this.deps;
+    await notifier.start();
+    let wake: () => void = () => undefined;
+    const off = notifier.on(notifier.channels.events, id, () => wake());
+    const deadline = Date.now() + waitMs;
+    try {
+      for (;;) {
+        // Register first, then read: a change between the two still wakes us.
+        const changed = new Promise<void>((resolve) => (wake = resolve));
+        const record = await this.owned(requester, id);
+        const left = deadline - Date.now();
+        if (TERMINAL_STATUSES.has(record.status) || left <= 0) return record;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        clearTimeout(timer);
+      }
+    } finally {
+      off();
+    }
+  }
+
+  private async view(record: QueryRecord): Promise<QueryView> {
+    const view: QueryView = {
+      id: record.id,
+      status: record.status,
+      decision: record.decision,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      ...(record.execution ? { execution: record.execution } : {}),
+      ...(record.error ? { error: record.error } : {}),
+    };
+    if (record.status === 'succeeded') {
+      view.result = await this.deps.store.readResult(record.id, 0, this.deps.limits.inlineRows, record.execution?.truncated ?? false);
+    }
+    return view;
+  }
+}
+
+export interface ExecutionServiceDeps {
+  store: QueryStore;
+  notifier: Notifier;
+  warehouse: Warehouse;
+  logger: Logger;
+  limits: { statementTimeoutMs: number; maxRows: number };
+}
+
+/** Runs queued queries in the worker role. */
+export class ExecutionService {
+  private readonly running = new Map<string, AbortController>();
+  private cancelSubscriptions = new Map<string, () => void>();
+
+  constructor(private readonly deps: ExecutionServiceDeps) {}
+
+  /** Execute one query; throws transient AirlockErrors for the queue to retry. */
+  async execute(id: string, attempt: number): Promise<void> {
+    const { store, warehouse, logger, limits, notifier } = this.deps;
+    const record = await store.get(id);
+    if (!record) {
+      logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
+      return;
+    }
+    const startedAt = new Date().toISOString();
+    if (record.status === 'running') {
+      // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
+      if (!record.readOnly) {
+        await store.transition(id, ['running'], {
+          status: 'outcome_unknown',
+          error: { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' },
+        });
+        return;
+      }
+      await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
+    } else if (record.status === 'queued') {
+      await store.transition(id, ['queued'], { status: 'running', execution: { startedAt, attempts: attempt } });
+    } else {
+      logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
+      return;
+    }
+
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    await notifier.start();
+    const off = notifier.on(notifier.channels.cancel, id, () => controller.abort());
+    this.cancelSubscriptions.set(id, off);
+    const t0 = performance.now();
+    try {
+      const result = await warehouse.execute(record.sql, {
+        signal: controller.signal,
+        timeoutMs: limits.statementTimeoutMs,
+        maxRows: limits.maxRows,
+        queryTag: `airlock:${id}`,
+      });
+      const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));
+      const saved = await store.saveResult(id, columns, result.rows);
+      const durationMs = Math.round(performance.now() - t0);
+      await store.transition(id, ['running'], {
+        status: 'succeeded',
+        execution: {
+          warehouseQueryId: result.queryId,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          durationMs,
+          rowCount: saved.rowCount,
+          ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
+          truncated: result.truncated,
+          resultSha256: saved.sha256,
+          attempts: attempt,
+        },
+      });
+      logger.info({ queryId: id, warehouseQueryId: result.queryId, rows: saved.rowCount, durationMs }, 'query succeeded');
+    } catch (thrown) {
+      const err = asAirlockError(thrown);
+      if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
+      const execution = { startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
+      if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
+        await store.transition(id, ['running'], { status: 'queued', execution }).catch(() => undefined);
+        throw err;
+      }
+      const cancelled = err.code === 'WAREHOUSE_CANCELLED';
+      await store
+        .transition(id, ['running'], {
+          status: cancelled ? 'cancelled' : 'failed',
+          execution,
+          error: { code: err.code, message: err.message, details: err.details },
+        })
+        .catch((e: unknown) => logger.error({ queryId: id, err: e }, 'could not record the failure'));
+      logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
+    } finally {
+      off();
+      this.running.delete(id);
+      this.cancelSubscriptions.delete(id);
+    }
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The first end-to-end path, all real: dev OIDC issuer (oidc-provider), the API
+ * on fastify, BullMQ on real Redis, the worker, the real snowflake-sdk driver
+ * with key-pair auth, and the Snowflake-wire emulator with the demo seed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.ts';
+import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import { createLogger } from '../../src/log.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+const prefix = uniquePrefix('e2e');
+let env: DevEnvironment;
+let stateDir: string;
+let token: string;
+const executed: string[] = [];
+
+async function call(path: string, init: { method?: string; body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  const bearer = init.token === undefined ? token : init.token;
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  let body: string | undefined;
+  if (init.raw !== undefined) body = init.raw;
+  else if (init.body !== undefined) body = JSON.stringify(init.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`${env.apiUrl}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const text = await res.text();
+  let json: any; // the responses are checked field by field below
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'));
+  const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_MAX_ROWS: '2500' });
+  env = await startDev({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    stateDir,
+    port: 0,
+    wrapWarehouse: (inner: Warehouse): Warehouse => ({
+      execute: (sql, options) => {
+        executed.push(sql);
+        return inner.execute(sql, options);
+      },
+      close: () => inner.close(),
+    }),
+  });
+  token = await env.mintToken({ agent: 'e2e-agent', owner: 'owner@example.com', groups: ['analysts'] });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.close();
+  await cleanupPrefix(prefix);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('POST /v1/queries (allowed reads)', () => {
+  it('runs a SELECT end to end and returns the rows within waitMs', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'select customer_id, first_name from customers order by customer_id limit 3', waitMs: 10_000 } });
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('succeeded');
+    expect(res.json.decision.action).toBe('allow');
+    expect(res.json.result.columns.map((c: { name: string }) => c.name)).toEqual(['CUSTOMER_ID', 'FIRST_NAME']);
+    expect(res.json.result.rows).toHaveLength(3);
+    expect(res.json.result.rows.map((r: unknown[]) => r[0])).toEqual([1, 2, 3]);
+    expect(res.json.execution.warehouseQueryId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json.execution.resultSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers 202 without waitMs, then long-polls GET to the result', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'select count(*) as n from orders' } });
+    expect(res.status).toBe(202);
+    expect(['queued', 'running', 'succeeded']).toContain(res.json.status);
+    const done = await call(`/v1/queries/${res.json.id}?waitMs=10000`);
+    expect(done.status).toBe(200);
+    expect(done.json.status).toBe('succeeded');
+    expect(done.json.result.rows).toEqual([[50_000]]);
+  });
+
+  it('pages a large result with cursors and marks the row cap as truncated', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'select order_id from orders order by order_id', waitMs: 20_000 } });
+    expect(res.json.status).toBe('succeeded');
+    expect(res.json.execution.rowCount).toBe(2500);
+    expect(res.json.execution.truncated).toBe(true);
+    expect(res.json.result.rows).toHaveLength(1000);
+    let cursor: string | undefined = res.json.result.nextCursor;
+    const seen: unknown[] = res.json.result.rows.map((r: unknown[]) => r[0]);
+    while (cursor) {
+      const page = await call(`/v1/queries/${res.json.id}/results?limit=700&cursor=${cursor}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.json.rows.map((r: unknown[]) => r[0]));
+      cursor = page.json.nextCursor;
+    }
+    expect(seen).toHaveLength(2500);
+    expect(new Set(seen).size).toBe(2500);
+    const bad = await call(`/v1/queries/${res.json.id}/results?cursor=garbage`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('BAD_REQUEST');
+  });
+
+  it('reports warehouse SQL errors with the Snowflake code on the query', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'select * from no_such_table', waitMs: 10_000 } });
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('failed');
+    expect(res.json.error.code).toBe('WAREHOUSE_SQL_ERROR');
+    expect(res.json.error.details).toMatchObject({ snowflakeCode: '002003', sqlState: '42S02' });
+  });
+
+  it('replays an idempotency key and refuses it for different SQL', async () => {
+    const key = `k-${Date.now()}`;
+    const a = await call('/v1/queries', { body: { sql: 'select 1 as one', idempotencyKey: key, waitMs: 10_000 } });
+    const b = await call('/v1/queries', { body: { sql: 'select 1 as one', idempotencyKey: key, waitMs: 10_000 } });
+    expect(b.json.id).toBe(a.json.id);
+    const c = await call('/v1/queries', { body: { sql: 'select 2 as two', idempotencyKey: key } });
+    expect(c.status).toBe(409);
+    expect(c.json.error.code).toBe('IDEMPOTENCY_CONFLICT');
+  });
+
+  it("hides one agent's queries from another", async () => {
+    const mine = await call('/v1/queries', { body: { sql: 'select 1', waitMs: 10_000 } });
+    const other = await env.mintToken({ agent: 'other-agent' });
+    const res = await call(`/v1/queries/${mine.json.id}`, { token: other });
+    expect(res.status).toBe(404);
+    expect(res.json.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('fail closed before the policy engine', () => {
+  it.each([
+    ['drop table customers'],
+    ['delete from customers where customer_id = 1'],
+    ['select 1; drop table customers'],
+    ['with x as (select 1) insert into orders select * from x'],
+  ])('denies %j with 403 POLICY_DENIED and never runs it', async (sql) => {
+    const before = executed.length;
+    const res = await call('/v1/queries', { body: { sql } });
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('POLICY_DENIED');
+    expect(res.json.error.message).toMatch(/review is not available yet/);
+    expect(res.json.decision.action).toBe('deny');
+    expect(executed.length).toBe(before);
+  });
+
+  it('evaluates without running', async () => {
+    const before = executed.length;
+    const res = await call('/v1/policy/evaluate', { body: { sql: 'select * from customers' } });
+    expect(res.status).toBe(200);
+    expect(res.json.action).toBe('allow');
+    expect(res.json.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(executed.length).toBe(before);
+  });
+});
+
+describe('bad input gets its own clear error and reaches no warehouse', () => {
+  const cases: Array<[string, () => Promise<{ status: number; json: any }>, number, string]> = [
+    ['malformed JSON', () => call('/v1/queries', { raw: '{"sql": "select 1"' }), 400, 'INVALID_JSON'],
+    ['missing sql', () => call('/v1/queries', { body: { waitMs: 10 } }), 400, 'VALIDATION_FAILED'],
+    ['unknown field', () => call('/v1/queries', { body: { sql: 'select 1', bogus: true } }), 400, 'VALIDATION_FAILED'],
+    ['2 MB body', () => call('/v1/queries', { body: { sql: `select '${'x'.repeat(2 * 1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
+    ['SQL with a NUL byte', () => call('/v1/queries', { body: { sql: 'select 1\u0000; drop table x' } }), 400, 'SQL_INVALID'],
+    ['text/plain body', () => call('/v1/queries', { raw: 'select 1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['no token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: null }), 401, 'AUTH_MISSING'],
+    ['garbage token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: 'not-a-jwt' }), 401, 'AUTH_MALFORMED'],
+    ['forged token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: `${token.slice(0, -6)}AAAAAA` }), 401, 'AUTH_BAD_SIGNATURE'],
+    ['bad waitMs', () => call('/v1/queries/abc?waitMs=-5'), 400, 'VALIDATION_FAILED'],
+    ['bad id', () => call('/v1/queries/%20bad%20'), 400, 'VALIDATION_FAILED'],
+    ['unknown query', () => call('/v1/queries/00000000-0000-0000-0000-000000000000'), 404, 'NOT_FOUND'],
+    ['unknown route', () => call('/v1/nothing'), 404, 'NOT_FOUND'],
+  ];
+  it.each(cases)('%s', async (_name, run, status, code) => {
+    const before = executed.length;
+    const res = await run();
+    expect(res.status).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(typeof res.json.error.message).toBe('string');
+    expect(JSON.stringify(res.json)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+    expect(executed.length).toBe(before);
+  });
+
+  it('sends WWW-Authenticate with 401s', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'select 1' }, token: null });
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a running read in the warehouse', async () => {
+    const res = await call('/v1/queries', {
+      body: { sql: 'select count(*) from orders a, orders b, orders c' },
+    });
+    expect(res.status).toBe(202);
+    // Let the worker start it.
+    for (let i = 0; i < 50; i++) {
+      const s = await call(`/v1/queries/${res.json.id}`);
+      if (s.json.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cancelled = await call(`/v1/queries/${res.json.id}/cancel`, { method: 'POST', body: {} });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.status).toBe('cancelled');
+    expect(cancelled.json.error.code).toBe('WAREHOUSE_CANCELLED');
+    const again = await call(`/v1/queries/${res.json.id}/cancel`, { method: 'POST', body: {} });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('STATE_CONFLICT');
+  });
+});
+
+describe('operations', () => {
+  it('serves health, readiness, metrics and OpenAPI', async () => {
+    expect((await call('/healthz', { token: null })).json).toEqual({ status: 'ok' });
+    const ready = await call('/readyz', { token: null });
+    expect(ready.status).toBe(200);
+    expect(ready.json.checks.redis).toBe(true);
+    const metrics = await call('/metrics', { token: null });
+    expect(metrics.json).toMatch(/airlock_queries_submitted_total\{status="succeeded"\} \d+/);
+    const openapi = await call('/openapi.json', { token: null });
+    expect(openapi.json.paths['/v1/queries'].post.requestBody.content['application/json'].schema.required).toEqual(['sql']);
+  });
+});
