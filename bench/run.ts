@@ -1,0 +1,141 @@
+/**
+ * `npm run bench`: warm latency of a 3-row SELECT, in one run,
+ *   1. through snowflake-sdk directly against the emulator (key-pair auth), and
+ *   2. through the broker API (token check, gate, Redis record, BullMQ, worker,
+ *      the same driver, result stored in Redis, long-poll wake-up).
+ * Rounds alternate between the two so machine noise hits both alike; compare
+ * the ratio and the difference, not absolute numbers.
+ *
+ * Needs Redis on REDIS_URL (default 127.0.0.1:6379); uses a unique key prefix
+ * and deletes it afterwards.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import snowflake from 'snowflake-sdk';
+import { loadConfig } from '../src/config/env.ts';
+import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
+import { createLogger } from '../src/log.ts';
+
+process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION ??= 'true';
+
+const SQL = 'select customer_id, first_name, last_name from customers where customer_id <= 3 order by customer_id';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 50);
+const WARMUP = 30;
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function summary(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const stateDir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`bench: starting Airlock dev stack (redis ${redisUrl}, prefix ${prefix})…`);
+  const env = await startDev({
+    config: loadConfig({ REDIS_URL: redisUrl, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_LOG_LEVEL: 'silent' }),
+    logger: createLogger({ level: 'silent' }),
+    stateDir,
+    port: 0,
+  });
+  try {
+    const token = await env.mintToken({ agent: 'bench-agent', owner: 'bench@example.com' });
+
+    snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as Parameters<typeof snowflake.configure>[0]);
+    const conn = snowflake.createConnection({
+      account: DEV_ACCOUNT,
+      username: DEV_USER,
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: await readFile(join(stateDir, 'snowflake-dev-key.p8'), 'utf8'),
+      accessUrl: env.emulatorUrl,
+      database: 'ANALYTICS',
+      schema: 'PUBLIC',
+    } as snowflake.ConnectionOptions);
+    await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+
+    const direct = () =>
+      new Promise<number>((resolve, reject) => {
+        const t0 = performance.now();
+        conn.execute({
+          sqlText: SQL,
+          complete: (err, _stmt, rows) => {
+            if (err) return reject(err);
+            if (rows?.length !== 3) return reject(new Error(`expected 3 rows, got ${rows?.length}`));
+            resolve(performance.now() - t0);
+          },
+        });
+      });
+
+    const broker = async () => {
+      const t0 = performance.now();
+      const res = await fetch(`${env.apiUrl}/v1/queries`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: SQL, waitMs: 10_000 }),
+      });
+      const body = (await res.json()) as { status: string; result?: { rows: unknown[] } };
+      if (res.status !== 200 || body.status !== 'succeeded' || body.result?.rows.length !== 3) {
+        throw new Error(`broker answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      }
+      return performance.now() - t0;
+    };
+
+    log(`bench: warming up (${WARMUP} each)…`);
+    for (let i = 0; i < WARMUP; i++) {
+      await direct();
+      await broker();
+    }
+    const directMs: number[] = [];
+    const brokerMs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < PER_ROUND; i++) directMs.push(await direct());
+      for (let i = 0; i < PER_ROUND; i++) brokerMs.push(await broker());
+      log(`bench: round ${r + 1}/${ROUNDS} done`);
+    }
+    const d = summary(directMs);
+    const b = summary(brokerMs);
+    const lines = [
+      '',
+      `3-row SELECT, warm, sequential, ${ROUNDS} alternating rounds of ${PER_ROUND}`,
+      `| path | n | p50 | p90 | p99 |`,
+      `|---|---|---|---|---|`,
+      `| snowflake-sdk → emulator (direct) | ${d.n} | ${fmt(d.p50)} | ${fmt(d.p90)} | ${fmt(d.p99)} |`,
+      `| agent → broker API → queue → worker → snowflake-sdk → emulator | ${b.n} | ${fmt(b.p50)} | ${fmt(b.p90)} | ${fmt(b.p99)} |`,
+      '',
+      `broker overhead p50: ${fmt(b.p50 - d.p50)} (ratio ${(b.p50 / d.p50).toFixed(2)}x); p99: ${fmt(b.p99 - d.p99)}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await new Promise<void>((resolve) => conn.destroy(() => resolve()));
+  } finally {
+    await env.close();
+    const redis = new Redis(redisUrl);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
