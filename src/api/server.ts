@@ -81,8 +81,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
 function buildApiInner(deps: ApiDeps) {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'api' }),
-    disableRequestLogging: true,
+    // Per-request info lines would drown the log; errors still come through at warn and above.
+    loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }),
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: true,
     return503OnClosing: true,

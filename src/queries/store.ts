@@ -23,7 +23,7 @@ export const PAGE_ROWS = 1000;
  * Lua only compares the status and writes whole fields.
  *
  * KEYS[1] record key; ARGV[1] JSON list of allowed current statuses,
- * ARGV[2] channel, ARGV[3] id, ARGV[4..] field/value pairs.
+ * ARGV[2] channel, ARGV[3] id, ARGV[4] TTL to set ('0' = keep), ARGV[5..] field/value pairs.
  * Returns {1, ''} on success, {0, ''} when missing, {-1, current} on conflict.
  */
 const TRANSITION_LUA = `
@@ -34,9 +34,18 @@ local allowed = cjson.decode(ARGV[1])
 local ok = false
 for _, s in ipairs(allowed) do if status == s then ok = true end end
 if not ok then return {-1, status} end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[4] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1, ''}
+return {1, redis.call('HGETALL', KEYS[1])}
+`;
+
+/** Create only if absent, in one round trip. KEYS[1] record; ARGV[1] ttl; ARGV[2..] field/value pairs. */
+const CREATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
 `;
 
 const MUTABLE = ['status', 'updatedAt', 'execution', 'error'] as const;
@@ -80,6 +89,7 @@ export class QueryStore {
   ) {
     this.channel = `${options.prefix}:query-events`;
     redis.defineCommand('airlockTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
+    redis.defineCommand('airlockCreate', { numberOfKeys: 1, lua: CREATE_LUA });
   }
 
   private key(id: string): string {
@@ -102,10 +112,11 @@ export class QueryStore {
   /** Create a record; fails if the id exists. Records of live queries keep for a day at most. */
   async create(record: QueryRecord): Promise<void> {
     await this.guard(async () => {
-      const key = this.key(record.id);
-      const [[, created]] = (await this.redis.multi().hsetnx(key, 'base', '{}').exec()) as [[unknown, number]];
+      const fields = Object.entries(toHash(record)).flat();
+      const created = await (this.redis as unknown as {
+        airlockCreate(key: string, ttl: number, ...fields: string[]): Promise<number>;
+      }).airlockCreate(this.key(record.id), 24 * 3600, ...fields);
       if (created !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
-      await this.redis.multi().hset(key, toHash(record)).expire(key, 24 * 3600).exec();
     });
   }
 
@@ -121,21 +132,23 @@ export class QueryStore {
   async transition(id: string, from: QueryStatus[], patch: RecordPatch): Promise<QueryRecord> {
     return this.guard(async () => {
       const full: RecordPatch = { ...patch, updatedAt: new Date().toISOString() };
+      // Finished records live as long as their results.
+      const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
       const args: string[] = [];
       for (const f of MUTABLE) if (full[f] !== undefined) args.push(f, JSON.stringify(full[f]));
       const [code, value] = await (this.redis as unknown as {
-        airlockTransition(key: string, from: string, channel: string, id: string, ...fields: string[]): Promise<[number, string]>;
-      }).airlockTransition(this.key(id), JSON.stringify(from), this.channel, id, ...args);
+        airlockTransition(key: string, from: string, channel: string, id: string, ttl: number, ...fields: string[]): Promise<[number, string | string[]]>;
+      }).airlockTransition(this.key(id), JSON.stringify(from), this.channel, id, ttl, ...args);
       if (code === 0) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
       if (code === -1) {
-        throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${value}; it cannot become ${patch.status ?? 'updated'} from there.`, {
+        throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${String(value)}; it cannot become ${patch.status ?? 'updated'} from there.`, {
           details: { status: value },
         });
       }
-      if (patch.status && TERMINAL_STATUSES.has(patch.status)) {
-        await this.redis.expire(this.key(id), this.options.resultTtlSeconds);
-      }
-      const record = await this.get(id);
+      const flat = value as string[];
+      const hash: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      const record = fromHash(hash);
       if (!record) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
       return record;
     });
@@ -147,12 +160,17 @@ export class QueryStore {
       const key = this.resultKey(id);
       const hash = createHash('sha256');
       hash.update(JSON.stringify(columns.map((c) => [c.name, c.type])));
-      await this.redis.del(key);
       let page: unknown[][] = [];
       let rowCount = 0;
+      let cleared = false;
+      // Full pages are written as they fill; the last page rides in the final MULTI,
+      // so a small result costs one round trip.
       const flush = async () => {
         if (page.length === 0) return;
-        await this.redis.rpush(key, JSON.stringify(page));
+        const multi = this.redis.multi();
+        if (!cleared) multi.del(key);
+        cleared = true;
+        await multi.rpush(key, JSON.stringify(page)).exec();
         page = [];
       };
       for await (const row of rows) {
@@ -163,9 +181,10 @@ export class QueryStore {
         rowCount++;
         if (page.length >= PAGE_ROWS) await flush();
       }
-      await flush();
-      await this.redis
-        .multi()
+      const final = this.redis.multi();
+      if (!cleared) final.del(key);
+      if (page.length > 0) final.rpush(key, JSON.stringify(page));
+      await final
         .hset(`${key}:meta`, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
         .expire(key, this.options.resultTtlSeconds)
         .expire(`${key}:meta`, this.options.resultTtlSeconds)
@@ -178,15 +197,16 @@ export class QueryStore {
   async readResult(id: string, offset: number, limit: number, truncated: boolean): Promise<ResultPage> {
     return this.guard(async () => {
       const key = this.resultKey(id);
-      const meta = await this.redis.hgetall(`${key}:meta`);
+      const firstPage = Math.floor(offset / PAGE_ROWS);
+      const lastPage = Math.floor((Math.max(offset + limit, 1) - 1) / PAGE_ROWS);
+      const replies = (await this.redis.multi().hgetall(`${key}:meta`).lrange(key, firstPage, lastPage).exec()) ?? [];
+      const meta = (replies[0]?.[1] ?? {}) as Record<string, string>;
+      const pages = (replies[1]?.[1] ?? []) as string[];
       if (!meta.columns) {
         throw new AirlockError('RESULT_EXPIRED', 'The result of this query is no longer stored; run the query again.');
       }
       const columns = JSON.parse(meta.columns) as ResultColumn[];
       const rowCount = Number(meta.rowCount);
-      const firstPage = Math.floor(offset / PAGE_ROWS);
-      const lastPage = Math.floor((Math.max(offset + limit, 1) - 1) / PAGE_ROWS);
-      const pages = rowCount === 0 ? [] : await this.redis.lrange(key, firstPage, lastPage);
       const rows: unknown[][] = [];
       pages.forEach((p, i) => {
         const pageRows = JSON.parse(p) as unknown[][];
