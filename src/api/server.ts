@@ -90,6 +90,18 @@ function buildApiInner(deps: ApiDeps) {
   const metrics = new Metrics();
   // Only JSON bodies: a text/plain body gets 415, not a confusing validation error.
   app.removeContentTypeParser('text/plain');
+  // Our own JSON parser: an empty body means "no body" (POST …/cancel needs none),
+  // and malformed JSON becomes INVALID_JSON at once.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new AirlockError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
+    }
+  });
 
   app.setErrorHandler((err, request, reply) => {
     const mapped = fromFastifyError(err);
@@ -115,44 +127,49 @@ function buildApiInner(deps: ApiDeps) {
   if (queries) registerAgentRoutes(queries);
 
   function registerAgentRoutes(queryService: QueryService): void {
-  app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
-    const body = parse(submitBody, request.body, 'body');
-    try {
-      const view = await queryService.submit(requester(request), body);
-      metrics.countQuery(view.status);
-      return reply.status(view.status === 'succeeded' || view.status === 'failed' || view.status === 'cancelled' ? 200 : 202).send(view);
-    } catch (err) {
-      if (err instanceof AirlockError && err.code === 'POLICY_DENIED') {
-        metrics.countQuery('denied');
-        const { decision, id } = err.details as { decision: unknown; id: string };
-        return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', err.message, { details: { id } })), id, decision });
+    app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
+      const body = parse(submitBody, request.body, 'body');
+      try {
+        const view = await queryService.submit(requester(request), body);
+        metrics.countQuery(view.status);
+        if (view.status === 'denied') {
+          // An idempotent replay of a denied request is denied again, the same way.
+          const message = view.decision.reasons.map((r) => r.message).join(' ');
+          return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', message, { details: { id: view.id } })), id: view.id, decision: view.decision });
+        }
+        return reply.status(view.status === 'succeeded' || view.status === 'failed' || view.status === 'cancelled' ? 200 : 202).send(view);
+      } catch (err) {
+        if (err instanceof AirlockError && err.code === 'POLICY_DENIED') {
+          metrics.countQuery('denied');
+          const { decision, id } = err.details as { decision: unknown; id: string };
+          return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', err.message, { details: { id } })), id, decision });
+        }
+        throw err;
       }
-      throw err;
-    }
-  });
+    });
 
-  app.get('/v1/queries/:id', { preHandler: authenticate }, async (request) => {
-    const { id } = parse(idParams, request.params, 'params');
-    const { waitMs } = parse(queryWaitQuery, request.query, 'query');
-    return queryService.get(requester(request), id, waitMs);
-  });
+    app.get('/v1/queries/:id', { preHandler: authenticate }, async (request) => {
+      const { id } = parse(idParams, request.params, 'params');
+      const { waitMs } = parse(queryWaitQuery, request.query, 'query');
+      return queryService.get(requester(request), id, waitMs);
+    });
 
-  app.get('/v1/queries/:id/results', { preHandler: authenticate }, async (request) => {
-    const { id } = parse(idParams, request.params, 'params');
-    const { cursor, limit } = parse(resultsQuery, request.query, 'query');
-    return queryService.results(requester(request), id, cursor, limit);
-  });
+    app.get('/v1/queries/:id/results', { preHandler: authenticate }, async (request) => {
+      const { id } = parse(idParams, request.params, 'params');
+      const { cursor, limit } = parse(resultsQuery, request.query, 'query');
+      return queryService.results(requester(request), id, cursor, limit);
+    });
 
-  app.post('/v1/queries/:id/cancel', { preHandler: authenticate }, async (request) => {
-    const { id } = parse(idParams, request.params, 'params');
-    return queryService.cancel(requester(request), id);
-  });
+    app.post('/v1/queries/:id/cancel', { preHandler: authenticate }, async (request) => {
+      const { id } = parse(idParams, request.params, 'params');
+      return queryService.cancel(requester(request), id);
+    });
 
-  app.post('/v1/policy/evaluate', { preHandler: authenticate }, async (request) => {
-    const { sql } = parse(evaluateBody, request.body, 'body');
-    checkSqlText(sql, deps.maxSqlBytes);
-    return deps.evaluate(sql, requester(request));
-  });
+    app.post('/v1/policy/evaluate', { preHandler: authenticate }, async (request) => {
+      const { sql } = parse(evaluateBody, request.body, 'body');
+      checkSqlText(sql, deps.maxSqlBytes);
+      return deps.evaluate(sql, requester(request));
+    });
 
   }
 

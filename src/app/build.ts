@@ -151,7 +151,10 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     const w = worker;
     const wh = warehouse;
     closers.push(async () => {
+      // Let running statements finish for a grace period, then cancel them.
+      const grace = setTimeout(() => execution.abortAll(), 10_000);
       await w.close();
+      clearTimeout(grace);
       await wh.close();
     });
   }
@@ -160,16 +163,16 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   {
     let queries: QueryService | undefined;
     if (options.roles.includes('api')) {
-    const queue = new ExecuteQueue(connect('queue', true), prefix);
-    closers.push(() => queue.close());
-    queries = new QueryService({
-      store,
-      notifier,
-      queue,
-      evaluate,
-      logger: logger.child({ component: 'queries' }),
-      limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
-    });
+      const queue = new ExecuteQueue(connect('queue', true), prefix);
+      closers.push(() => queue.close());
+      queries = new QueryService({
+        store,
+        notifier,
+        queue,
+        evaluate,
+        logger: logger.child({ component: 'queries' }),
+        limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
+      });
     }
     api = buildApi({
       ...(queries ? { queries } : {}),

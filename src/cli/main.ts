@@ -38,13 +38,21 @@ function onShutdown(close: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     let closing = false;
     const stop = () => {
-      if (closing) return;
+      if (closing) {
+        stderr('forced exit');
+        process.exit(130);
+      }
       closing = true;
-      stderr('shutting down…');
+      stderr('shutting down… (again to force)');
+      // Never hang on a stuck dependency: give up after 15 s.
+      setTimeout(() => {
+        stderr('shutdown took longer than 15 s; exiting anyway');
+        process.exit(1);
+      }, 15_000).unref();
       close().finally(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
 

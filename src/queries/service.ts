@@ -227,9 +227,14 @@ export interface ExecutionServiceDeps {
 /** Runs queued queries in the worker role. */
 export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
-  private cancelSubscriptions = new Map<string, () => void>();
+  private readonly cancelSubscriptions = new Map<string, () => void>();
 
   constructor(private readonly deps: ExecutionServiceDeps) {}
+
+  /** Cancel every statement this process runs (shutdown after the grace period). */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
 
   /** Execute one query; throws transient AirlockErrors for the queue to retry. */
   async execute(id: string, attempt: number): Promise<void> {

@@ -150,6 +150,16 @@ describe('fail closed before the policy engine', () => {
     expect(executed.length).toBe(before);
   });
 
+  it('denies an idempotent replay of a denied request the same way', async () => {
+    const body = { sql: 'truncate table orders', idempotencyKey: `deny-${Date.now()}` };
+    const first = await call('/v1/queries', { body });
+    const second = await call('/v1/queries', { body });
+    expect(first.status).toBe(403);
+    expect(second.status).toBe(403);
+    expect(second.json.error.code).toBe('POLICY_DENIED');
+    expect(second.json.id).toBe(first.json.id);
+  });
+
   it('evaluates without running', async () => {
     const before = executed.length;
     const res = await call('/v1/policy/evaluate', { body: { sql: 'select * from customers' } });
@@ -163,6 +173,7 @@ describe('fail closed before the policy engine', () => {
 describe('bad input gets its own clear error and reaches no warehouse', () => {
   const cases: Array<[string, () => Promise<{ status: number; json: any }>, number, string]> = [
     ['malformed JSON', () => call('/v1/queries', { raw: '{"sql": "select 1"' }), 400, 'INVALID_JSON'],
+    ['empty JSON body', () => call('/v1/queries', { raw: '' }), 400, 'VALIDATION_FAILED'],
     ['missing sql', () => call('/v1/queries', { body: { waitMs: 10 } }), 400, 'VALIDATION_FAILED'],
     ['unknown field', () => call('/v1/queries', { body: { sql: 'select 1', bogus: true } }), 400, 'VALIDATION_FAILED'],
     ['2 MB body', () => call('/v1/queries', { body: { sql: `select '${'x'.repeat(2 * 1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],

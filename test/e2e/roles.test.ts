@@ -1,0 +1,48 @@
+/**
+ * Roles: a worker-only process still answers the operations routes (so
+ * container health checks work) but serves no agent API.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type AirlockApp } from '../../src/app/build.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { createLogger } from '../../src/log.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+const prefix = uniquePrefix('roles');
+let app: AirlockApp;
+let url: string;
+
+// Stand-in warehouse: this test never runs a query, it only checks which routes a role serves.
+const idleWarehouse: Warehouse = {
+  execute: async () => {
+    throw new Error('not used');
+  },
+  close: async () => undefined,
+};
+
+beforeAll(async () => {
+  const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0' });
+  app = await buildApp(config, { roles: ['worker'], logger: createLogger({ level: 'silent' }), warehouse: idleWarehouse });
+  url = (await app.listen())!;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await cleanupPrefix(prefix);
+});
+
+describe('worker-only process', () => {
+  it('serves /healthz and /readyz', async () => {
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: true } });
+  });
+
+  it('does not serve the agent API', async () => {
+    const res = await fetch(`${url}/v1/queries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sql":"select 1"}' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});
