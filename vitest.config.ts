@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores here: integration suites start servers; keep parallelism modest.
     maxWorkers: 2,
-    env: { SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true' },
+    env: { SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     globalSetup: ['test/global-setup.ts'],
   },
 });

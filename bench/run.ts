@@ -19,7 +19,6 @@ import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
 
-process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION ??= 'true';
 
 const SQL = 'select customer_id, first_name, last_name from customers where customer_id <= 3 order by customer_id';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);

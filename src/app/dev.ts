@@ -159,7 +159,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       schema: 'PUBLIC',
       warehouse: 'DEV_WH',
       role: 'AIRLOCK_READER',
-      logger: logger.child({ component: 'emulator' }),
+      logger,
     });
     stops.push(() => emulator.close());
     progress(`snowflake  ${emulator.url} (emulator, demo data: ANALYTICS.PUBLIC.CUSTOMERS, ORDERS; HR.CORE.EMPLOYEES)`);

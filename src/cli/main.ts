@@ -56,9 +56,20 @@ function onShutdown(close: () => Promise<void>): Promise<void> {
   });
 }
 
+/** Human-readable logs for `airlock dev` when pino-pretty (a dev dependency) is installed. */
+async function devLogger(config: Config): Promise<Logger> {
+  try {
+    const { default: pretty } = await import('pino-pretty');
+    const stream = pretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss' });
+    return createLogger({ level: config.AIRLOCK_LOG_LEVEL, destination: stream });
+  } catch {
+    return logger(config);
+  }
+}
+
 async function dev(): Promise<number> {
   const config = loadConfig(process.env);
-  const log = logger(config);
+  const log = await devLogger(config);
   const { startDev } = await import('../app/dev.ts');
   stderr('Starting Airlock dev environment…');
   const env = await startDev({ config, logger: log, progress: (l) => stderr(`  ${l}`) });
@@ -185,6 +196,8 @@ function configCheck(): number {
 async function main(argv: string[]): Promise<number> {
   // snowflake-sdk probes cloud metadata endpoints on import unless told not to; Airlock never needs it.
   process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION ??= 'true';
+  // The AWS SDK inside snowflake-sdk warns that its future releases need Node 22; not actionable for users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [command, ...rest] = argv;
   switch (command) {
     case 'dev':
