@@ -81,9 +81,21 @@ export interface ColumnCodec {
   encode: ValueEncoder;
 }
 
-/** Build the rowtype entry and value encoder of one DuckDB result column. */
-export function columnCodec(name: string, type: DuckDBType, origin: ColumnOrigin | null | undefined): ColumnCodec {
-  const { sfType, precision, scale } = snowflakeTypeOf(type);
+/**
+ * Build the rowtype entry and value encoder of one DuckDB result column.
+ * `override` is the SQL layer's `columnTypes` entry: `'timestamp_tz'` turns a
+ * DuckDB TIMESTAMPTZ column (otherwise TIMESTAMP_LTZ) into TIMESTAMP_TZ, whose
+ * values carry the offset of `timeZone` (the session's TIMEZONE) at each instant.
+ */
+export function columnCodec(
+  name: string,
+  type: DuckDBType,
+  origin: ColumnOrigin | null | undefined,
+  override?: string | null,
+  timeZone = 'UTC',
+): ColumnCodec {
+  const tz = override === 'timestamp_tz' && type.typeId === DuckDBTypeId.TIMESTAMP_TZ;
+  const { sfType, precision, scale } = tz ? { sfType: 'timestamp_tz' as const, precision: 0, scale: TIME_SCALE } : snowflakeTypeOf(type);
   const isText = sfType === 'text' || sfType === 'variant' || sfType === 'object' || sfType === 'array';
   return {
     rowType: {
@@ -99,7 +111,40 @@ export function columnCodec(name: string, type: DuckDBType, origin: ColumnOrigin
       nullable: true,
       collation: null,
     },
-    encode: valueEncoder(type),
+    encode: tz ? timestampTzEncoder(timeZone) : valueEncoder(type),
+  };
+}
+
+/**
+ * TIMESTAMP_TZ cells `"secs.fraction 1440+offsetMinutes"` for DuckDB
+ * TIMESTAMPTZ values. DuckDB keeps only the instant, so the offset is the one
+ * `timeZone` has at that instant (UTC → 1440): the instant is exact, the
+ * original offset is not kept.
+ */
+function timestampTzEncoder(timeZone: string): ValueEncoder {
+  const offsetAt = offsetFinder(timeZone);
+  return (v) => {
+    if (v === null) return null;
+    const micros = (v as DuckDBTimestampTZValue).micros;
+    return `${scaledText(micros, 6)} ${1440 + offsetAt(micros)}`;
+  };
+}
+
+/** Minutes east of UTC of an IANA zone at an instant (in microseconds); 0 for UTC and unknown zones. */
+function offsetFinder(timeZone: string): (micros: bigint) => number {
+  if (/^(?:utc|gmt|z|etc\/utc|etc\/gmt|utc0|gmt0)$/i.test(timeZone.trim())) return () => 0;
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+  } catch {
+    return () => 0;
+  }
+  return (micros) => {
+    const ms = Number(micros / 1000n);
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return 0;
+    const part = format.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const m = /([+-])(\d{1,2})(?::?(\d{2}))?/.exec(part);
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
   };
 }
 

@@ -10,6 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { TIMESTAMP_TZ_COMMENT } from './sql/type-map.ts';
 
 /** Quote a DuckDB identifier. */
 export function quoteIdent(name: string): string {
@@ -28,6 +29,8 @@ const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 export class Engine {
   /** Column names per `DB\0SCHEMA\0TABLE`, for the translator's `columnsOf` (it is synchronous). */
   private columns = new Map<string, string[]>();
+  /** Declared Snowflake type per column where DuckDB's type does not tell it (see sql/type-map.ts); tables without any are absent. */
+  private declared = new Map<string, (string | null)[]>();
   private refreshing: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -91,29 +94,50 @@ export class Engine {
     return this.columns.get(`${database}\0${schema}\0${table}`);
   }
 
+  /** Declared Snowflake types of a table's columns (`'TIMESTAMP_TZ'` or null each), from the last catalog refresh. */
+  declaredTypesOf(database: string, schema: string, table: string): (string | null)[] | undefined {
+    return this.declared.get(`${database}\0${schema}\0${table}`);
+  }
+
   /** Re-read table columns (after DDL); concurrent calls run one after another. */
   refreshCatalog(): Promise<void> {
     const run = async (): Promise<void> => {
       const r = await this.admin.runAndReadAll(
-        'SELECT database_name, schema_name, table_name, column_name FROM duckdb_columns() WHERE NOT internal ' +
+        'SELECT database_name, schema_name, table_name, column_name, data_type, comment FROM duckdb_columns() WHERE NOT internal ' +
           'ORDER BY database_name, schema_name, table_name, column_index',
       );
       const next = new Map<string, string[]>();
-      for (const [db, schema, table, column] of r.getRows()) {
+      const declared = new Map<string, (string | null)[]>();
+      for (const [db, schema, table, column, dataType, comment] of r.getRows()) {
         const key = `${String(db)}\0${String(schema)}\0${String(table)}`;
-        const list = next.get(key);
-        if (list) list.push(String(column));
-        else next.set(key, [String(column)]);
+        let list = next.get(key);
+        if (!list) next.set(key, (list = []));
+        list.push(String(column));
+        if (comment === TIMESTAMP_TZ_COMMENT && dataType === 'TIMESTAMP WITH TIME ZONE') {
+          let types = declared.get(key);
+          if (!types) declared.set(key, (types = []));
+          types[list.length - 1] = 'TIMESTAMP_TZ';
+        }
+      }
+      for (const [key, types] of declared) {
+        const n = next.get(key)!.length;
+        declared.set(key, Array.from({ length: n }, (_, i) => types[i] ?? null));
       }
       this.columns = next;
+      this.declared = declared;
     };
     this.refreshing = this.refreshing.then(run, run);
     return this.refreshing;
   }
 
-  /** A connection for one session (or for seeding). */
-  connect(): Promise<DuckDBConnection> {
-    return this.instance.connect();
+  /**
+   * A connection for one session (or for seeding). Sessions start in UTC, as
+   * their TIMEZONE parameter says, whatever the host's zone is.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    const conn = await this.instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    return conn;
   }
 
   /** Checkpoint persistent catalogs and release the instance. */

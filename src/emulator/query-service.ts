@@ -288,6 +288,7 @@ export class QueryService {
         role: session.context.role,
         warehouse: session.context.warehouse,
         columnsOf: (database, schema, table) => engine.columnsOf(database, schema, table),
+        declaredTypesOf: (database, schema, table) => engine.declaredTypesOf(database, schema, table),
       });
     } catch (err) {
       throw SnowflakeWireError.of('INTERNAL', `SQL translation failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -316,6 +317,8 @@ export class QueryService {
 
     const { sql, rows: bindRows, count: numberOfBinds } = prepareBindings(translation.sql, req.bindings);
     const columnOrigins = translation.columnOrigins ?? [];
+    const columnTypes = translation.columnTypes ?? [];
+    const timeZone = String(session.params.TIMEZONE ?? 'UTC');
     record.running = true;
     if (record.interrupted) throw this.interruptError(record);
 
@@ -324,7 +327,7 @@ export class QueryService {
       try {
         const rowtype: RowTypeColumn[] = [];
         for (let i = 0; i < prepared.columnCount; i++) {
-          rowtype.push(columnCodec(prepared.columnName(i), prepared.columnType(i), columnOrigins[i]).rowType);
+          rowtype.push(columnCodec(prepared.columnName(i), prepared.columnType(i), columnOrigins[i], columnTypes[i], timeZone).rowType);
         }
         const st = translation.statementType === 'other' ? fromDuckStatementType(prepared.statementType) : translation.statementType;
         return this.save(record, rowtype, new ResultBuilder(this.opts.chunkRows), st, params, numberOfBinds);
@@ -358,13 +361,15 @@ export class QueryService {
     }
     if (result.returnType !== ResultReturnType.QUERY_RESULT) {
       if (statementType === 'use' || statementType === 'set') await this.syncContext(session);
+      // e.g. the comments recording declared TIMESTAMP_TZ columns, right after their CREATE/ALTER TABLE.
+      for (const followUp of translation.followUp ?? []) await session.conn.run(followUp);
       if (statementType === 'ddl') await this.opts.engine.refreshCatalog();
       return this.statusResult(record, statementType, statusMessage(req.sqlText), params, numberOfBinds);
     }
 
     const codecs: ColumnCodec[] = [];
     const names = result.columnNames();
-    for (let i = 0; i < result.columnCount; i++) codecs.push(columnCodec(names[i]!, result.columnType(i), columnOrigins[i]));
+    for (let i = 0; i < result.columnCount; i++) codecs.push(columnCodec(names[i]!, result.columnType(i), columnOrigins[i], columnTypes[i], timeZone));
     const builder = new ResultBuilder(this.opts.chunkRows);
     for (;;) {
       const chunk = await result.fetchChunk();

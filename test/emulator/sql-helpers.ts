@@ -44,6 +44,7 @@ export async function openFixture(): Promise<Fixture> {
     }
     try {
       const r = await conn.runAndReadAll(translation.sql);
+      for (const followUp of translation.followUp ?? []) await conn.run(followUp);
       return { translation, columns: r.columnNames(), types: r.columnTypes().map(String), rows: r.getRowsJson() as unknown[][] };
     } catch (e) {
       return { translation, columns: [], types: [], rows: [], error: mapDuckDbError((e as Error).message) };

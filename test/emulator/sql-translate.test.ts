@@ -128,7 +128,7 @@ describe('DDL and DML', () => {
     expect(d.columns.slice(0, 5)).toEqual(['name', 'type', 'kind', 'null?', 'default']);
     expect(d.rows.map((r) => r[1])).toEqual([
       'NUMBER(10,2)', 'NUMBER(38,0)', 'VARCHAR(16777216)', 'VARCHAR(16777216)', 'FLOAT', 'BOOLEAN', 'DATE', 'TIME(9)',
-      'TIMESTAMP_NTZ(9)', 'TIMESTAMP_LTZ(9)', 'TIMESTAMP_LTZ(9)', 'BINARY(8388608)', 'VARIANT', 'VARIANT', 'VARIANT',
+      'TIMESTAMP_NTZ(9)', 'TIMESTAMP_LTZ(9)', 'TIMESTAMP_TZ(9)', 'BINARY(8388608)', 'VARIANT', 'VARIANT', 'VARIANT',
       'NUMBER(38,0)',
     ]);
   });
@@ -207,6 +207,36 @@ describe('columnOrigins', () => {
   });
   it('SELECT * without a schema lookup gives no origins rather than wrong ones', () => {
     expect(origins('select * from t')).toBeUndefined();
+  });
+});
+
+describe('TIMESTAMP_TZ', () => {
+  const types = (sql: string, ctx = fx.ctx) => {
+    const t = translate(sql, ctx);
+    return t.kind === 'duckdb' ? t.columnTypes : t;
+  };
+  it('CREATE TABLE / ALTER TABLE ADD COLUMN record declared TIMESTAMP_TZ columns as follow-up comments', () => {
+    const t = translate('create table z (a timestamp_tz, b timestamp_ltz, "c" timestamptz, d timestamp_ntz)', fx.ctx);
+    expect(t.kind === 'duckdb' && t.followUp).toEqual([
+      `COMMENT ON COLUMN "ANALYTICS"."PUBLIC"."Z"."A" IS 'snowflake:TIMESTAMP_TZ'`,
+      `COMMENT ON COLUMN "ANALYTICS"."PUBLIC"."Z"."c" IS 'snowflake:TIMESTAMP_TZ'`,
+    ]);
+    const a = translate('alter table hr.core.u add column k timestamp_tz', fx.ctx);
+    expect(a.kind === 'duckdb' && a.followUp).toEqual([`COMMENT ON COLUMN "HR"."CORE"."U"."K" IS 'snowflake:TIMESTAMP_TZ'`]);
+    const plain = translate('create table z2 (a timestamp_ltz)', fx.ctx);
+    expect(plain.kind === 'duckdb' && plain.followUp).toBeUndefined();
+  });
+  it('columnTypes mark casts to TIMESTAMP_TZ and declared TIMESTAMP_TZ columns', () => {
+    expect(types("select x::timestamp_tz, cast(x as timestamp_tz(3)), to_timestamp_tz(x), try_to_timestamp_tz(x), x::timestamp_ltz, 1 from t")).toEqual([
+      'timestamp_tz', 'timestamp_tz', 'timestamp_tz', 'timestamp_tz', null, null,
+    ]);
+    expect(types('select a, x::timestamp_ltz from t')).toBeUndefined();
+    const ctx = {
+      ...fx.ctx,
+      columnsOf: () => ['A', 'K'],
+      declaredTypesOf: () => [null, 'TIMESTAMP_TZ'],
+    };
+    expect(types('select *, k, a, c.k as kk from t c', ctx)).toEqual([null, 'timestamp_tz', 'timestamp_tz', null, 'timestamp_tz']);
   });
 });
 

@@ -7,7 +7,7 @@
 import { errorResult, unsupported } from './errors.ts';
 import { isWord, type Token } from './lexer.ts';
 import type { TranslateContext } from './rewrite.ts';
-import { snowflakeBaseTypeSql, snowflakeTypeJsonSql, snowflakeTypeSql } from './type-map.ts';
+import { snowflakeBaseTypeSql, snowflakeTypeJsonSql, snowflakeTypeSql, userCommentSql } from './type-map.ts';
 import type { Translation } from './types.ts';
 
 /** Fixed creation time reported for every object: the emulator does not track it. */
@@ -238,9 +238,9 @@ function showColumns(s: ShowScope, ctx: TranslateContext): Translation {
     check = scope.check;
   }
   const sql = `SELECT table_name AS "table_name", schema_name AS "schema_name", column_name AS "column_name",
-      ${snowflakeTypeJsonSql('data_type', 'numeric_precision', 'numeric_scale', 'is_nullable')} AS "data_type",
+      ${snowflakeTypeJsonSql('data_type', 'numeric_precision', 'numeric_scale', 'is_nullable', 'comment')} AS "data_type",
       CASE WHEN is_nullable THEN 'true' ELSE 'false' END AS "null?", COALESCE(column_default, '') AS "default",
-      'COLUMN' AS "kind", '' AS "expression", COALESCE(comment, '') AS "comment", database_name AS "database_name",
+      'COLUMN' AS "kind", '' AS "expression", COALESCE(${userCommentSql('comment')}, '') AS "comment", database_name AS "database_name",
       '' AS "autoincrement", CAST(NULL AS VARCHAR) AS "schema_evolution_record"
     FROM duckdb_columns() WHERE ${chk(check)}NOT internal AND ${where}${nameFilters('column_name', s)}
     ORDER BY "database_name", "schema_name", "table_name", column_index${limit(s)}`;
@@ -256,10 +256,10 @@ function describeTable(toks: Token[], i: number, ctx: TranslateContext): Transla
   if (isWord(toks[next], 'TYPE') && toks[next + 1]?.value === '=') next += 3;
   if (next < toks.length) return errorResult('syntax', `SQL compilation error:\nsyntax error line 1 at position ${toks[next]!.start} unexpected '${toks[next]!.text}'.`);
   const [db, schema, table] = t;
-  const sql = `SELECT column_name AS "name", ${snowflakeTypeSql('data_type', 'numeric_precision', 'numeric_scale')} AS "type",
+  const sql = `SELECT column_name AS "name", ${snowflakeTypeSql('data_type', 'numeric_precision', 'numeric_scale', 'comment')} AS "type",
       'COLUMN' AS "kind", CASE WHEN is_nullable THEN 'Y' ELSE 'N' END AS "null?", column_default AS "default",
       'N' AS "primary key", 'N' AS "unique key", CAST(NULL AS VARCHAR) AS "check", CAST(NULL AS VARCHAR) AS "expression",
-      comment AS "comment", CAST(NULL AS VARCHAR) AS "policy name", CAST(NULL AS VARCHAR) AS "privacy domain"
+      ${userCommentSql('comment')} AS "comment", CAST(NULL AS VARCHAR) AS "policy name", CAST(NULL AS VARCHAR) AS "privacy domain"
     FROM duckdb_columns()
     WHERE ${existsCheck('table', db, schema, table)} AND database_name = ${q(db)} AND schema_name = ${q(schema)} AND table_name = ${q(table)}
     ORDER BY column_index`;
@@ -315,14 +315,14 @@ export function infoSchemaSql(database: string, view: string): string | undefine
     case 'COLUMNS':
       return `SELECT database_name AS "TABLE_CATALOG", schema_name AS "TABLE_SCHEMA", table_name AS "TABLE_NAME",
           column_name AS "COLUMN_NAME", CAST(column_index AS INTEGER) AS "ORDINAL_POSITION", column_default AS "COLUMN_DEFAULT",
-          CASE WHEN is_nullable THEN 'YES' ELSE 'NO' END AS "IS_NULLABLE", ${snowflakeBaseTypeSql('data_type')} AS "DATA_TYPE",
+          CASE WHEN is_nullable THEN 'YES' ELSE 'NO' END AS "IS_NULLABLE", ${snowflakeBaseTypeSql('data_type', 'comment')} AS "DATA_TYPE",
           CASE WHEN data_type = 'VARCHAR' THEN 16777216 WHEN data_type = 'BLOB' THEN 8388608 END AS "CHARACTER_MAXIMUM_LENGTH",
           CASE WHEN data_type = 'VARCHAR' THEN 16777216 WHEN data_type = 'BLOB' THEN 8388608 END AS "CHARACTER_OCTET_LENGTH",
           CASE WHEN data_type LIKE 'DECIMAL%' THEN numeric_precision WHEN data_type IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT') THEN 38 END AS "NUMERIC_PRECISION",
           CASE WHEN data_type LIKE 'DECIMAL%' OR data_type IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT') THEN 10 WHEN data_type IN ('FLOAT','DOUBLE') THEN 2 END AS "NUMERIC_PRECISION_RADIX",
           CASE WHEN data_type LIKE 'DECIMAL%' THEN numeric_scale WHEN data_type IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT') THEN 0 END AS "NUMERIC_SCALE",
           CASE WHEN data_type LIKE 'TIME%' THEN 9 END AS "DATETIME_PRECISION",
-          'NO' AS "IS_IDENTITY", comment AS "COMMENT"
+          'NO' AS "IS_IDENTITY", ${userCommentSql('comment')} AS "COMMENT"
         FROM duckdb_columns() WHERE NOT internal AND database_name = ${db} AND schema_name NOT IN ${HIDDEN_SCHEMAS}`;
     case 'TABLES':
       return `SELECT database_name AS "TABLE_CATALOG", schema_name AS "TABLE_SCHEMA", table_name AS "TABLE_NAME",

@@ -27,6 +27,11 @@ export interface TranslateContext extends SqlContext {
    * Lets `columnOrigins` cover `SELECT *`; without it a star gives no origins.
    */
   columnsOf?(database: string, schema: string, table: string): string[] | undefined;
+  /**
+   * Declared Snowflake type per column of a table (same order as `columnsOf`)
+   * where DuckDB's type does not tell it, e.g. `'TIMESTAMP_TZ'`; null elsewhere.
+   */
+  declaredTypesOf?(database: string, schema: string, table: string): (string | null)[] | undefined;
 }
 
 /** Per-statement state of a rewrite. */

@@ -13,6 +13,7 @@ import { Dialect, generate, init, parse, transpile } from '@polyglot-sql/sdk';
 import { errorResult, SF_CODES, TranslateError, unsupported } from './errors.ts';
 import { findTopLevel, isWord, LexError, splitStatements, tokenize, type Token } from './lexer.ts';
 import { infoSchemaSql, translateMetadata } from './metadata.ts';
+import { TIMESTAMP_TZ_COMMENT } from './type-map.ts';
 import { collectCtes, expandPlaceholders, REFUSED_FUNCTIONS, rewrite, type Node, type RewriteState, type TranslateContext } from './rewrite.ts';
 import type { ColumnOrigin, SnowflakeSqlError, SqlContext, StatementType, Translation } from './types.ts';
 
@@ -367,8 +368,33 @@ function emptySelect(): Node {
   return (r.ast as Node[])[0].select;
 }
 
-/** Where each output column of a plain SELECT comes from. */
-function columnOrigins(select: Node, st: RewriteState): (ColumnOrigin | null)[] | undefined {
+/** True when a select item (before rewriting) is a cast to TIMESTAMP_TZ: `::timestamp_tz`, CAST, TO_TIMESTAMP_TZ. */
+function isTzCast(e: Node): boolean {
+  let x = e;
+  while (x?.alias) x = x.alias.this;
+  const c = x?.cast ?? x?.try_cast;
+  if (c) return c.to?.data_type === 'timestamp' && c.to.timezone === true;
+  const f = x?.function;
+  if (f && typeof f.name === 'string') return ['to_timestamp_tz', 'try_to_timestamp_tz'].includes(f.name.toLowerCase());
+  return false;
+}
+
+/** Per item of the leftmost SELECT of the original statement: does it cast to TIMESTAMP_TZ? */
+function tzCastFlags(stmt: Node): boolean[] | undefined {
+  const sel = stmt?.select;
+  return sel ? (sel.expressions ?? []).map(isTzCast) : undefined;
+}
+
+/**
+ * Where each output column of a plain SELECT comes from, and the Snowflake
+ * type that overrides DuckDB's where one is known (declared TIMESTAMP_TZ
+ * columns, casts to TIMESTAMP_TZ flagged in `tzFlags`).
+ */
+function columnOrigins(
+  select: Node,
+  st: RewriteState,
+  tzFlags: boolean[] | undefined,
+): { origins: (ColumnOrigin | null)[]; types: (string | null)[] } | undefined {
   interface Source {
     key: string;
     origin: ColumnOrigin | null;
@@ -390,8 +416,20 @@ function columnOrigins(select: Node, st: RewriteState): (ColumnOrigin | null)[] 
   for (const j of select.joins ?? []) addSource(j.this);
   const columnsOf = (s: Source): string[] | undefined =>
     s.origin && st.ctx.columnsOf ? st.ctx.columnsOf(s.origin.database, s.origin.schema, s.origin.table) : undefined;
+  const declaredOf = (s: Source | undefined): (string | null)[] | undefined =>
+    s?.origin && st.ctx.declaredTypesOf ? st.ctx.declaredTypesOf(s.origin.database, s.origin.schema, s.origin.table) : undefined;
+  /** Rowtype override for a declared column type (only TIMESTAMP_TZ needs one). */
+  const wireType = (declared: string | null | undefined): string | null => (declared === 'TIMESTAMP_TZ' ? 'timestamp_tz' : null);
+  const typeOfColumn = (s: Source | undefined, name: string): string | null => {
+    if (!s) return null;
+    const k = columnsOf(s)?.indexOf(name) ?? -1;
+    return k < 0 ? null : wireType(declaredOf(s)?.[k]);
+  };
   const out: (ColumnOrigin | null)[] = [];
-  for (const e of select.expressions ?? []) {
+  const types: (string | null)[] = [];
+  const exprs: Node[] = select.expressions ?? [];
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i];
     const inner = e.alias ? e.alias.this : e;
     if (e.star || inner.star) {
       const star = e.star ?? inner.star;
@@ -400,25 +438,60 @@ function columnOrigins(select: Node, st: RewriteState): (ColumnOrigin | null)[] 
       for (const s of targets) {
         const cols = columnsOf(s);
         if (!cols) return undefined;
-        for (let k = 0; k < cols.length; k++) out.push(s.origin);
+        const declared = declaredOf(s);
+        for (let k = 0; k < cols.length; k++) {
+          out.push(s.origin);
+          types.push(wireType(declared?.[k]));
+        }
       }
       continue;
     }
     if (!inner.column) {
       out.push(null);
+      types.push(tzFlags?.[i] ? 'timestamp_tz' : null);
       continue;
     }
     const c = inner.column;
-    if (c.table) {
-      out.push(sources.find((s) => s.key === c.table.name)?.origin ?? null);
-      continue;
+    let source: Source | undefined;
+    if (c.table) source = sources.find((s) => s.key === c.table.name);
+    else if (sources.length === 1) source = sources[0];
+    else {
+      const having = sources.filter((s) => columnsOf(s)?.includes(c.name.name));
+      source = having.length === 1 ? having[0] : undefined;
     }
-    if (sources.length === 1) {
-      out.push(sources[0]!.origin);
-      continue;
+    out.push(source?.origin ?? null);
+    types.push(typeOfColumn(source, c.name.name));
+  }
+  return { origins: out, types };
+}
+
+/** DuckDB COMMENT statements recording the columns a CREATE TABLE / ALTER TABLE ADD COLUMN declares TIMESTAMP_TZ. */
+function declaredTypeFollowUp(original: Node, rewritten: Node, ctx: TranslateContext): string[] {
+  const q = (x: string) => `"${x.replace(/"/g, '""')}"`;
+  let table: Node;
+  let columns: Node[];
+  if (original?.create_table) {
+    table = rewritten.create_table?.name;
+    columns = original.create_table.columns ?? [];
+    // IF NOT EXISTS on a table that exists changes nothing: leave its columns alone.
+    if (original.create_table.if_not_exists && table?.catalog && ctx.columnsOf?.(table.catalog.name, table.schema.name, table.name.name)) {
+      return [];
     }
-    const having = sources.filter((s) => columnsOf(s)?.includes(c.name.name));
-    out.push(having.length === 1 ? having[0]!.origin : null);
+  } else if (original?.alter_table) {
+    table = rewritten.alter_table?.name;
+    columns = (original.alter_table.actions ?? []).map((a: Node) => a?.AddColumn?.column).filter(Boolean);
+  } else {
+    return [];
+  }
+  if (!table?.catalog || !table?.schema || !table?.name) return [];
+  const full = `${q(table.catalog.name)}.${q(table.schema.name)}.${q(table.name.name)}`;
+  const out: string[] = [];
+  for (const col of columns) {
+    const dt = col?.data_type;
+    // A column with its own COMMENT keeps it (and reads back as TIMESTAMP_LTZ).
+    if (dt?.data_type !== 'timestamp' || dt.timezone !== true || col.comment != null || !col.name) continue;
+    const name: string = col.name.quoted ? col.name.name : String(col.name.name).toUpperCase();
+    out.push(`COMMENT ON COLUMN ${full}.${q(name)} IS '${TIMESTAMP_TZ_COMMENT}'`);
   }
   return out;
 }
@@ -434,13 +507,19 @@ function translateGeneral(text: string, toks: Token[], ctx: TranslateContext, st
   const st: RewriteState = { ctx, ctes: collectCtes(ast), placeholders: new Map(), placeholderOrigins: new Map(), infoSchema: infoSchemaSql };
   const stmt = rewrite(ast[0], st);
   let origins: (ColumnOrigin | null)[] | undefined;
+  let types: (string | null)[] | undefined;
   if (statementType === 'select') {
     const sel = leftmostSelect(stmt);
     if (sel) {
       addHeaders(sel, selectItemTexts(toks, text));
-      if (stmt.select) origins = columnOrigins(sel, st);
+      if (stmt.select) {
+        const cols = columnOrigins(sel, st, tzCastFlags(ast[0]));
+        origins = cols?.origins;
+        if (cols?.types.some((t) => t !== null)) types = cols.types;
+      }
     }
   }
+  const followUp = statementType === 'ddl' ? declaredTypeFollowUp(ast[0], stmt, ctx) : [];
   // polyglot's dialect transforms run only inside transpile(), so print the
   // rewritten statement as Snowflake SQL and transpile that.
   const g = generate([stmt], Dialect.Snowflake);
@@ -451,6 +530,8 @@ function translateGeneral(text: string, toks: Token[], ctx: TranslateContext, st
   for (const [ph, sub] of st.placeholders) sql = sql.split(`"${ph}"`).join(`(${sub})`);
   const out: Translation = { kind: 'duckdb', sql, statementType };
   if (origins) out.columnOrigins = origins;
+  if (types) out.columnTypes = types;
+  if (followUp.length > 0) out.followUp = followUp;
   return out;
 }
 

@@ -85,12 +85,33 @@ export function duckType(snowflakeType: string): string {
 }
 
 /**
+ * Column comment that records a Snowflake type DuckDB cannot hold apart:
+ * TIMESTAMP_TZ and TIMESTAMP_LTZ are both DuckDB TIMESTAMPTZ, so a column
+ * declared TIMESTAMP_TZ gets this comment right after its CREATE/ALTER TABLE.
+ */
+export const DECLARED_TYPE_PREFIX = 'snowflake:';
+export const TIMESTAMP_TZ_COMMENT = `${DECLARED_TYPE_PREFIX}TIMESTAMP_TZ`;
+
+/** A column comment as users see it: the emulator's type marker is hidden. */
+export function userCommentSql(comment: string): string {
+  return `CASE WHEN starts_with(${comment}, '${DECLARED_TYPE_PREFIX}') THEN NULL ELSE ${comment} END`;
+}
+
+/** `WHEN` branch for a column whose comment marks it TIMESTAMP_TZ (empty when no comment column is given). */
+function tzBranch(comment: string | undefined, dataType: string, then: string): string {
+  return comment === undefined
+    ? ''
+    : `WHEN ${comment} = '${TIMESTAMP_TZ_COMMENT}' AND ${dataType} = 'TIMESTAMP WITH TIME ZONE' THEN ${then}
+    `;
+}
+
+/**
  * A DuckDB SQL expression giving the Snowflake type name (as SHOW COLUMNS and
  * DESCRIBE TABLE print it) for a `duckdb_columns()` row.
  */
-export function snowflakeTypeSql(dataType: string, precision: string, scale: string): string {
+export function snowflakeTypeSql(dataType: string, precision: string, scale: string, comment?: string): string {
   return `CASE
-    WHEN ${dataType} LIKE 'DECIMAL%' THEN 'NUMBER(' || ${precision} || ',' || ${scale} || ')'
+    ${tzBranch(comment, dataType, "'TIMESTAMP_TZ(9)'")}WHEN ${dataType} LIKE 'DECIMAL%' THEN 'NUMBER(' || ${precision} || ',' || ${scale} || ')'
     WHEN ${dataType} IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT','USMALLINT','UINTEGER','UBIGINT','UHUGEINT') THEN 'NUMBER(38,0)'
     WHEN ${dataType} IN ('FLOAT','DOUBLE') THEN 'FLOAT'
     WHEN ${dataType} = 'VARCHAR' THEN 'VARCHAR(16777216)'
@@ -106,9 +127,9 @@ export function snowflakeTypeSql(dataType: string, precision: string, scale: str
 }
 
 /** Like {@link snowflakeTypeSql} but the bare INFORMATION_SCHEMA.COLUMNS.DATA_TYPE (`NUMBER`, `TEXT`, …). */
-export function snowflakeBaseTypeSql(dataType: string): string {
+export function snowflakeBaseTypeSql(dataType: string, comment?: string): string {
   return `CASE
-    WHEN ${dataType} LIKE 'DECIMAL%' OR ${dataType} IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT','USMALLINT','UINTEGER','UBIGINT','UHUGEINT') THEN 'NUMBER'
+    ${tzBranch(comment, dataType, "'TIMESTAMP_TZ'")}WHEN ${dataType} LIKE 'DECIMAL%' OR ${dataType} IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT','USMALLINT','UINTEGER','UBIGINT','UHUGEINT') THEN 'NUMBER'
     WHEN ${dataType} IN ('FLOAT','DOUBLE') THEN 'FLOAT'
     WHEN ${dataType} = 'VARCHAR' THEN 'TEXT'
     WHEN ${dataType} IN ('TIMESTAMP','TIMESTAMP_NS','TIMESTAMP_MS','TIMESTAMP_S') THEN 'TIMESTAMP_NTZ'
@@ -119,10 +140,10 @@ export function snowflakeBaseTypeSql(dataType: string): string {
 }
 
 /** SHOW COLUMNS `data_type` JSON (`{"type":"FIXED","precision":38,"scale":0,"nullable":true}`). */
-export function snowflakeTypeJsonSql(dataType: string, precision: string, scale: string, nullable: string): string {
+export function snowflakeTypeJsonSql(dataType: string, precision: string, scale: string, nullable: string, comment?: string): string {
   const n = `CASE WHEN ${nullable} THEN 'true' ELSE 'false' END`;
   return `CASE
-    WHEN ${dataType} LIKE 'DECIMAL%' THEN '{"type":"FIXED","precision":' || ${precision} || ',"scale":' || ${scale} || ',"nullable":' || ${n} || '}'
+    ${tzBranch(comment, dataType, `'{"type":"TIMESTAMP_TZ","precision":0,"scale":9,"nullable":' || ${n} || '}'`)}WHEN ${dataType} LIKE 'DECIMAL%' THEN '{"type":"FIXED","precision":' || ${precision} || ',"scale":' || ${scale} || ',"nullable":' || ${n} || '}'
     WHEN ${dataType} IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT') THEN '{"type":"FIXED","precision":38,"scale":0,"nullable":' || ${n} || '}'
     WHEN ${dataType} IN ('FLOAT','DOUBLE') THEN '{"type":"REAL","nullable":' || ${n} || '}'
     WHEN ${dataType} = 'VARCHAR' THEN '{"type":"TEXT","length":16777216,"byteLength":16777216,"nullable":' || ${n} || ',"fixed":false}'

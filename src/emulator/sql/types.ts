@@ -62,6 +62,17 @@ export type Translation =
       statementType: StatementType;
       /** Per output column, when it is a plain column reference; null otherwise. */
       columnOrigins?: (ColumnOrigin | null)[];
+      /**
+       * Per output column, a Snowflake rowtype type that overrides the one the
+       * DuckDB result type implies (today only `'timestamp_tz'`, which DuckDB
+       * cannot tell from TIMESTAMP_LTZ); null where the DuckDB type decides.
+       */
+      columnTypes?: (string | null)[];
+      /**
+       * DuckDB statements to run, in order, right after `sql` succeeds (e.g.
+       * the column comments that record a declared TIMESTAMP_TZ type).
+       */
+      followUp?: string[];
     }
   /** A result computed without DuckDB (USE, ALTER SESSION, …); `rows` hold JS values. */
   | {
