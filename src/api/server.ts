@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AirlockError, asAirlockError, httpStatusFor, toErrorBody } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { QueryService } from '../queries/service.ts';
-import type { Requester } from '../queries/types.ts';
+import { TERMINAL_STATUSES, type Requester } from '../queries/types.ts';
 import type { Evaluate } from '../queries/service.ts';
 import { checkSqlText } from '../queries/service.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -137,7 +137,8 @@ function buildApiInner(deps: ApiDeps) {
           const message = view.decision.reasons.map((r) => r.message).join(' ');
           return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', message, { details: { id: view.id } })), id: view.id, decision: view.decision });
         }
-        return reply.status(view.status === 'succeeded' || view.status === 'failed' || view.status === 'cancelled' ? 200 : 202).send(view);
+        // 200 once the query has an outcome; 202 while it is still on its way.
+        return reply.status(TERMINAL_STATUSES.has(view.status) ? 200 : 202).send(view);
       } catch (err) {
         if (err instanceof AirlockError && err.code === 'POLICY_DENIED') {
           metrics.countQuery('denied');

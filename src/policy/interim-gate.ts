@@ -99,6 +99,20 @@ const WRITE_WORDS = new Set([
   'COPY', 'PUT', 'GET', 'REMOVE', 'CALL', 'EXECUTE', 'USE', 'SET', 'UNSET', 'BEGIN', 'COMMIT', 'ROLLBACK', 'INTO',
 ]);
 
+/**
+ * Reads that reach past the agent's own statement. The warehouse session is a
+ * pooled connection of one service user shared by every agent, so
+ * RESULT_SCAN(LAST_QUERY_ID()) returns another agent's result, QUERY_HISTORY
+ * shows their SQL, and SYSTEM$ functions (SYSTEM$CANCEL_QUERY, …) act on them.
+ */
+const CROSS_SESSION_WORDS = new Set(['RESULT_SCAN', 'LAST_QUERY_ID']);
+const isCrossSession = (t: Token): boolean => {
+  if (t.kind !== 'word' && t.kind !== 'quoted') return false;
+  // Quoted names match case-sensitively, so only an upper-case "RESULT_SCAN" resolves to the built-in.
+  const name = t.kind === 'quoted' ? t.text.slice(1, -1) : t.text;
+  return CROSS_SESSION_WORDS.has(name) || name.startsWith('SYSTEM$') || name.startsWith('QUERY_HISTORY');
+};
+
 const READ_VERBS: Record<string, StatementFacts['kind']> = {
   SELECT: 'select',
   WITH: 'select',
@@ -165,6 +179,14 @@ export function evaluateInterim(sql: string): Decision {
   if (writeWord && facts.kind === 'select') {
     return deny(
       [{ code: 'REVIEW_UNAVAILABLE', message: `The query contains ${writeWord.text}, which needs review; ${NO_REVIEW}.`, statement: 0 }],
+      statements,
+      fp,
+    );
+  }
+  const crossSession = tokens.find(isCrossSession);
+  if (crossSession) {
+    return deny(
+      [{ code: 'REVIEW_UNAVAILABLE', message: `The query uses ${crossSession.text}, which can reach other agents' queries; ${NO_REVIEW}.`, statement: 0 }],
       statements,
       fp,
     );

@@ -4,12 +4,14 @@
  * runs X). One subscriber connection per process serves every waiter.
  */
 import type { Redis } from 'ioredis';
+import { AirlockError } from '../errors.ts';
 
 type Listener = (id: string) => void;
 
 export class Notifier {
   private readonly listeners = new Map<string, Map<string, Set<Listener>>>();
   private started?: Promise<void>;
+  private handlerAttached = false;
 
   constructor(
     private readonly subscriber: Redis,
@@ -22,15 +24,24 @@ export class Notifier {
     return { events: `${this.prefix}:query-events`, cancel: `${this.prefix}:query-cancel` };
   }
 
-  /** Subscribe once; safe to call repeatedly. */
+  /**
+   * Subscribe once; safe to call repeatedly. A failed subscribe is not
+   * remembered (the next call tries again) and surfaces as STORE_UNAVAILABLE.
+   */
   start(): Promise<void> {
     this.started ??= (async () => {
-      this.subscriber.on('message', (channel: string, id: string) => {
-        const byId = this.listeners.get(channel)?.get(id);
-        if (byId) for (const l of [...byId]) l(id);
-      });
+      if (!this.handlerAttached) {
+        this.handlerAttached = true;
+        this.subscriber.on('message', (channel: string, id: string) => {
+          const byId = this.listeners.get(channel)?.get(id);
+          if (byId) for (const l of [...byId]) l(id);
+        });
+      }
       await this.subscriber.subscribe(this.channels.events, this.channels.cancel);
-    })();
+    })().catch((err: unknown) => {
+      this.started = undefined;
+      throw new AirlockError('STORE_UNAVAILABLE', 'Redis pub/sub is unavailable; try again shortly.', { cause: err });
+    });
     return this.started;
   }
 

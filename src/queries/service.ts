@@ -4,7 +4,7 @@
  * HTTP, BullMQ and Redis details live in their adapters.
  */
 import { randomUUID } from 'node:crypto';
-import { AirlockError, asAirlockError, isTransient } from '../errors.ts';
+import { AirlockError, asAirlockError, isAirlockError, isTransient } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
@@ -61,7 +61,7 @@ export function checkSqlText(sql: string, maxBytes: number): void {
     throw new AirlockError('SQL_INVALID', 'The SQL contains a NUL byte; remove control characters and try again.');
   }
   if (Buffer.byteLength(sql) > maxBytes) {
-    throw new AirlockError('SQL_INVALID', `The SQL is longer than ${maxBytes} bytes.`, { details: { maxBytes } });
+    throw new AirlockError('SQL_TOO_LARGE', `The SQL is longer than ${maxBytes} bytes (AIRLOCK_MAX_SQL_BYTES).`, { details: { maxBytes } });
   }
   if (sql.trim() === '') throw new AirlockError('SQL_INVALID', 'The SQL is empty.');
 }
@@ -79,19 +79,6 @@ export class QueryService {
     checkSqlText(input.sql, limits.maxSqlBytes);
     const decision = evaluate(input.sql, requester);
     const id = this.ids();
-    if (input.idempotencyKey) {
-      const existing = await store.claimIdempotencyKey(requester.id, input.idempotencyKey, id);
-      if (existing) {
-        const record = await store.get(existing);
-        if (!record) throw new AirlockError('RESULT_EXPIRED', 'The query for this idempotency key has expired; use a new key.');
-        if (record.decision.fingerprint !== decision.fingerprint) {
-          throw new AirlockError('IDEMPOTENCY_CONFLICT', 'This idempotency key was used for different SQL; use a new key.', {
-            details: { id: existing },
-          });
-        }
-        return this.waitAndView(requester, existing, input.waitMs ?? 0);
-      }
-    }
     const now = new Date().toISOString();
     const denied = decision.action !== 'allow';
     const record: QueryRecord = {
@@ -107,7 +94,19 @@ export class QueryService {
       updatedAt: now,
       readOnly: decision.statements.every((s) => ['select', 'show', 'describe'].includes(s.kind)),
     };
-    await store.create(record);
+    // The key is claimed in the same atomic step as the create, so a replay never
+    // finds a key whose record is missing (racing requests, or a create that failed).
+    const existing = await store.create(record, input.idempotencyKey ? { agentId: requester.id, key: input.idempotencyKey } : undefined);
+    if (existing) {
+      const previous = await store.get(existing);
+      if (!previous) throw new AirlockError('RESULT_EXPIRED', 'The query for this idempotency key has expired; use a new key.');
+      if (previous.decision.fingerprint !== decision.fingerprint) {
+        throw new AirlockError('IDEMPOTENCY_CONFLICT', 'This idempotency key was used for different SQL; use a new key.', {
+          details: { id: existing },
+        });
+      }
+      return this.waitAndView(requester, existing, input.waitMs ?? 0);
+    }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
     if (denied) {
       // `review` is impossible until approvals exist: fail closed as a deny.
@@ -153,11 +152,21 @@ export class QueryService {
       await notifier.publishCancel(id);
       return this.waitAndView(requester, id, 5000);
     }
-    await store.transition(id, ['pending_approval', 'approved', 'queued'], {
-      status: 'cancelled',
-      error: { code: 'CANCELLED', message: 'The agent withdrew the query.' },
-    });
-    await queue.remove(id);
+    try {
+      await store.transition(id, ['pending_approval', 'approved', 'queued'], {
+        status: 'cancelled',
+        error: { code: 'CANCELLED', message: 'The agent withdrew the query.' },
+      });
+    } catch (err) {
+      // A worker took it between our read and the transition: cancel it where it runs.
+      if (isAirlockError(err, 'STATE_CONFLICT') && err.details.status === 'running') {
+        await notifier.publishCancel(id);
+        return this.waitAndView(requester, id, 5000);
+      }
+      throw err;
+    }
+    // Best effort: the record already says cancelled, and a worker that still picks the job skips it.
+    await queue.remove(id).catch(() => false);
     return this.waitAndView(requester, id, 0);
   }
 
@@ -227,7 +236,6 @@ export interface ExecutionServiceDeps {
 /** Runs queued queries in the worker role. */
 export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
-  private readonly cancelSubscriptions = new Map<string, () => void>();
 
   constructor(private readonly deps: ExecutionServiceDeps) {}
 
@@ -245,28 +253,44 @@ export class ExecutionService {
       return;
     }
     const startedAt = new Date().toISOString();
-    if (record.status === 'running') {
-      // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
-      if (!record.readOnly) {
-        await store.transition(id, ['running'], {
-          status: 'outcome_unknown',
-          error: { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' },
-        });
-        return;
+    const controller = new AbortController();
+    // Listen for cancel before the record says `running`: a cancel sent the moment it
+    // does (the API publishes it only for running queries) must not be lost.
+    await notifier.start();
+    const off = notifier.on(notifier.channels.cancel, id, () => controller.abort());
+    let proceed = false;
+    try {
+      if (record.status === 'running') {
+        // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
+        if (!record.readOnly) {
+          await store.transition(id, ['running'], {
+            status: 'outcome_unknown',
+            error: { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' },
+          });
+        } else {
+          await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
+          proceed = true;
+        }
+      } else if (record.status === 'queued') {
+        await store.transition(id, ['queued'], { status: 'running', execution: { startedAt, attempts: attempt } });
+        proceed = true;
+      } else {
+        logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
       }
-      await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
-    } else if (record.status === 'queued') {
-      await store.transition(id, ['queued'], { status: 'running', execution: { startedAt, attempts: attempt } });
-    } else {
-      logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
+    } catch (err) {
+      // Cancelled (or taken) between our read and the transition: nothing to run.
+      if (!isAirlockError(err, 'STATE_CONFLICT')) {
+        off();
+        throw err;
+      }
+      logger.info({ queryId: id, status: err.details.status }, 'execute job skipped: query changed state');
+    }
+    if (!proceed) {
+      off();
       return;
     }
 
-    const controller = new AbortController();
     this.running.set(id, controller);
-    await notifier.start();
-    const off = notifier.on(notifier.channels.cancel, id, () => controller.abort());
-    this.cancelSubscriptions.set(id, off);
     const t0 = performance.now();
     try {
       const result = await warehouse.execute(record.sql, {
@@ -313,7 +337,6 @@ export class ExecutionService {
     } finally {
       off();
       this.running.delete(id);
-      this.cancelSubscriptions.delete(id);
     }
   }
 }

@@ -40,12 +40,24 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
-/** Create only if absent, in one round trip. KEYS[1] record; ARGV[1] ttl; ARGV[2..] field/value pairs. */
+/**
+ * Create only if absent, in one round trip, and claim the idempotency key in
+ * the same step: a key never points at a record that does not exist (a failed
+ * create leaves no claim behind; a racing replay sees the record).
+ * KEYS[1] record, KEYS[2] idempotency key ('' = none); ARGV[1] ttl, ARGV[2] id,
+ * ARGV[3] idempotency TTL, ARGV[4..] field/value pairs.
+ * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already claimed.
+ */
 const CREATE_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if KEYS[2] ~= '' then
+  local existing = redis.call('GET', KEYS[2])
+  if existing then return {-1, existing} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ''} end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+return {1, ''}
 `;
 
 const MUTABLE = ['status', 'updatedAt', 'execution', 'error'] as const;
@@ -89,7 +101,7 @@ export class QueryStore {
   ) {
     this.channel = `${options.prefix}:query-events`;
     redis.defineCommand('airlockTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
-    redis.defineCommand('airlockCreate', { numberOfKeys: 1, lua: CREATE_LUA });
+    redis.defineCommand('airlockCreate', { numberOfKeys: 2, lua: CREATE_LUA });
   }
 
   private key(id: string): string {
@@ -109,14 +121,21 @@ export class QueryStore {
     }
   }
 
-  /** Create a record; fails if the id exists. Records of live queries keep for a day at most. */
-  async create(record: QueryRecord): Promise<void> {
-    await this.guard(async () => {
+  /**
+   * Create a record; fails if the id exists. Records of live queries keep for a day at most.
+   * With `idempotency`, claims `idempotencyKey → id` for the agent atomically with the
+   * create; when the key is already claimed nothing is written and the existing id is returned.
+   */
+  async create(record: QueryRecord, idempotency?: { agentId: string; key: string }): Promise<string | undefined> {
+    return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
-      const created = await (this.redis as unknown as {
-        airlockCreate(key: string, ttl: number, ...fields: string[]): Promise<number>;
-      }).airlockCreate(this.key(record.id), 24 * 3600, ...fields);
-      if (created !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
+      const idemKey = idempotency ? this.idempotencyKey(idempotency.agentId, idempotency.key) : '';
+      const [code, existing] = await (this.redis as unknown as {
+        airlockCreate(key: string, idemKey: string, ttl: number, id: string, idemTtl: number, ...fields: string[]): Promise<[number, string]>;
+      }).airlockCreate(this.key(record.id), idemKey, 24 * 3600, record.id, 24 * 3600, ...fields);
+      if (code === -1) return existing;
+      if (code !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
+      return undefined;
     });
   }
 
@@ -228,14 +247,9 @@ export class QueryStore {
     });
   }
 
-  /** Remember `idempotencyKey → id` for an agent; returns the existing id if there is one. */
-  async claimIdempotencyKey(agentId: string, key: string, id: string): Promise<string | undefined> {
-    return this.guard(async () => {
-      const k = `${this.options.prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`;
-      const ok = await this.redis.set(k, id, 'EX', 24 * 3600, 'NX');
-      if (ok === 'OK') return undefined;
-      return (await this.redis.get(k)) ?? undefined;
-    });
+  /** Where `idempotencyKey → id` is kept for an agent (hashed: keys are agent-chosen text). */
+  private idempotencyKey(agentId: string, key: string): string {
+    return `${this.options.prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`;
   }
 }
 

@@ -50,13 +50,13 @@ export class ExecuteQueue {
 
   /** Remove a job that has not started; true when it was removed. */
   async remove(queryId: string): Promise<boolean> {
-    const job = await this.queue.getJob(queryId);
-    if (!job) return false;
     try {
+      const job = await this.queue.getJob(queryId);
+      if (!job) return false;
       await job.remove();
       return true;
     } catch {
-      return false; // locked: a worker already has it
+      return false; // locked (a worker already has it) or Redis unreachable; the record decides
     }
   }
 

@@ -177,6 +177,7 @@ describe('bad input gets its own clear error and reaches no warehouse', () => {
     ['missing sql', () => call('/v1/queries', { body: { waitMs: 10 } }), 400, 'VALIDATION_FAILED'],
     ['unknown field', () => call('/v1/queries', { body: { sql: 'select 1', bogus: true } }), 400, 'VALIDATION_FAILED'],
     ['2 MB body', () => call('/v1/queries', { body: { sql: `select '${'x'.repeat(2 * 1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
+    ['SQL over AIRLOCK_MAX_SQL_BYTES', () => call('/v1/queries', { body: { sql: `select '${'y'.repeat(150_000)}'` } }), 413, 'SQL_TOO_LARGE'],
     ['SQL with a NUL byte', () => call('/v1/queries', { body: { sql: 'select 1\u0000; drop table x' } }), 400, 'SQL_INVALID'],
     ['text/plain body', () => call('/v1/queries', { raw: 'select 1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['no token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: null }), 401, 'AUTH_MISSING'],

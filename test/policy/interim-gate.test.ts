@@ -35,6 +35,11 @@ describe('interim gate (fail closed until the policy engine lands)', () => {
     ['grant role sysadmin to user x', 'REVIEW_UNAVAILABLE'],
     ['call proc()', 'REVIEW_UNAVAILABLE'],
     ['(select 1)', 'REVIEW_UNAVAILABLE'],
+    // The warehouse session is pooled across agents: these reach other agents' queries.
+    ['select * from table(result_scan(last_query_id()))', 'REVIEW_UNAVAILABLE'],
+    ["select * from table(\"RESULT_SCAN\"('01b2c3d4-0000-0000-0000-000000000000'))", 'REVIEW_UNAVAILABLE'],
+    ['select system$cancel_all_queries(12345)', 'REVIEW_UNAVAILABLE'],
+    ['select query_text from table(information_schema.query_history())', 'REVIEW_UNAVAILABLE'],
   ];
   it.each(denied)('denies %j with %s', (sql, code) => {
     const d = evaluateInterim(sql);

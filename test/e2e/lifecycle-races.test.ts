@@ -1,0 +1,130 @@
+/**
+ * Races in the query lifecycle, driven against real Redis with the services
+ * wired by hand (a stand-in queue and warehouse), so each interleaving is
+ * forced rather than hoped for.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AirlockError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { evaluateInterim } from '../../src/policy/interim-gate.ts';
+import { Notifier } from '../../src/queries/notifier.ts';
+import { ExecutionService, QueryService, type JobQueue } from '../../src/queries/service.ts';
+import { QueryStore } from '../../src/queries/store.ts';
+import type { QueryRecord, Requester } from '../../src/queries/types.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+const prefix = uniquePrefix('races');
+const logger = createLogger({ level: 'silent' });
+const agent: Requester = { id: 'agent-a', name: 'agent-a', groups: [] };
+const connections: Redis[] = [];
+const connect = () => {
+  const c = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  connections.push(c);
+  return c;
+};
+let store: QueryStore;
+let notifier: Notifier;
+const queue: JobQueue = { enqueue: async () => undefined, remove: async () => true };
+
+function queries(): QueryService {
+  return new QueryService({ store, notifier, queue, evaluate: (sql) => evaluateInterim(sql), logger, limits: { maxWaitMs: 5000, maxSqlBytes: 100_000, inlineRows: 100 } });
+}
+
+function queuedRecord(sql = 'select 1'): QueryRecord {
+  const now = new Date().toISOString();
+  return { id: randomUUID(), status: 'queued', sql, requester: agent, decision: evaluateInterim(sql), createdAt: now, updatedAt: now, readOnly: true };
+}
+
+beforeAll(() => {
+  const command = connect();
+  store = new QueryStore(command, { prefix, resultTtlSeconds: 60 });
+  notifier = new Notifier(connect(), command, prefix);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+afterAll(async () => {
+  await notifier.close();
+  for (const c of connections) c.disconnect();
+  await cleanupPrefix(prefix);
+});
+
+describe('idempotency keys', () => {
+  it('a create that failed leaves no claim: the retry with the same key runs', async () => {
+    const service = queries();
+    const key = `retry-${randomUUID()}`;
+    vi.spyOn(store, 'create').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'Redis blinked.'));
+    await expect(service.submit(agent, { sql: 'select 1', idempotencyKey: key })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const retried = await service.submit(agent, { sql: 'select 1', idempotencyKey: key });
+    expect(retried.status).toBe('queued');
+  });
+
+  it('racing replays of one key all get the same query', async () => {
+    const service = queries();
+    const key = `race-${randomUUID()}`;
+    const views = await Promise.all(Array.from({ length: 8 }, () => service.submit(agent, { sql: 'select 1', idempotencyKey: key })));
+    expect(new Set(views.map((v) => v.id)).size).toBe(1);
+  });
+});
+
+describe('cancel', () => {
+  it('reaches the worker when the query started running after the API read it', async () => {
+    const record = queuedRecord();
+    await store.create(record);
+    await store.transition(record.id, ['queued'], { status: 'running' });
+    // A worker that honours cancel signals.
+    await notifier.start();
+    const off = notifier.on(notifier.channels.cancel, record.id, () => {
+      void store.transition(record.id, ['running'], { status: 'cancelled', error: { code: 'WAREHOUSE_CANCELLED', message: 'cancelled' } });
+    });
+    // The API read the record while it was still queued.
+    vi.spyOn(store, 'get').mockResolvedValueOnce(record);
+    try {
+      const view = await queries().cancel(agent, record.id);
+      expect(view.status).toBe('cancelled');
+    } finally {
+      off();
+    }
+  });
+
+  it('is not lost when it arrives the moment the worker marks the query running', async () => {
+    const record = queuedRecord();
+    await store.create(record);
+    const transition = store.transition.bind(store);
+    vi.spyOn(store, 'transition').mockImplementation(async (id, from, patch) => {
+      const updated = await transition(id, from, patch);
+      if (patch.status === 'running') {
+        // The agent cancels as soon as it sees `running`; give pub/sub time to deliver.
+        await notifier.publishCancel(id);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return updated;
+    });
+    const warehouse: Warehouse = {
+      execute: async (_sql, options) => {
+        if (options?.signal?.aborted) throw new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled.');
+        return { queryId: randomUUID(), columns: [], rows: (async function* () {})(), truncated: false };
+      },
+      close: async () => undefined,
+    };
+    const execution = new ExecutionService({ store, notifier, warehouse, logger, limits: { statementTimeoutMs: 5000, maxRows: 10 } });
+    await execution.execute(record.id, 1);
+    expect((await store.get(record.id))?.status).toBe('cancelled');
+  });
+});
+
+describe('notifier', () => {
+  it('retries a subscribe that failed instead of failing every later wait', async () => {
+    const subscriber = connect();
+    const local = new Notifier(subscriber, connect(), `${prefix}-n`);
+    vi.spyOn(subscriber, 'subscribe').mockRejectedValueOnce(new Error('Connection is closed.'));
+    await expect(local.start()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(local.start()).resolves.toBeUndefined();
+    await local.close();
+  });
+});
