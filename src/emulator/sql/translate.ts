@@ -398,22 +398,36 @@ function columnOrigins(
   interface Source {
     key: string;
     origin: ColumnOrigin | null;
+    /**
+     * How an unqualified `*` treats this source's columns: `'all'` keeps them,
+     * `{ using }` drops the USING columns (DuckDB lists them once, at the left
+     * table's position), `'natural'` drops those an earlier source also has,
+     * `'unknown'` (semi/anti joins) makes the expansion unknowable.
+     */
+    star?: 'all' | 'natural' | 'unknown' | { using: string[] };
   }
   const sources: Source[] = [];
-  const addSource = (n: Node): void => {
+  const addSource = (n: Node, star: Source['star'] = 'all'): void => {
     const t = n?.table;
     if (t && t.name && ((t.catalog && t.schema) || t.name.name.startsWith('__AIRLOCK_IS_'))) {
       const origin = t.name.name.startsWith('__AIRLOCK_IS_') ? (st.placeholderOrigins.get(t.name.name) ?? null) : { database: t.catalog.name, schema: t.schema.name, table: t.name.name };
-      sources.push({ key: t.alias?.name ?? t.name.name, origin });
+      sources.push({ key: t.alias?.name ?? t.name.name, origin, star });
     } else if (t && t.name) {
-      sources.push({ key: t.alias?.name ?? t.name.name, origin: null });
+      sources.push({ key: t.alias?.name ?? t.name.name, origin: null, star });
     } else {
       const alias = n?.subquery?.alias?.name ?? n?.alias?.alias?.name;
-      sources.push({ key: alias ?? '', origin: null });
+      sources.push({ key: alias ?? '', origin: null, star });
     }
   };
   for (const f of select.from?.expressions ?? []) addSource(f);
-  for (const j of select.joins ?? []) addSource(j.this);
+  for (const j of select.joins ?? []) {
+    const kind = String(j.kind ?? '');
+    const using: Node[] = j.using ?? [];
+    addSource(
+      j.this,
+      kind.startsWith('Natural') ? 'natural' : /Semi|Anti/.test(kind) ? 'unknown' : using.length > 0 ? { using: using.map((u) => u.name) } : 'all',
+    );
+  }
   const columnsOf = (s: Source): string[] | undefined =>
     s.origin && st.ctx.columnsOf ? st.ctx.columnsOf(s.origin.database, s.origin.schema, s.origin.table) : undefined;
   const declaredOf = (s: Source | undefined): (string | null)[] | undefined =>
@@ -438,8 +452,24 @@ function columnOrigins(
       for (const s of targets) {
         const cols = columnsOf(s);
         if (!cols) return undefined;
+        // An unqualified `*` lists a USING / NATURAL join column once, so the
+        // right-hand copies are skipped to keep origins aligned with the output.
+        let hidden = new Set<string>();
+        if (!star.table && s.star && s.star !== 'all') {
+          if (s.star === 'unknown') return undefined;
+          if (s.star === 'natural') {
+            for (const earlier of sources.slice(0, sources.indexOf(s))) {
+              const theirs = columnsOf(earlier);
+              if (!theirs) return undefined;
+              for (const c of theirs) if (cols.includes(c)) hidden.add(c);
+            }
+          } else {
+            hidden = new Set(s.star.using);
+          }
+        }
         const declared = declaredOf(s);
         for (let k = 0; k < cols.length; k++) {
+          if (hidden.has(cols[k]!)) continue;
           out.push(s.origin);
           types.push(wireType(declared?.[k]));
         }
