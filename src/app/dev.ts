@@ -64,7 +64,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function ping(url: string): Promise<boolean> {
+/** True when a Redis answers PING at `url` within a second. */
+export async function pingRedis(url: string): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   redis.on('error', () => undefined);
   try {
@@ -97,7 +98,7 @@ async function startManagedRedis(stateDir: string, progress: (l: string) => void
   }
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    if (await ping(url)) {
+    if (await pingRedis(url)) {
       progress(`redis      ${url} (managed, data in ${dir})`);
       return { url, child };
     }
@@ -142,7 +143,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       redisUrl = managed.url;
       stops.push(() => managed.child.kill('SIGTERM'));
     } else {
-      if (!(await ping(redisUrl))) {
+      if (!(await pingRedis(redisUrl))) {
         throw new AirlockError('DEPENDENCY_MISSING', `Redis does not answer at REDIS_URL (${redisUrl}).`);
       }
       progress(`redis      ${redisUrl}`);

@@ -5,9 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDev } from '../../src/app/dev.ts';
+import { pingRedis, startDev } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { isAirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
@@ -23,19 +22,6 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 describe('airlock dev', () => {
   it('runs a managed redis-server when REDIS_URL is unset, and stops it on close', async () => {
     const stateDir = await tempDir();
@@ -48,7 +34,7 @@ describe('airlock dev', () => {
     const redisUrl = env.redisUrl;
     try {
       expect(redisUrl).not.toBe('redis://127.0.0.1:6379');
-      expect(await answers(redisUrl)).toBe(true);
+      expect(await pingRedis(redisUrl)).toBe(true);
       const token = await env.mintToken({ agent: 'dev-test' });
       const res = await fetch(`${env.apiUrl}/v1/queries`, {
         method: 'POST',
@@ -64,7 +50,7 @@ describe('airlock dev', () => {
     // The child gets SIGTERM; give it a moment to go.
     let alive = true;
     for (let i = 0; i < 40 && alive; i++) {
-      alive = await answers(redisUrl);
+      alive = await pingRedis(redisUrl);
       if (alive) await new Promise((r) => setTimeout(r, 50));
     }
     expect(alive).toBe(false);
