@@ -1,0 +1,156 @@
+/**
+ * QueryStore against real Redis: the atomic status transition is what keeps
+ * racing workers, replicas and cancels to exactly one outcome.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AirlockError } from '../../src/errors.ts';
+import { PAGE_ROWS, QueryStore } from '../../src/queries/store.ts';
+import type { QueryRecord } from '../../src/queries/types.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+const prefix = uniquePrefix('store');
+let redis: Redis;
+let store: QueryStore;
+
+function record(overrides: Partial<QueryRecord> = {}): QueryRecord {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    status: 'queued',
+    sql: 'select 1',
+    requester: { id: 'agent-a', name: 'agent-a', groups: [] },
+    decision: {
+      action: 'allow',
+      risk: 'low',
+      reasons: [],
+      approvals: { required: 0, groups: [] },
+      statements: [{ kind: 'select', tables: [], columns: [], complete: true }],
+      fingerprint: 'f'.repeat(64),
+      complete: true,
+    },
+    createdAt: now,
+    updatedAt: now,
+    readOnly: true,
+    ...overrides,
+  };
+}
+
+async function* rowsOf(n: number): AsyncGenerator<unknown[]> {
+  for (let i = 0; i < n; i++) yield [i, `row ${i}`];
+}
+
+function codeOf(err: unknown): string | undefined {
+  return err instanceof AirlockError ? err.code : undefined;
+}
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+  store = new QueryStore(redis, { prefix, resultTtlSeconds: 60 });
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await cleanupPrefix(prefix);
+});
+
+describe('records', () => {
+  it('round-trips a record, empty arrays included', async () => {
+    const r = record();
+    await store.create(r);
+    const back = await store.get(r.id);
+    expect(back).toEqual(r);
+    expect(back!.decision.reasons).toEqual([]);
+  });
+
+  it('refuses a second record with the same id', async () => {
+    const r = record();
+    await store.create(r);
+    await expect(store.create(r)).rejects.toSatisfy((e) => codeOf(e) === 'STATE_CONFLICT');
+  });
+
+  it('moves only from an allowed status and names the current one otherwise', async () => {
+    const r = record();
+    await store.create(r);
+    const running = await store.transition(r.id, ['queued'], { status: 'running' });
+    expect(running.status).toBe('running');
+    try {
+      await store.transition(r.id, ['queued'], { status: 'cancelled' });
+      expect.unreachable();
+    } catch (err) {
+      expect(codeOf(err)).toBe('STATE_CONFLICT');
+      expect((err as AirlockError).details.status).toBe('running');
+    }
+    expect((await store.get(r.id))!.status).toBe('running');
+  });
+
+  it('lets exactly one of many racing transitions win', async () => {
+    const r = record();
+    await store.create(r);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.transition(r.id, ['queued'], { status: i % 2 ? 'running' : 'cancelled' })),
+    );
+    const won = results.filter((x) => x.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const lost of results.filter((x) => x.status === 'rejected')) {
+      expect(codeOf((lost as PromiseRejectedResult).reason)).toBe('STATE_CONFLICT');
+    }
+  });
+
+  it('gives a finished record the result TTL', async () => {
+    const r = record();
+    await store.create(r);
+    await store.transition(r.id, ['queued'], { status: 'failed', error: { code: 'X', message: 'x' } });
+    const ttl = await redis.ttl(`${prefix}:q:${r.id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  it('says NOT_FOUND for an unknown id', async () => {
+    await expect(store.transition(randomUUID(), ['queued'], { status: 'running' })).rejects.toSatisfy((e) => codeOf(e) === 'NOT_FOUND');
+  });
+});
+
+describe('results', () => {
+  const columns = [
+    { name: 'N', type: 'fixed', nullable: false },
+    { name: 'S', type: 'text', nullable: true },
+  ];
+
+  it('pages across page boundaries without losing or repeating rows', async () => {
+    const id = randomUUID();
+    const total = PAGE_ROWS * 2 + 37;
+    const saved = await store.saveResult(id, columns, rowsOf(total));
+    expect(saved.rowCount).toBe(total);
+    const seen: unknown[] = [];
+    let offset = 0;
+    for (;;) {
+      const page = await store.readResult(id, offset, 333, false);
+      seen.push(...page.rows.map((r) => r[0]));
+      if (!page.nextCursor) break;
+      offset += page.rows.length;
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i));
+  });
+
+  it('hashes what it stores: same rows same hash, different rows different hash', async () => {
+    const a = await store.saveResult(randomUUID(), columns, rowsOf(10));
+    const b = await store.saveResult(randomUUID(), columns, rowsOf(10));
+    const c = await store.saveResult(randomUUID(), columns, rowsOf(11));
+    expect(a.sha256).toBe(b.sha256);
+    expect(c.sha256).not.toBe(a.sha256);
+  });
+
+  it('stores an empty result', async () => {
+    const id = randomUUID();
+    await store.saveResult(id, columns, rowsOf(0));
+    const page = await store.readResult(id, 0, 100, false);
+    expect(page).toMatchObject({ rows: [], rowCount: 0, columns });
+    expect(page.nextCursor).toBeUndefined();
+  });
+
+  it('says RESULT_EXPIRED when no result is stored', async () => {
+    await expect(store.readResult(randomUUID(), 0, 10, false)).rejects.toSatisfy((e) => codeOf(e) === 'RESULT_EXPIRED');
+  });
+});
