@@ -58,6 +58,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY policies ./policies
 
 # - AIRLOCK_HOST: the code defaults to 127.0.0.1 (safe for a laptop); a container
 #   must listen on all interfaces to be reachable at all.

@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: warm latency of a 3-row SELECT, in one run,
+ * `npm run bench`: first the policy engine alone (bench/policy.ts: uncached and
+ * cached classification on a corpus of agent statements), then the warm latency
+ * of a 3-row SELECT, in one run,
  *   1. through snowflake-sdk directly against the emulator (key-pair auth), and
  *   2. through the broker API (token check, gate, Redis record, BullMQ, worker,
  *      the same driver, result stored in Redis, long-poll wake-up).
@@ -18,9 +20,10 @@ import snowflake from 'snowflake-sdk';
 import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
+import { benchPolicy } from './policy.ts';
 
-
-const SQL = 'select customer_id, first_name, last_name from customers where customer_id <= 3 order by customer_id';
+// Non-sensitive columns only: the default policy allows this read at once (names would go to review).
+const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 50);
 const WARMUP = 30;
@@ -38,6 +41,9 @@ function summary(samples: number[]) {
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 async function main(): Promise<void> {
+  const policy = await benchPolicy({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${policy.report.join('\n')}\n`);
+
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const stateDir = await mkdtemp(join(tmpdir(), 'airlock-bench-'));

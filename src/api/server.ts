@@ -93,8 +93,15 @@ function buildApiInner(deps: ApiDeps) {
   // Our own JSON parser: an empty body means "no body" (POST …/cancel needs none),
   // and malformed JSON becomes INVALID_JSON at once.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  // Bytes, not a string: invalid UTF-8 must be refused, not silently turned into U+FFFD.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch {
+      return done(new AirlockError('INVALID_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
+    }
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));

@@ -13,7 +13,9 @@ import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { buildApi, type Authenticator } from '../api/server.ts';
 import { createTokenVerifier } from '../identity/verifier.ts';
-import { evaluateInterim } from '../policy/interim-gate.ts';
+import { loadConfiguredPolicy } from '../config/policy-file.ts';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
+import type { ParsedPolicy } from '../policy/schema.ts';
 import { Notifier } from '../queries/notifier.ts';
 import { ExecutionService, QueryService, type Evaluate } from '../queries/service.ts';
 import { QueryStore } from '../queries/store.ts';
@@ -32,6 +34,8 @@ export interface BuildOptions {
   authenticator?: Authenticator;
   /** Allow http:// issuers (dev issuer, tests). */
   allowInsecureIssuer?: boolean;
+  /** Use this policy instead of loading AIRLOCK_POLICY (or the shipped default). */
+  policy?: ParsedPolicy;
 }
 
 export interface AirlockApp {
@@ -114,6 +118,10 @@ async function warehouseFromConfig(config: Config, logger: Logger): Promise<Ware
 /** Build every adapter and service the roles need. */
 export async function buildApp(config: Config, options: BuildOptions): Promise<AirlockApp> {
   const { logger } = options;
+  // The policy comes first: an invalid file stops start-up, every problem listed, before any connection opens.
+  const policy = options.policy ?? (await loadConfiguredPolicy(config));
+  const engine: PolicyEngine = createPolicyEngine(policy);
+  logger.info({ policy: policy.file.name ?? null, version: policy.version.slice(0, 12), rules: policy.file.rules.length }, 'policy loaded');
   const prefix = config.AIRLOCK_REDIS_PREFIX;
   const connections: Redis[] = [];
   const connect = (name: string, forQueue = false) => {
@@ -125,7 +133,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   const command = connect('command');
   const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS });
   const notifier = new Notifier(connect('subscriber'), command, prefix);
-  const evaluate: Evaluate = (sql) => evaluateInterim(sql);
+  const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
   const closers: Array<() => Promise<unknown>> = [];
 
   let api: FastifyInstance | undefined;

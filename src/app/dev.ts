@@ -6,6 +6,8 @@
  * to with a key pair generated under `.airlock/` (the same key-pair path as
  * production); the dev OIDC issuer; the API and worker roles.
  */
+import { loadConfiguredPolicy } from '../config/policy-file.ts';
+import type { ParsedPolicy } from '../policy/schema.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -35,6 +37,8 @@ export interface DevOptions {
   wrapWarehouse?: (warehouse: Warehouse) => Warehouse;
   /** Progress lines for people (stderr in the CLI). */
   progress?: (line: string) => void;
+  /** Use this policy instead of AIRLOCK_POLICY or the shipped default. */
+  policy?: ParsedPolicy;
 }
 
 export interface DevEnvironment {
@@ -130,6 +134,8 @@ async function devKeyPair(stateDir: string): Promise<{ privateKeyPath: string; p
 export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   const { logger } = options;
   const progress = options.progress ?? (() => undefined);
+  // A bad policy stops everything before any process or port is started.
+  const policy = options.policy ?? (await loadConfiguredPolicy(options.config));
   const stateDir = resolve(options.stateDir ?? '.airlock');
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const stops: Array<() => Promise<unknown> | unknown> = [];
@@ -201,7 +207,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       logger,
     });
     const warehouse = options.wrapWarehouse ? options.wrapWarehouse(driverWarehouse) : driverWarehouse;
-    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true });
+    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true, policy });
     stops.push(() => app.close());
     const apiUrl = (await app.listen())!;
     progress(`api        ${apiUrl}`);

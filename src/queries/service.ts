@@ -12,7 +12,7 @@ import type { Notifier } from './notifier.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 
-/** Decides what may run; the interim gate today, the policy engine later. */
+/** Decides what may run: the policy engine, bound to the loaded policy. */
 export type Evaluate = (sql: string, requester: Requester) => Decision;
 
 /** What the API hands over after validating the body. */
@@ -35,6 +35,18 @@ export interface QueryView {
   execution?: QueryRecord['execution'];
   error?: QueryRecord['error'];
   result?: ResultPage;
+  /** For `pending_approval`: what the query is waiting for, in words. */
+  waiting?: string;
+}
+
+/** Said to agents while review is pending and the Slack approval flow is not part of this build. */
+export function reviewPendingNote(record: Pick<QueryRecord, 'createdAt' | 'decision'>): string {
+  const seconds = record.decision.approvals.expiresInSeconds;
+  const expiry = seconds === undefined ? '' : ` or it expires at ${new Date(Date.parse(record.createdAt) + seconds * 1000).toISOString()}`;
+  return (
+    'This query needs human approval (see decision.reasons). Approval cards in Slack are not available in this version of Airlock, ' +
+    `so it waits in pending_approval until you cancel it (POST /v1/queries/:id/cancel)${expiry}.`
+  );
 }
 
 /** The enqueue side of the execute queue (a port, so tests and roles can differ). */
@@ -60,6 +72,10 @@ export function checkSqlText(sql: string, maxBytes: number): void {
   if (sql.includes('\u0000')) {
     throw new AirlockError('SQL_INVALID', 'The SQL contains a NUL byte; remove control characters and try again.');
   }
+  // An unpaired surrogate: a high one not followed by a low one, or a low one without a high one before it.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(sql)) {
+    throw new AirlockError('SQL_INVALID', 'The SQL contains an unpaired UTF-16 surrogate (a broken \\u escape); send valid Unicode text.');
+  }
   if (Buffer.byteLength(sql) > maxBytes) {
     throw new AirlockError('SQL_TOO_LARGE', `The SQL is longer than ${maxBytes} bytes (AIRLOCK_MAX_SQL_BYTES).`, { details: { maxBytes } });
   }
@@ -80,10 +96,11 @@ export class QueryService {
     const decision = evaluate(input.sql, requester);
     const id = this.ids();
     const now = new Date().toISOString();
-    const denied = decision.action !== 'allow';
+    const denied = decision.action === 'deny';
+    const review = decision.action === 'review';
     const record: QueryRecord = {
       id,
-      status: denied ? 'denied' : 'queued',
+      status: denied ? 'denied' : review ? 'pending_approval' : 'queued',
       sql: input.sql,
       ...(input.prompt !== undefined ? { prompt: input.prompt } : {}),
       ...(input.purpose !== undefined ? { purpose: input.purpose } : {}),
@@ -92,7 +109,8 @@ export class QueryService {
       decision,
       createdAt: now,
       updatedAt: now,
-      readOnly: decision.statements.every((s) => ['select', 'show', 'describe'].includes(s.kind)),
+      // Reads may be retried after a worker dies; anything else is never re-run blindly.
+      readOnly: decision.complete && decision.statements.every((s) => ['select', 'show', 'describe', 'explain'].includes(s.kind)),
     };
     // The key is claimed in the same atomic step as the create, so a replay never
     // finds a key whose record is missing (racing requests, or a create that failed).
@@ -108,8 +126,11 @@ export class QueryService {
       return this.waitAndView(requester, existing, input.waitMs ?? 0);
     }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
+    if (review) {
+      // The approval flow (Slack) picks pending queries up; until then they wait, clearly labelled.
+      return this.waitAndView(requester, id, 0);
+    }
     if (denied) {
-      // `review` is impossible until approvals exist: fail closed as a deny.
       throw new AirlockError('POLICY_DENIED', decision.reasons.map((r) => r.message).join(' '), {
         details: { id, decision },
       });
@@ -170,6 +191,25 @@ export class QueryService {
     return this.waitAndView(requester, id, 0);
   }
 
+  /**
+   * A review that nobody decided within `decision.approvals.expiresInSeconds` ends as `expired`
+   * when next read (the approval flow adds a timer for it; this keeps reads honest without one).
+   */
+  private async expireIfDue(record: QueryRecord): Promise<QueryRecord> {
+    if (record.status !== 'pending_approval') return record;
+    const seconds = record.decision.approvals.expiresInSeconds;
+    if (seconds === undefined || Date.parse(record.createdAt) + seconds * 1000 > Date.now()) return record;
+    try {
+      return await this.deps.store.transition(record.id, ['pending_approval'], {
+        status: 'expired',
+        error: { code: 'APPROVAL_EXPIRED', message: `Nobody approved the query within ${seconds} seconds.` },
+      });
+    } catch (err) {
+      if (isAirlockError(err, 'STATE_CONFLICT')) return (await this.deps.store.get(record.id)) ?? record;
+      throw err;
+    }
+  }
+
   private async owned(requester: Requester, id: string): Promise<QueryRecord> {
     const record = await this.deps.store.get(id);
     // Another agent's query is "not found": its existence is not theirs to learn.
@@ -179,7 +219,7 @@ export class QueryService {
 
   private async waitAndView(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
     const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
-    let record = await this.owned(requester, id);
+    let record = await this.expireIfDue(await this.owned(requester, id));
     if (wait > 0 && !TERMINAL_STATUSES.has(record.status)) {
       record = await this.waitForTerminal(requester, id, wait);
     }
@@ -213,6 +253,7 @@ export class QueryService {
       id: record.id,
       status: record.status,
       decision: record.decision,
+      ...(record.status === 'pending_approval' ? { waiting: reviewPendingNote(record) } : {}),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       ...(record.execution ? { execution: record.execution } : {}),
@@ -296,7 +337,8 @@ export class ExecutionService {
       const result = await warehouse.execute(record.sql, {
         signal: controller.signal,
         timeoutMs: limits.statementTimeoutMs,
-        maxRows: limits.maxRows,
+        // The policy may cap rows lower than the installation-wide limit.
+        maxRows: Math.min(limits.maxRows, record.decision.limits?.maxRows ?? Number.POSITIVE_INFINITY),
         queryTag: `airlock:${id}`,
       });
       const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));

@@ -19,12 +19,13 @@ let stateDir: string;
 let token: string;
 const executed: string[] = [];
 
-async function call(path: string, init: { method?: string; body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {}) {
+async function call(path: string, init: { method?: string; body?: unknown; raw?: string; bytes?: Uint8Array; token?: string | null; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   const bearer = init.token === undefined ? token : init.token;
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  let body: string | undefined;
-  if (init.raw !== undefined) body = init.raw;
+  let body: string | Uint8Array | undefined;
+  if (init.bytes !== undefined) body = init.bytes;
+  else if (init.raw !== undefined) body = init.raw;
   else if (init.body !== undefined) body = JSON.stringify(init.body);
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch(`${env.apiUrl}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
@@ -65,11 +66,11 @@ afterAll(async () => {
 
 describe('POST /v1/queries (allowed reads)', () => {
   it('runs a SELECT end to end and returns the rows within waitMs', async () => {
-    const res = await call('/v1/queries', { body: { sql: 'select customer_id, first_name from customers order by customer_id limit 3', waitMs: 10_000 } });
+    const res = await call('/v1/queries', { body: { sql: 'select customer_id, segment from customers order by customer_id limit 3', waitMs: 10_000 } });
     expect(res.status).toBe(200);
     expect(res.json.status).toBe('succeeded');
     expect(res.json.decision.action).toBe('allow');
-    expect(res.json.result.columns.map((c: { name: string }) => c.name)).toEqual(['CUSTOMER_ID', 'FIRST_NAME']);
+    expect(res.json.result.columns.map((c: { name: string }) => c.name)).toEqual(['CUSTOMER_ID', 'SEGMENT']);
     expect(res.json.result.rows).toHaveLength(3);
     expect(res.json.result.rows.map((r: unknown[]) => r[0])).toEqual([1, 2, 3]);
     expect(res.json.execution.warehouseQueryId).toMatch(/^[0-9a-f-]{36}$/);
@@ -134,24 +135,50 @@ describe('POST /v1/queries (allowed reads)', () => {
   });
 });
 
-describe('fail closed before the policy engine', () => {
+describe('the policy engine decides (shipped default policy)', () => {
   it.each([
-    ['drop table customers'],
-    ['delete from customers where customer_id = 1'],
-    ['select 1; drop table customers'],
-    ['with x as (select 1) insert into orders select * from x'],
-  ])('denies %j with 403 POLICY_DENIED and never runs it', async (sql) => {
+    ['drop table customers', 2, 'DESTRUCTIVE_DDL'],
+    ['delete from customers where customer_id = 1', 1, 'WRITE'],
+    ['select 1; drop table customers', 2, 'MULTI_STATEMENT'],
+    ['select ssn from customers where customer_id = 1', 1, 'SENSITIVE_COLUMN'],
+  ])('holds %j for review (202 pending_approval, %d approvals) and never runs it', async (sql, required, code) => {
+    const before = executed.length;
+    const res = await call('/v1/queries', { body: { sql, waitMs: 300 } });
+    expect(res.status).toBe(202);
+    expect(res.json.status).toBe('pending_approval');
+    expect(res.json.waiting).toMatch(/needs human approval/);
+    expect(res.json.decision.action).toBe('review');
+    expect(res.json.decision.approvals.required).toBe(required);
+    expect(res.json.decision.reasons.map((r: { code: string }) => r.code)).toContain(code);
+    const again = await call(`/v1/queries/${res.json.id}`);
+    expect(again.json.status).toBe('pending_approval');
+    expect(executed.length).toBe(before);
+  });
+
+  it('lets the agent withdraw a query that waits for review', async () => {
+    const res = await call('/v1/queries', { body: { sql: 'truncate table orders' } });
+    expect(res.json.status).toBe('pending_approval');
+    const cancelled = await call(`/v1/queries/${res.json.id}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json.status).toBe('cancelled');
+  });
+
+  it.each([
+    ["copy into @exfil from customers", 'EXFILTRATION'],
+    ['use role accountadmin', 'ACCOUNT_CHANGE'],
+    ['select * from table(result_scan(last_query_id()))', 'CROSS_SESSION'],
+  ])('denies %j with 403 POLICY_DENIED and the decision, and never runs it', async (sql, code) => {
     const before = executed.length;
     const res = await call('/v1/queries', { body: { sql } });
     expect(res.status).toBe(403);
     expect(res.json.error.code).toBe('POLICY_DENIED');
-    expect(res.json.error.message).toMatch(/review is not available yet/);
     expect(res.json.decision.action).toBe('deny');
+    expect(res.json.decision.reasons.map((r: { code: string }) => r.code)).toContain(code);
     expect(executed.length).toBe(before);
   });
 
   it('denies an idempotent replay of a denied request the same way', async () => {
-    const body = { sql: 'truncate table orders', idempotencyKey: `deny-${Date.now()}` };
+    const body = { sql: 'put file:///etc/passwd @~', idempotencyKey: `deny-${Date.now()}` };
     const first = await call('/v1/queries', { body });
     const second = await call('/v1/queries', { body });
     expect(first.status).toBe(403);
@@ -160,12 +187,16 @@ describe('fail closed before the policy engine', () => {
     expect(second.json.id).toBe(first.json.id);
   });
 
-  it('evaluates without running', async () => {
+  it('evaluates without running, with reasons naming the table and column', async () => {
     const before = executed.length;
-    const res = await call('/v1/policy/evaluate', { body: { sql: 'select * from customers' } });
+    const res = await call('/v1/policy/evaluate', { body: { sql: 'select customer_id from customers where email like \'%@example.com\'' } });
     expect(res.status).toBe(200);
-    expect(res.json.action).toBe('allow');
+    expect(res.json.action).toBe('review');
+    expect(res.json.reasons[0]).toMatchObject({ code: 'SENSITIVE_COLUMN', table: 'ANALYTICS.PUBLIC.CUSTOMERS', column: 'ANALYTICS.PUBLIC.CUSTOMERS.EMAIL' });
     expect(res.json.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    const plain = await call('/v1/policy/evaluate', { body: { sql: 'select segment, count(*) from customers group by segment' } });
+    expect(plain.json.action).toBe('allow');
+    expect(plain.json.limits.maxRows).toBe(10000);
     expect(executed.length).toBe(before);
   });
 });
@@ -179,6 +210,11 @@ describe('bad input gets its own clear error and reaches no warehouse', () => {
     ['2 MB body', () => call('/v1/queries', { body: { sql: `select '${'x'.repeat(2 * 1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
     ['SQL over AIRLOCK_MAX_SQL_BYTES', () => call('/v1/queries', { body: { sql: `select '${'y'.repeat(150_000)}'` } }), 413, 'SQL_TOO_LARGE'],
     ['SQL with a NUL byte', () => call('/v1/queries', { body: { sql: 'select 1\u0000; drop table x' } }), 400, 'SQL_INVALID'],
+    ['a body that is not UTF-8', () => call('/v1/queries', { bytes: Buffer.concat([Buffer.from('{"sql": "select \''), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('\'"}')]) }), 400, 'INVALID_JSON'],
+    ['SQL with an unpaired surrogate', () => call('/v1/queries', { raw: '{"sql": "select \'\\ud800\'"}' }), 400, 'SQL_INVALID'],
+    ['1 MB of SQL to evaluate', () => call('/v1/policy/evaluate', { body: { sql: `select '${'z'.repeat(1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
+    ['SQL to evaluate over AIRLOCK_MAX_SQL_BYTES', () => call('/v1/policy/evaluate', { body: { sql: `select '${'z'.repeat(200_000)}'` } }), 413, 'SQL_TOO_LARGE'],
+    ['empty SQL to evaluate', () => call('/v1/policy/evaluate', { body: { sql: '   ' } }), 400, 'SQL_INVALID'],
     ['text/plain body', () => call('/v1/queries', { raw: 'select 1', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['no token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: null }), 401, 'AUTH_MISSING'],
     ['garbage token', () => call('/v1/queries', { body: { sql: 'select 1' }, token: 'not-a-jwt' }), 401, 'AUTH_MALFORMED'],

@@ -39,7 +39,7 @@ describe('airlock dev', () => {
       const res = await fetch(`${env.apiUrl}/v1/queries`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sql: 'select count(*) as n from hr.core.employees', waitMs: 10_000 }),
+        body: JSON.stringify({ sql: 'select count(*) as n from orders', waitMs: 10_000 }),
       });
       const body = (await res.json()) as { status: string; result: { rows: unknown[][] } };
       expect(body.status).toBe('succeeded');

@@ -8,7 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { evaluateInterim } from '../../src/policy/interim-gate.ts';
+import { readFileSync } from 'node:fs';
+import { createPolicyEngine } from '../../src/policy/engine.ts';
+import { parsePolicy } from '../../src/policy/schema.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { ExecutionService, QueryService, type JobQueue } from '../../src/queries/service.ts';
 import { QueryStore } from '../../src/queries/store.ts';
@@ -29,13 +31,18 @@ let store: QueryStore;
 let notifier: Notifier;
 const queue: JobQueue = { enqueue: async () => undefined, remove: async () => true };
 
+const parsed = parsePolicy(readFileSync('policies/default.yaml', 'utf8'));
+if (!parsed.ok) throw new Error('the shipped policy is invalid');
+const engine = createPolicyEngine(parsed.policy);
+const evaluatePolicy = (sql: string) => engine.evaluate(sql);
+
 function queries(): QueryService {
-  return new QueryService({ store, notifier, queue, evaluate: (sql) => evaluateInterim(sql), logger, limits: { maxWaitMs: 5000, maxSqlBytes: 100_000, inlineRows: 100 } });
+  return new QueryService({ store, notifier, queue, evaluate: evaluatePolicy, logger, limits: { maxWaitMs: 5000, maxSqlBytes: 100_000, inlineRows: 100 } });
 }
 
 function queuedRecord(sql = 'select 1'): QueryRecord {
   const now = new Date().toISOString();
-  return { id: randomUUID(), status: 'queued', sql, requester: agent, decision: evaluateInterim(sql), createdAt: now, updatedAt: now, readOnly: true };
+  return { id: randomUUID(), status: 'queued', sql, requester: agent, decision: evaluatePolicy(sql), createdAt: now, updatedAt: now, readOnly: true };
 }
 
 beforeAll(() => {

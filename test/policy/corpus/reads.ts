@@ -1,0 +1,62 @@
+/** Plain reads of non-sensitive data: allowed at once, low risk, READ_ONLY. */
+import type { PolicyCase } from './types.ts';
+
+const read = (sql: string, extra: Partial<PolicyCase> = {}): PolicyCase => ({
+  sql,
+  action: 'allow',
+  risk: 'low',
+  codes: ['READ_ONLY'],
+  absent: ['SENSITIVE_COLUMN', 'SENSITIVE_TABLE', 'MULTI_STATEMENT'],
+  statements: 1,
+  ...extra,
+});
+
+export const reads: PolicyCase[] = [
+  read('select 1'),
+  read('select id, status, total from orders', { tables: ['ANALYTICS.PUBLIC.ORDERS'], kinds: ['select'] }),
+  read('SELECT ID FROM ORDERS LIMIT 10', { tables: ['ANALYTICS.PUBLIC.ORDERS'] }),
+  read('select id from orders;', { note: 'a trailing semicolon is not a second statement' }),
+  read('select o.id, o.total from analytics.public.orders o where o.status = \'open\'', { tables: ['ANALYTICS.PUBLIC.ORDERS'] }),
+  read('select id from sales.orders', { tables: ['ANALYTICS.SALES.ORDERS'], note: 'two-part name takes the default database' }),
+  read('select id from crm.sales.orders', { tables: ['CRM.SALES.ORDERS'] }),
+  read('select count(*) from orders'),
+  read('select status, count(*) as n from orders group by status order by n desc'),
+  read('select status, sum(total) from orders group by status having sum(total) > 100'),
+  read('select o.id, p.name from orders o join products p on o.product_id = p.id', {
+    tables: ['ANALYTICS.PUBLIC.ORDERS', 'ANALYTICS.PUBLIC.PRODUCTS'],
+  }),
+  read('select o.id from orders o left join order_items i on i.order_id = o.id where i.qty > 2'),
+  read('with recent as (select id, created_at from orders where created_at > \'2024-01-01\') select count(*) from recent', {
+    tables: ['ANALYTICS.PUBLIC.ORDERS'],
+    note: 'a CTE name is not a table',
+  }),
+  read('select id from orders union all select id from refunds'),
+  read('select id from orders where product_id in (select id from products where price > 10)'),
+  read('select id, row_number() over (partition by status order by created_at) as rn from orders'),
+  read('select id from orders qualify row_number() over (partition by status order by id) = 1'),
+  read('select id::varchar as id_text from orders'),
+  read('select date_trunc(\'day\', created_at) as d, count(*) from orders group by 1'),
+  read('select coalesce(discount, 0) + total as net from orders'),
+  read('select case when total > 100 then \'big\' else \'small\' end as size from orders'),
+  read('select upper(status), lower(status), trim(status) from orders'),
+  read('select id from orders order by created_at desc limit 5 offset 10'),
+  read('select distinct status from orders'),
+  read('select top 10 id from orders'),
+  read('select id from orders where status ilike \'%open%\''),
+  read('select profile from users', { note: 'PROFILE is sensitive only on CUSTOMERS' }),
+  read('select ssn_count, email_domain from signup_stats', { note: 'column names that merely contain sensitive words' }),
+  read('select id as ssn from orders', { note: 'an alias called SSN is not the SSN column' }),
+  read('select \'ssn\' as label, id from orders', { note: 'a string literal is not a column' }),
+  read('select id from hr.employees', {
+    tables: ['ANALYTICS.HR.EMPLOYEES'],
+    note: 'two-part name resolves to database ANALYTICS, not the restricted HR database',
+  }),
+  read('show tables'),
+  read('SHOW TABLES IN SCHEMA analytics.public'),
+  read('show schemas'),
+  read('show columns in table orders'),
+  read('describe table orders'),
+  read('desc table orders'),
+  read('describe table customers', { note: 'DESCRIBE shows column names, not data' }),
+  read('explain select id from orders'),
+];
