@@ -6,10 +6,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const PURE = ['src/policy', 'src/masking', 'src/approvals/machine'];
+const PURE = ['src/policy', 'src/masking', 'src/approvals/machine.ts', 'src/slack/presenters.ts', 'src/slack/limits.ts'];
 const FORBIDDEN = /from\s+['"](ioredis|bullmq|@slack\/[^'"]+|snowflake-sdk|fastify|@duckdb\/[^'"]+|openid-client|oidc-provider|node:(fs|net|http|https|child_process)[^'"]*)['"]/g;
 
 async function tsFiles(dir: string): Promise<string[]> {
+  if (dir.endsWith('.ts')) return [dir];
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const out: string[] = [];
   for (const e of entries) {
@@ -22,7 +23,12 @@ async function tsFiles(dir: string): Promise<string[]> {
 
 describe('module boundaries', () => {
   it('finds the pure modules it guards', async () => {
-    expect((await tsFiles('src/policy')).length).toBeGreaterThan(0);
+    for (const dir of PURE) {
+      const files = await tsFiles(dir);
+      // src/masking arrives with the masking issue; every other entry must exist.
+      if (dir !== 'src/masking') expect(files.length, dir).toBeGreaterThan(0);
+      for (const f of files) expect((await readFile(f, 'utf8')).length, f).toBeGreaterThan(0);
+    }
   });
 
   it('keeps I/O libraries out of the pure core', async () => {

@@ -32,6 +32,8 @@ export interface ApiDeps {
   maxSqlBytes: number;
   /** Dependencies checked by /readyz. */
   readiness: () => Promise<Record<string, boolean>>;
+  /** Extra routes with their own body handling (the Slack receiver at POST /slack/events). */
+  mount?: (server: FastifyInstance) => void;
 }
 
 declare module 'fastify' {
@@ -118,6 +120,7 @@ function buildApiInner(deps: ApiDeps) {
     if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
     void reply.status(status).send(toErrorBody(mapped));
   });
+  deps.mount?.(app as unknown as FastifyInstance); // the pino-typed instance is a FastifyInstance at run time
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)));
   });

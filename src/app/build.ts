@@ -13,7 +13,16 @@ import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { buildApi, type Authenticator } from '../api/server.ts';
 import { createTokenVerifier } from '../identity/verifier.ts';
+import { WebClient } from '@slack/web-api';
+import { ApprovalService, type Directory } from '../approvals/service.ts';
+import { ApprovalStore } from '../approvals/store.ts';
 import { loadConfiguredPolicy } from '../config/policy-file.ts';
+import { ApprovalsQueue, startApprovalsWorker } from '../queue/approvals-queue.ts';
+import { SlackQueue, startSlackWorker, type CardNotifier } from '../queue/slack-queue.ts';
+import { createSlackApp, webClientOptions } from '../slack/app.ts';
+import { CardSync } from '../slack/cards.ts';
+import { SlackDirectory } from '../slack/directory.ts';
+import { FastifySlackReceiver } from '../slack/receiver.ts';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import { Notifier } from '../queries/notifier.ts';
@@ -23,8 +32,8 @@ import { ExecuteQueue, startExecuteWorker } from '../queue/execute-queue.ts';
 import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 
-export type Role = 'api' | 'worker';
-export const ALL_ROLES: readonly Role[] = ['api', 'worker'];
+export type Role = 'api' | 'worker' | 'slack';
+export const ALL_ROLES: readonly Role[] = ['api', 'worker', 'slack'];
 
 export interface BuildOptions {
   roles: readonly Role[];
@@ -115,6 +124,40 @@ async function warehouseFromConfig(config: Config, logger: Logger): Promise<Ware
   });
 }
 
+interface SlackSettings {
+  botToken: string;
+  /** Needed where cards are posted (worker or slack role). */
+  channel?: string;
+  /** Needed where Slack's requests are received over HTTP. */
+  signingSecret?: string;
+  /** Socket Mode instead of HTTP. */
+  appToken?: string;
+  apiUrl?: string;
+}
+
+/**
+ * Slack is on when SLACK_BOT_TOKEN is set. Each role then needs its own part:
+ * the card outbox the channel, the receiver the signing secret (or an app token
+ * for Socket Mode). A role that would need a missing part refuses to start.
+ */
+function slackSettings(config: Config, roles: readonly Role[]): SlackSettings | undefined {
+  if (!config.SLACK_BOT_TOKEN) {
+    if (roles.includes('slack')) throw new AirlockError('CONFIG_INVALID', 'The slack role needs SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN).');
+    return undefined;
+  }
+  const missing: string[] = [];
+  if ((roles.includes('worker') || roles.includes('slack')) && !config.SLACK_APPROVAL_CHANNEL) missing.push('SLACK_APPROVAL_CHANNEL (where cards are posted)');
+  if (roles.includes('slack') && !config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN) missing.push('SLACK_SIGNING_SECRET or SLACK_APP_TOKEN (to receive clicks)');
+  if (missing.length > 0) throw new AirlockError('CONFIG_INVALID', `SLACK_BOT_TOKEN is set, so Slack is on; also set ${missing.join(' and ')}.`);
+  return {
+    botToken: config.SLACK_BOT_TOKEN,
+    ...(config.SLACK_APPROVAL_CHANNEL ? { channel: config.SLACK_APPROVAL_CHANNEL } : {}),
+    ...(config.SLACK_SIGNING_SECRET ? { signingSecret: config.SLACK_SIGNING_SECRET } : {}),
+    ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
+    ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
+  };
+}
+
 /** Build every adapter and service the roles need. */
 export async function buildApp(config: Config, options: BuildOptions): Promise<AirlockApp> {
   const { logger } = options;
@@ -136,6 +179,38 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
   const closers: Array<() => Promise<unknown>> = [];
 
+  // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
+  const slack = slackSettings(config, options.roles);
+  const slackClient = slack ? new WebClient(slack.botToken, webClientOptions(slack.apiUrl)) : undefined;
+  const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS });
+  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix);
+  closers.push(() => expiry.close());
+  const executeQueue = new ExecuteQueue(connect('queue', true), prefix);
+  closers.push(() => executeQueue.close());
+  // The outbox queue exists in every process: a worker without Slack settings still tells the
+  // Slack role when a query that has a card finishes. Only processes with Slack settings start cards.
+  const slackQueue = new SlackQueue(connect('slack-queue', true), prefix);
+  closers.push(() => slackQueue.close());
+  const cards: CardNotifier | undefined = slack ? slackQueue : undefined;
+  const usergroups = [...new Set(Object.values(policy.file.approvers).flatMap((a) => a.slack_usergroups))];
+  const directory: Directory = slackClient
+    ? new SlackDirectory({ client: slackClient, usergroups })
+    : {
+        usergroupsOf: async () => {
+          throw new AirlockError('SLACK_UNAVAILABLE', 'Slack is not configured (SLACK_BOT_TOKEN); nobody can approve.');
+        },
+        slackIdForEmail: async () => undefined,
+      };
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    queries: store,
+    queue: executeQueue,
+    directory,
+    approvers: policy.file.approvers,
+    logger: logger.child({ component: 'approvals' }),
+    expiry,
+  });
+
   let api: FastifyInstance | undefined;
   let worker: Worker | undefined;
   let warehouse: Warehouse | undefined;
@@ -148,7 +223,19 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       warehouse,
       logger: logger.child({ component: 'worker' }),
       limits: { statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS, maxRows: config.AIRLOCK_MAX_ROWS },
+      cards: slackQueue,
     });
+    const expiryWorker = startApprovalsWorker({
+      connection: connect('approvals-worker', true),
+      prefix,
+      handle: async (id) => {
+        const result = await approvals.expireOrWait(id);
+        if (result.record?.approval?.card) await slackQueue.changed(id);
+        return result;
+      },
+    });
+    expiryWorker.on('error', (err) => logger.warn({ component: 'approvals', err: err.message }, 'expiry worker error'));
+    closers.push(() => expiryWorker.close());
     worker = startExecuteWorker({
       connection: connect('worker', true),
       prefix,
@@ -167,22 +254,58 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     });
   }
 
+  // The Slack outbox runs where Slack work runs: the worker or the slack role.
+  if (slack?.channel && slackClient && (options.roles.includes('worker') || options.roles.includes('slack'))) {
+    const sync = new CardSync({ client: slackClient, channel: slack.channel, queries: store, approvals: approvalStore, redis: command, prefix, logger: logger.child({ component: 'slack' }) });
+    const slackWorker = startSlackWorker({ connection: connect('slack-worker', true), prefix, logger: logger.child({ component: 'slack' }), sync: (id) => sync.sync(id) });
+    slackWorker.on('error', (err) => logger.warn({ component: 'slack', err: err.message }, 'slack worker error'));
+    closers.push(() => slackWorker.close());
+  }
+
   // Every role serves /healthz, /readyz and /metrics; only the api role serves /v1.
   {
     let queries: QueryService | undefined;
     if (options.roles.includes('api')) {
-      const queue = new ExecuteQueue(connect('queue', true), prefix);
-      closers.push(() => queue.close());
       queries = new QueryService({
         store,
         notifier,
-        queue,
+        queue: executeQueue,
         evaluate,
+        approvals,
+        ...(cards ? { cards } : {}),
         logger: logger.child({ component: 'queries' }),
         limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
       });
     }
+    // Slack's requests are received by the slack role, and by the api role when it has the signing secret.
+    const receives = slack && (options.roles.includes('slack') || (options.roles.includes('api') && (slack.signingSecret || slack.appToken)));
+    const receiver =
+      receives && slack.signingSecret && !slack.appToken
+        ? new FastifySlackReceiver({ signingSecret: slack.signingSecret, logger: logger.child({ component: 'slack' }) })
+        : undefined;
+    let boltApp: ReturnType<typeof createSlackApp> | undefined;
+    if (receives && slack) {
+      boltApp = createSlackApp({
+        botToken: slack.botToken,
+        ...(slack.appToken ? { appToken: slack.appToken } : {}),
+        ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+        ...(receiver ? { receiver } : {}),
+        approvals,
+        queries: store,
+        cards: slackQueue,
+        redis: command,
+        prefix,
+        logger: logger.child({ component: 'slack' }),
+      });
+      if (slack.appToken) {
+        const socket = boltApp;
+        // Socket Mode connects out to Slack; a failure is logged and retried by the client, never fatal.
+        socket.start().catch((err: Error) => logger.error({ component: 'slack', err: err.message }, 'socket mode failed to start'));
+        closers.push(() => socket.stop());
+      }
+    }
     api = buildApi({
+      ...(receiver && boltApp ? { mount: (server) => receiver.register(server) } : {}),
       ...(queries ? { queries } : {}),
       authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
       evaluate,

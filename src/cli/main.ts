@@ -24,7 +24,8 @@ const HELP = `airlock — approval gateway for AI agents that query Snowflake
 
 Usage:
   airlock dev                               everything in one process on embedded defaults
-  airlock serve [--roles api,worker]        production entry point (all roles by default)
+  airlock serve [--roles api,worker,slack]  production entry point (all roles by default; slack when
+                                            SLACK_BOT_TOKEN is set)
   airlock emulator [--port N] [--db FILE] [--seed demo] [--account A] [--user U]
                    [--password P] [--public-key FILE]
                                             run the Snowflake-wire emulator alone
@@ -105,6 +106,13 @@ Try a query (the token is for agent "demo-agent", owner dev@example.com):
     -H 'Content-Type: application/json' \\
     -d '{"sql":"select customer_id, segment, city from customers limit 3","waitMs":5000}'
 
+${
+    config.SLACK_BOT_TOKEN && config.SLACK_SIGNING_SECRET && config.SLACK_APPROVAL_CHANNEL
+      ? `Slack approvals: cards go to ${config.SLACK_APPROVAL_CHANNEL}; Slack sends clicks to ${env.apiUrl}/slack/events.`
+      : `Slack approvals are OFF: queries the policy sends to review wait in pending_approval until they expire or are
+cancelled. Approval cards need SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APPROVAL_CHANNEL (README, "Slack").`
+  }
+
 More tokens: npm run --silent airlock -- token --agent NAME --owner EMAIL
 Stop with Ctrl-C.`);
   await onShutdown(() => env.close());
@@ -116,7 +124,8 @@ async function serve(args: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const log = logger(config);
   const { buildApp, ALL_ROLES } = await import('../app/build.ts');
-  const roles = values.roles ? values.roles.split(',').map((r) => r.trim()) : [...ALL_ROLES];
+  // By default every role; the slack role only when Slack is configured (SLACK_BOT_TOKEN).
+  const roles = values.roles ? values.roles.split(',').map((r) => r.trim()) : ALL_ROLES.filter((r) => r !== 'slack' || config.SLACK_BOT_TOKEN);
   const unknown = roles.filter((r) => !(ALL_ROLES as readonly string[]).includes(r));
   if (unknown.length > 0) {
     throw new AirlockError('BAD_REQUEST', `Unknown role(s): ${unknown.join(', ')}. Roles: ${ALL_ROLES.join(', ')}.`);

@@ -10,6 +10,7 @@ import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
+import type { CardNotifier } from '../queue/slack-queue.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 
 /** Decides what may run: the policy engine, bound to the loaded policy. */
@@ -37,6 +38,24 @@ export interface QueryView {
   result?: ResultPage;
   /** For `pending_approval`: what the query is waiting for, in words. */
   waiting?: string;
+  /** For reviewed queries: the votes so far (without approvers' emails), quorum and expiry. */
+  approval?: ApprovalView;
+}
+
+export interface ApprovalView {
+  required: number;
+  groups: string[];
+  expiresAt: string;
+  votes: Array<{ vote: 'approve' | 'deny'; by: string; at: string; reason?: string }>;
+}
+
+function approvalView(a: NonNullable<QueryRecord['approval']>): ApprovalView {
+  return {
+    required: a.required,
+    groups: a.groups,
+    expiresAt: a.expiresAt,
+    votes: a.votes.map((v) => ({ vote: v.vote, by: v.voter.name ?? v.voter.slackUserId, at: v.at, ...(v.reason ? { reason: v.reason } : {}) })),
+  };
 }
 
 /** Said to agents while review is pending and the Slack approval flow is not part of this build. */
@@ -44,8 +63,8 @@ export function reviewPendingNote(record: Pick<QueryRecord, 'createdAt' | 'decis
   const seconds = record.decision.approvals.expiresInSeconds;
   const expiry = seconds === undefined ? '' : ` or it expires at ${new Date(Date.parse(record.createdAt) + seconds * 1000).toISOString()}`;
   return (
-    'This query needs human approval (see decision.reasons). Approval cards in Slack are not available in this version of Airlock, ' +
-    `so it waits in pending_approval until you cancel it (POST /v1/queries/:id/cancel)${expiry}.`
+    `This query needs human approval (see decision.reasons and approval): ${record.decision.approvals.required} approval(s) in Slack. ` +
+    `It waits in pending_approval until approvers decide, you cancel it (POST /v1/queries/:id/cancel)${expiry}. Long-poll GET /v1/queries/:id?waitMs= for the outcome.`
   );
 }
 
@@ -63,6 +82,10 @@ export interface QueryServiceDeps {
   logger: Logger;
   limits: { maxWaitMs: number; maxSqlBytes: number; inlineRows: number };
   ids?: () => string;
+  /** The approval workflow: told when a query needs review (sets its approval state, schedules expiry). */
+  approvals?: { opened(record: QueryRecord): Promise<void> };
+  /** Told when a reviewed query changes, so its Slack card follows. */
+  cards?: CardNotifier;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -127,7 +150,9 @@ export class QueryService {
     }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
     if (review) {
-      // The approval flow (Slack) picks pending queries up; until then they wait, clearly labelled.
+      // Nothing runs until approvers decide (in Slack); the agent long-polls for the outcome.
+      await this.deps.approvals?.opened(record);
+      await this.deps.cards?.changed(id);
       return this.waitAndView(requester, id, 0);
     }
     if (denied) {
@@ -188,6 +213,7 @@ export class QueryService {
     }
     // Best effort: the record already says cancelled, and a worker that still picks the job skips it.
     await queue.remove(id).catch(() => false);
+    if (record.approval || record.status === 'pending_approval') await this.deps.cards?.changed(id);
     return this.waitAndView(requester, id, 0);
   }
 
@@ -254,6 +280,7 @@ export class QueryService {
       status: record.status,
       decision: record.decision,
       ...(record.status === 'pending_approval' ? { waiting: reviewPendingNote(record) } : {}),
+      ...(record.approval ? { approval: approvalView(record.approval) } : {}),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       ...(record.execution ? { execution: record.execution } : {}),
@@ -272,6 +299,8 @@ export interface ExecutionServiceDeps {
   warehouse: Warehouse;
   logger: Logger;
   limits: { statementTimeoutMs: number; maxRows: number };
+  /** Told when a reviewed query changes, so its Slack card follows. */
+  cards?: CardNotifier;
 }
 
 /** Runs queued queries in the worker role. */
@@ -287,12 +316,21 @@ export class ExecutionService {
 
   /** Execute one query; throws transient AirlockErrors for the queue to retry. */
   async execute(id: string, attempt: number): Promise<void> {
-    const { store, warehouse, logger, limits, notifier } = this.deps;
-    const record = await store.get(id);
+    const record = await this.deps.store.get(id);
     if (!record) {
-      logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
+      this.deps.logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
       return;
     }
+    try {
+      await this.run(id, attempt, record);
+    } finally {
+      // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
+      if (record.approval?.card) await this.deps.cards?.changed(id);
+    }
+  }
+
+  private async run(id: string, attempt: number, record: QueryRecord): Promise<void> {
+    const { store, warehouse, logger, limits, notifier } = this.deps;
     const startedAt = new Date().toISOString();
     const controller = new AbortController();
     // Listen for cancel before the record says `running`: a cancel sent the moment it

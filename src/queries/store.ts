@@ -60,7 +60,8 @@ if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 return {1, ''}
 `;
 
-const MUTABLE = ['status', 'updatedAt', 'execution', 'error'] as const;
+// `approval` (votes, card) is written by ApprovalStore's compare-and-set on the same hash.
+const MUTABLE = ['status', 'updatedAt', 'execution', 'error', 'approval'] as const;
 type MutableField = (typeof MUTABLE)[number];
 export type RecordPatch = Partial<Pick<QueryRecord, MutableField>>;
 
@@ -85,6 +86,21 @@ function fromHash(hash: Record<string, string>): QueryRecord | undefined {
   return record;
 }
 
+/** Redis key of a query record; ApprovalStore updates the same hash. */
+/** The pub/sub channel every record change is published on (long-polls listen to it). */
+export function queryEventsChannel(prefix: string): string {
+  return `${prefix}:query-events`;
+}
+
+export function queryRecordKey(prefix: string, id: string): string {
+  return `${prefix}:q:${id}`;
+}
+
+/** Decode a record hash (for ApprovalStore, which reads the same key); undefined when incomplete. */
+export function recordFromHash(hash: Record<string, string>): QueryRecord | undefined {
+  return fromHash(hash);
+}
+
 export interface QueryStoreOptions {
   prefix: string;
   /** Seconds that records and results live after they finish. */
@@ -99,7 +115,7 @@ export class QueryStore {
     private readonly redis: Redis,
     private readonly options: QueryStoreOptions,
   ) {
-    this.channel = `${options.prefix}:query-events`;
+    this.channel = queryEventsChannel(options.prefix);
     redis.defineCommand('airlockTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
     redis.defineCommand('airlockCreate', { numberOfKeys: 2, lua: CREATE_LUA });
   }

@@ -1,6 +1,7 @@
 /**
  * The query record: what an agent asked, what was decided, where it stands.
  */
+import type { ApprovalState } from '../approvals/machine.ts';
 import type { Decision } from '../policy/decision.ts';
 
 /** Statuses of DESIGN §1. */
@@ -79,6 +80,8 @@ export interface QueryRecord {
   readOnly: boolean;
   execution?: ExecutionInfo;
   error?: QueryError;
+  /** Votes, quorum, expiry and Slack card of a review; absent for allow and deny decisions. */
+  approval?: ApprovalState;
 }
 
 /** A page of a stored result. */

@@ -1,0 +1,245 @@
+/**
+ * The approval state machine: pure functions from (status, approval state,
+ * input, time) to the next status and state. No I/O here (STYLE habit 2): the
+ * Redis store runs these functions inside an atomic compare-and-set, so the
+ * rules of DESIGN §1 and §6 live in exactly one place and are unit-tested as a
+ * table.
+ *
+ * Rules: one vote per Slack user; any single deny is final (with its reason);
+ * `required` approvals from members of any of the listed approver groups
+ * approve; nothing is decided after `expiresAt`; every vote binds to the
+ * statement fingerprint; the agent's owner never votes.
+ */
+import { AirlockError } from '../errors.ts';
+import type { Decision } from '../policy/decision.ts';
+import type { PolicyFile } from '../policy/schema.ts';
+
+/** Expiry when a decision carries none (the policy engine always sets one; this is the fallback). */
+export const DEFAULT_APPROVAL_EXPIRY_SECONDS = 3600;
+
+/** A Slack user who clicked Approve or Deny. `email` comes from `users.info`, for the audit trail and the owner check. */
+export interface Voter {
+  slackUserId: string;
+  name?: string;
+  email?: string;
+}
+
+export type VoteKind = 'approve' | 'deny';
+
+/** One recorded vote. */
+export interface Vote {
+  voter: Voter;
+  vote: VoteKind;
+  /** Required for a deny; an optional comment on an approve. */
+  reason?: string;
+  /** ISO time the vote was recorded. */
+  at: string;
+}
+
+/** Where a review stands; stored on the query record as `approval`. */
+export interface ApprovalState {
+  /** Approvals needed (at least 1). */
+  required: number;
+  /** Approver groups (policy `approvers` keys) whose members may vote. */
+  groups: string[];
+  /** The decision's statement fingerprint: a vote binds to it. */
+  fingerprint: string;
+  /** ISO time after which nobody can decide any more. */
+  expiresAt: string;
+  votes: Vote[];
+  /** The Slack card, once posted (any replica can update it from here). */
+  card?: { channel: string; ts: string; postedAt: string };
+  /** `ts` of the threaded audit summary under the card, once posted. */
+  summaryTs?: string;
+}
+
+/** What a vote did. Only `recorded`, `approved`, `rejected` and `expired` change anything. */
+export type VoteOutcome =
+  | 'recorded'
+  | 'approved'
+  | 'rejected'
+  | 'duplicate'
+  | 'not_pending'
+  | 'expired'
+  | 'fingerprint_mismatch'
+  | 'ineligible'
+  | 'owner';
+
+/**
+ * The statuses this machine writes. Declared here rather than imported from
+ * `queries/types.ts` because that file imports {@link ApprovalState}: keeping the
+ * machine free of it avoids an import cycle (madge runs in `npm test`).
+ */
+export type ApprovalStatus = 'pending_approval' | 'approved' | 'rejected' | 'expired';
+
+export interface VoteInput {
+  voter: Voter;
+  vote: VoteKind;
+  reason?: string;
+  /** The fingerprint the voter was shown. */
+  fingerprint: string;
+  now: Date;
+}
+
+export interface VoteResult<S extends string> {
+  outcome: VoteOutcome;
+  status: S | ApprovalStatus;
+  state: ApprovalState;
+}
+
+/** The error a review ends with, in the shape of `QueryRecord.error`. */
+export interface ApprovalError {
+  code: 'APPROVAL_REJECTED' | 'APPROVAL_EXPIRED';
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The state a review starts in: no votes, expiring `expiresInSeconds` after the query was created. */
+export function initialApproval(decision: Pick<Decision, 'approvals' | 'fingerprint'>, createdAt: Date): ApprovalState {
+  const seconds = decision.approvals.expiresInSeconds ?? DEFAULT_APPROVAL_EXPIRY_SECONDS;
+  return {
+    // Fail closed: a review never approves itself with zero votes.
+    required: Math.max(1, decision.approvals.required),
+    groups: [...decision.approvals.groups],
+    fingerprint: decision.fingerprint,
+    expiresAt: new Date(createdAt.getTime() + seconds * 1000).toISOString(),
+    votes: [],
+  };
+}
+
+/** True once nobody may decide any more. */
+export function isDue(state: Pick<ApprovalState, 'expiresAt'>, now: Date): boolean {
+  return now.getTime() >= Date.parse(state.expiresAt);
+}
+
+/** Number of approve votes so far. */
+export function approvalsSoFar(state: Pick<ApprovalState, 'votes'>): number {
+  return state.votes.filter((v) => v.vote === 'approve').length;
+}
+
+/** A deny needs a reason: the agent reads it to fix its query. */
+export function normalizeReason(vote: VoteKind, reason: string | undefined): string | undefined {
+  const trimmed = reason?.trim();
+  if (vote === 'deny' && !trimmed) {
+    throw new AirlockError('VALIDATION_FAILED', 'A deny needs a reason; the agent reads it to fix its query.');
+  }
+  return trimmed ? trimmed : undefined;
+}
+
+/**
+ * Apply one vote. Unchanged `state` (same object) and `status` mean nothing
+ * is to be written. Throws VALIDATION_FAILED for a deny without a reason.
+ * Eligibility is checked before (see {@link eligibility}): it needs directory
+ * lookups that do not belong inside the atomic step.
+ */
+export function applyVote<S extends string>(status: S, state: ApprovalState, input: VoteInput): VoteResult<S> {
+  const reason = normalizeReason(input.vote, input.reason);
+  const same = (outcome: VoteOutcome): VoteResult<S> => ({ outcome, status, state });
+  if (status !== 'pending_approval') return same('not_pending');
+  if (isDue(state, input.now)) return { outcome: 'expired', status: 'expired', state };
+  // What was approved is exactly what runs: a vote on another statement text counts for nothing.
+  if (input.fingerprint !== state.fingerprint) return same('fingerprint_mismatch');
+  if (state.votes.some((v) => v.voter.slackUserId === input.voter.slackUserId)) return same('duplicate');
+  const vote: Vote = {
+    voter: { ...input.voter },
+    vote: input.vote,
+    ...(reason !== undefined ? { reason } : {}),
+    at: input.now.toISOString(),
+  };
+  const next: ApprovalState = { ...state, votes: [...state.votes, vote] };
+  if (input.vote === 'deny') return { outcome: 'rejected', status: 'rejected', state: next };
+  if (approvalsSoFar(next) >= state.required) return { outcome: 'approved', status: 'approved', state: next };
+  return { outcome: 'recorded', status, state: next };
+}
+
+/** The `error` a rejected or expired review carries (the agent reads it); undefined for other statuses. */
+export function approvalError(status: string, state: ApprovalState): ApprovalError | undefined {
+  if (status === 'rejected') {
+    const deny = state.votes.find((v) => v.vote === 'deny');
+    const who = deny?.voter.name ?? deny?.voter.slackUserId ?? 'an approver';
+    return {
+      code: 'APPROVAL_REJECTED',
+      message: `Rejected by ${who}: ${deny?.reason ?? 'no reason given'}`,
+      details: {
+        reason: deny?.reason,
+        by: deny?.voter.slackUserId,
+        ...(deny?.voter.name !== undefined ? { name: deny.voter.name } : {}),
+        at: deny?.at,
+      },
+    };
+  }
+  if (status === 'expired') {
+    return {
+      code: 'APPROVAL_EXPIRED',
+      message: `Nobody approved the query before ${state.expiresAt} (${approvalsSoFar(state)} of ${state.required} approvals).`,
+      details: { expiresAt: state.expiresAt, approvals: approvalsSoFar(state), required: state.required },
+    };
+  }
+  return undefined;
+}
+
+export interface EligibilityInput {
+  /** The voter's Slack user id. */
+  voter: string;
+  /** Slack user group ids the voter belongs to (only those configured matter). */
+  voterGroups: readonly string[];
+  /** Approver groups of the request ({@link ApprovalState.groups}). */
+  groups: readonly string[];
+  approvers: PolicyFile['approvers'];
+  /** The agent owner's Slack user id, when known. */
+  ownerSlackId?: string;
+}
+
+export type Eligibility = { eligible: true } | { eligible: false; outcome: 'ineligible' | 'owner'; message: string };
+
+/**
+ * May this Slack user vote on this request? Fails closed: no groups, or groups
+ * with no members, mean nobody may. The owner is refused even when listed
+ * (separation of duties); the check covers both kinds of vote, so an owner
+ * withdraws a request by having the agent cancel it.
+ */
+export function eligibility(input: EligibilityInput): Eligibility {
+  const { voter, groups, approvers } = input;
+  if (groups.length === 0) {
+    return {
+      eligible: false,
+      outcome: 'ineligible',
+      message:
+        'Nobody can approve this query: the policy names no approver group for it. ' +
+        "Define the group in the policy's `approvers` section and list it under the rule's `approvals.from` (or `defaults.approvals.from`).",
+    };
+  }
+  const users = new Set<string>();
+  const usergroups = new Set<string>();
+  for (const g of groups) {
+    for (const u of approvers[g]?.slack_users ?? []) users.add(u);
+    for (const s of approvers[g]?.slack_usergroups ?? []) usergroups.add(s);
+  }
+  const names = groups.join(', ');
+  if (users.size === 0 && usergroups.size === 0) {
+    return {
+      eligible: false,
+      outcome: 'ineligible',
+      message: `Nobody can approve this query: the policy's \`approvers\` section lists no Slack users or user groups for ${names}.`,
+    };
+  }
+  if (input.ownerSlackId !== undefined && input.ownerSlackId === voter) {
+    return {
+      eligible: false,
+      outcome: 'owner',
+      message: "You own the agent that sent this query, so you cannot vote on it (separation of duties). Another approver has to decide.",
+    };
+  }
+  if (users.has(voter) || input.voterGroups.some((s) => usergroups.has(s))) return { eligible: true };
+  return { eligible: false, outcome: 'ineligible', message: `You are not an approver for this query; it needs approval from: ${names}.` };
+}
+
+/** True when the voter must be looked up in Slack user groups to decide eligibility. */
+export function needsUsergroups(voter: string, groups: readonly string[], approvers: PolicyFile['approvers']): boolean {
+  let any = false;
+  for (const g of groups) {
+    if (approvers[g]?.slack_users.includes(voter)) return false;
+    if ((approvers[g]?.slack_usergroups.length ?? 0) > 0) any = true;
+  }
+  return any;
+}

@@ -1,0 +1,272 @@
+/**
+ * Approvals in Slack, end to end and all real except Slack itself: dev OIDC
+ * issuer, the API and worker on real Redis and BullMQ, the emulator through the
+ * real snowflake-sdk, Bolt behind Airlock's receiver, and correctly signed
+ * Slack requests. Slack's Web API is the local fake in test/support (no real
+ * Slack can run here); it enforces Block Kit limits and records every call.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.ts';
+import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import { createLogger } from '../../src/log.ts';
+import { parsePolicy } from '../../src/policy/schema.ts';
+import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
+import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
+
+const SECRET = 'test-signing-secret-0123456789';
+const CHANNEL = 'C0APPROVALS';
+const OWNER = 'U0OWNER';
+const prefix = uniquePrefix('slack-e2e');
+let env: DevEnvironment;
+let slack: FakeSlack;
+let stateDir: string;
+let token: string;
+const executed: string[] = [];
+
+async function api(path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${env.apiUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+async function slackPost(body: string, opts: { timestamp?: number; secret?: string } = {}): Promise<number> {
+  const req = signedFormRequest({ secret: opts.secret ?? SECRET, body, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
+  const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+  await res.text();
+  return res.status;
+}
+
+function click(user: string, actionId: string, id: string, ts: string): string {
+  return interactivityBody(blockActionsPayload({ userId: user, actionId, value: id, channel: CHANNEL, messageTs: ts, triggerId: triggerId() }));
+}
+
+async function cardOf(id: string) {
+  const call = await slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.body).includes(id) && c.body.thread_ts === undefined, 10_000);
+  const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
+  expect(call.ok).toBe(true);
+  return { ts: posted![0], message: posted![1] };
+}
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Wait until Slack has seen no call for a while: earlier tests' card updates and summaries are done. */
+async function quiet(ms = 400): Promise<void> {
+  await until('Slack to go quiet', () => (slack.calls.length === 0 || Date.now() - slack.calls.at(-1)!.at > ms ? true : undefined), 15_000);
+}
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  slack.setUser('U0ALICE', { email: 'alice@example.com', name: 'alice' });
+  slack.setUser('U0BOB', { email: 'bob@example.com', name: 'bob' });
+  slack.setUser('U0CAROL', { email: 'carol@example.com', name: 'carol' });
+  slack.setUser(OWNER, { email: 'owner@example.com', name: 'owner' });
+  slack.setUser('U0MALLORY', { email: 'mallory@example.com', name: 'mallory' });
+  slack.setUsergroupMembers('S0OWNERS', ['U0CAROL']);
+  const text = (await readFile('policies/default.yaml', 'utf8'))
+    .replace('data-owners: { slack_users: [], slack_usergroups: [] }', `data-owners: { slack_users: [U0ALICE, U0BOB, ${OWNER}], slack_usergroups: [S0OWNERS] }`)
+    .replace('security: { slack_users: [], slack_usergroups: [] }', 'security: { slack_users: [U0ALICE, U0BOB], slack_usergroups: [] }');
+  const parsed = parsePolicy(text);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-e2e-'));
+  const config = loadConfig({
+    REDIS_URL,
+    AIRLOCK_REDIS_PREFIX: prefix,
+    AIRLOCK_PORT: '0',
+    AIRLOCK_LOG_LEVEL: 'silent',
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_APPROVAL_CHANNEL: CHANNEL,
+    SLACK_API_URL: slack.url,
+  });
+  env = await startDev({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    stateDir,
+    port: 0,
+    policy: parsed.policy,
+    wrapWarehouse: (inner: Warehouse): Warehouse => ({
+      execute: (sql, options) => {
+        executed.push(sql);
+        return inner.execute(sql, options);
+      },
+      close: () => inner.close(),
+    }),
+  });
+  token = await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.close();
+  await slack?.close();
+  await cleanupPrefix(prefix);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('approvals in Slack', () => {
+  it('DROP: card posted → two eligible approvers → runs once → card updated → thread summary → agent gets the outcome', async () => {
+    const sql = 'drop table analytics.public.orders';
+    const submitted = await api('/v1/queries', { sql, purpose: 'clean up' });
+    expect(submitted.status).toBe(202);
+    expect(submitted.json.status).toBe('pending_approval');
+    const id: string = submitted.json.id;
+    const { ts, message } = await cardOf(id);
+    expect(JSON.stringify(message.blocks)).toContain(APPROVE_ACTION_ID);
+    expect(JSON.stringify(message.blocks)).toContain('0 of 2');
+
+    expect(await slackPost(click('U0ALICE', APPROVE_ACTION_ID, id, ts))).toBe(200);
+    await until('the card to show 1 of 2', () => JSON.stringify(slack.messages.get(ts)?.blocks ?? []).includes('1 of 2'));
+    const halfway = await api(`/v1/queries/${id}`);
+    expect(halfway.json.status).toBe('pending_approval');
+    expect(executed).not.toContain(sql);
+
+    expect(await slackPost(click('U0BOB', APPROVE_ACTION_ID, id, ts))).toBe(200);
+    const done = await api(`/v1/queries/${id}?waitMs=10000`);
+    expect(done.json.status).toBe('succeeded');
+    expect(executed.filter((s) => s === sql)).toHaveLength(1);
+
+    const summary = await slack.waitForCall('chat.postMessage', (c) => c.body.thread_ts === ts, 10_000);
+    expect(String(summary.body.text ?? '') + JSON.stringify(summary.body.blocks)).toContain(id);
+    await until('the card to lose its buttons', () => {
+      const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
+      return !blocks.includes(APPROVE_ACTION_ID) && blocks.length > 0;
+    });
+    expect(slack.messages.get(ts)!.reusedBlockIds).toEqual([]);
+  });
+
+  it('refuses the owner, ineligible users and duplicate votes with an ephemeral message; the card does not change', async () => {
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 1' });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    await quiet();
+    const updatesOfThisCard = () => slack.callsTo('chat.update').filter((c) => c.body.ts === ts).length;
+    const before = updatesOfThisCard();
+
+    await slackPost(click(OWNER, APPROVE_ACTION_ID, id, ts));
+    await until('the owner ephemeral', () => slack.ephemerals.find((e) => e.user === OWNER));
+    await slackPost(click('U0MALLORY', APPROVE_ACTION_ID, id, ts));
+    await until('the ineligible ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0MALLORY'));
+    expect((await api(`/v1/queries/${id}`)).json.status).toBe('pending_approval');
+    expect(updatesOfThisCard()).toBe(before);
+
+    // A member of the listed user group may approve; a second click is a duplicate.
+    const body = click('U0CAROL', APPROVE_ACTION_ID, id, ts);
+    await slackPost(body);
+    expect((await api(`/v1/queries/${id}?waitMs=10000`)).json.status).toBe('succeeded');
+    await slackPost(body);
+    await until('the duplicate ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0CAROL'));
+  });
+
+  it('rejects bad signatures, stale and future timestamps with 401 and no state change', async () => {
+    const submitted = await api('/v1/queries', { sql: "update analytics.public.orders set status = 'X' where order_id = 2" });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    const body = click('U0ALICE', APPROVE_ACTION_ID, id, ts);
+    const now = Math.floor(Date.now() / 1000);
+    expect(await slackPost(body, { secret: 'wrong-secret' })).toBe(401);
+    expect(await slackPost(body, { timestamp: now - 301 })).toBe(401);
+    expect(await slackPost(body, { timestamp: now + 301 })).toBe(401);
+    const unsigned = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect(unsigned.status).toBe(401);
+    const view = await api(`/v1/queries/${id}`);
+    expect(view.json.status).toBe('pending_approval');
+    expect(view.json.approval?.votes ?? []).toEqual([]);
+  });
+
+  it('deny opens a modal; the reason is required; the agent sees the reason', async () => {
+    const submitted = await api('/v1/queries', { sql: 'truncate table analytics.public.customers' });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    await slackPost(click('U0ALICE', DENY_ACTION_ID, id, ts));
+    await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
+    const submit = (reason: string) =>
+      interactivityBody(
+        viewSubmissionPayload({ userId: 'U0ALICE', callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
+      );
+    const empty = signedFormRequest({ secret: SECRET, body: submit('   ') });
+    const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...empty.headers }, body: empty.body });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { response_action?: string }).response_action).toBe('errors');
+    expect(await slackPost(submit('Truncating customers loses data; filter by segment instead.'))).toBe(200);
+    const view = await api(`/v1/queries/${id}?waitMs=5000`);
+    expect(view.json.status).toBe('rejected');
+    expect(JSON.stringify(view.json)).toContain('filter by segment instead');
+    expect(executed.some((s) => s.startsWith('truncate'))).toBe(false);
+  });
+
+  it('cancel by the agent withdraws the request and the card says so', async () => {
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 3' });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    const cancelled = await api(`/v1/queries/${id}/cancel`, {});
+    expect(cancelled.json.status).toBe('cancelled');
+    await until('the card to say withdrawn', () => {
+      const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
+      return !blocks.includes(APPROVE_ACTION_ID) && /withdr/i.test(blocks);
+    });
+  });
+
+  it('Slack answering 429 and then 200 posts the card exactly once', async () => {
+    await quiet();
+    slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 4' });
+    const id: string = submitted.json.id;
+    await cardOf(id);
+    const cards = [...slack.messages.values()].filter((m) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
+    expect(cards).toHaveLength(1);
+    const refused = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429);
+    expect(refused.some((c) => JSON.stringify(c.body).includes(id))).toBe(true);
+    const accepted = slack.calls.find((c) => c.method === 'chat.postMessage' && c.ok && JSON.stringify(c.body).includes(id))!;
+    // Retry-After: 1 was honoured.
+    expect(accepted.at - refused.at(-1)!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('a 20 KB statement: the card stays within limits and the full SQL is in the thread', async () => {
+    const lines = Array.from({ length: 520 }, (_, i) => `  or customer_id = ${i} -- candidate ${String(i).padStart(4, '0')}`);
+    const sql = `delete from analytics.public.customers\nwhere customer_id = -1\n${lines.join('\n')}`;
+    expect(sql.length).toBeGreaterThan(20_000);
+    const submitted = await api('/v1/queries', { sql });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    const thread = await until('the SQL in the thread', () => {
+      const parts = [...slack.messages.values()].filter((m) => m.thread_ts === ts).map((m) => JSON.stringify(m.blocks));
+      const all = parts.join('');
+      return all.includes('candidate 0519') ? parts : undefined;
+    });
+    expect(thread.length).toBeGreaterThan(0);
+    const failed = slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.ok && JSON.stringify(c.body).includes(id));
+    expect(failed.map((c) => `${c.error}: ${JSON.stringify(c.body).slice(0, 300)}`)).toEqual([]);
+  });
+
+  it('/airlock pending lists waiting requests; show summarises one', async () => {
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 5' });
+    const id: string = submitted.json.id;
+    await cardOf(id);
+    const req = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'pending', channelId: CHANNEL }) });
+    const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).toContain(id);
+    const show = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: `show ${id}`, channelId: CHANNEL }) });
+    const shown = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...show.headers }, body: show.body });
+    expect(JSON.stringify(await shown.json())).toContain(id);
+    const search = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'search customers', channelId: CHANNEL }) });
+    const found = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...search.headers }, body: search.body });
+    expect(JSON.stringify(await found.json())).toContain(id);
+  });
+});
