@@ -193,8 +193,9 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   closers.push(() => slackQueue.close());
   const cards: CardNotifier | undefined = slack ? slackQueue : undefined;
   const usergroups = [...new Set(Object.values(policy.file.approvers).flatMap((a) => a.slack_usergroups))];
-  const directory: Directory = slackClient
-    ? new SlackDirectory({ client: slackClient, usergroups })
+  const slackDirectory = slackClient ? new SlackDirectory({ client: slackClient, usergroups }) : undefined;
+  const directory: Directory = slackDirectory
+    ? slackDirectory
     : {
         usergroupsOf: async () => {
           throw new AirlockError('SLACK_UNAVAILABLE', 'Slack is not configured (SLACK_BOT_TOKEN); nobody can approve.');
@@ -293,6 +294,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         approvals,
         queries: store,
         cards: slackQueue,
+        ...(slackDirectory ? { emailOf: (id: string) => slackDirectory.emailOf(id) } : {}),
         redis: command,
         prefix,
         logger: logger.child({ component: 'slack' }),

@@ -18,6 +18,7 @@ export interface SlackDirectoryOptions {
 export class SlackDirectory implements Directory {
   private readonly members = new Map<string, { at: number; users: Promise<Set<string>> }>();
   private readonly emails = new Map<string, { at: number; id: Promise<string | undefined> }>();
+  private readonly profiles = new Map<string, { at: number; email: Promise<string | undefined> }>();
 
   constructor(private readonly options: SlackDirectoryOptions) {}
 
@@ -58,5 +59,15 @@ export class SlackDirectory implements Directory {
     id.catch(() => this.emails.delete(key));
     this.emails.set(key, { at: (this.options.now ?? Date.now)(), id });
     return id;
+  }
+
+  /** A user's email (users.info, needs users:read.email) for the audit trail; undefined when Slack has none. */
+  async emailOf(slackUserId: string): Promise<string | undefined> {
+    const hit = this.profiles.get(slackUserId);
+    if (hit && this.fresh(hit.at)) return hit.email;
+    const email = this.options.client.users.info({ user: slackUserId }).then((r) => r.user?.profile?.email);
+    email.catch(() => this.profiles.delete(slackUserId));
+    this.profiles.set(slackUserId, { at: (this.options.now ?? Date.now)(), email });
+    return email;
   }
 }

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
+import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
+import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
@@ -22,6 +23,9 @@ import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommand
 const SECRET = 'test-signing-secret-0123456789';
 const CHANNEL = 'C0APPROVALS';
 const OWNER = 'U0OWNER';
+const MANY = Array.from({ length: 50 }, (_, i) => `U0M${String(i).padStart(2, '0')}`);
+let sharedConfig: ReturnType<typeof loadConfig>;
+let sharedPolicy: ParsedPolicy;
 const prefix = uniquePrefix('slack-e2e');
 let env: DevEnvironment;
 let slack: FakeSlack;
@@ -79,10 +83,19 @@ beforeAll(async () => {
   slack.setUser(OWNER, { email: 'owner@example.com', name: 'owner' });
   slack.setUser('U0MALLORY', { email: 'mallory@example.com', name: 'mallory' });
   slack.setUsergroupMembers('S0OWNERS', ['U0CAROL']);
+  for (const u of MANY) slack.setUser(u, { email: `${u.toLowerCase()}@example.com`, name: u.toLowerCase() });
+  slack.setUsergroupMembers('S0MANY', [...MANY]);
   const text = (await readFile('policies/default.yaml', 'utf8'))
-    .replace('data-owners: { slack_users: [], slack_usergroups: [] }', `data-owners: { slack_users: [U0ALICE, U0BOB, ${OWNER}], slack_usergroups: [S0OWNERS] }`)
+    .replace('data-owners: { slack_users: [], slack_usergroups: [] }', `data-owners: { slack_users: [U0ALICE, U0BOB, ${OWNER}], slack_usergroups: [S0OWNERS, S0MANY] }`)
     .replace('security: { slack_users: [], slack_usergroups: [] }', 'security: { slack_users: [U0ALICE, U0BOB], slack_usergroups: [] }');
-  const parsed = parsePolicy(text);
+  // A rule with a short expiry for the expiry test (rules are the last section of the file).
+  const withExpiry = `${text.trimEnd()}
+  - name: quick-expiry
+    match: { tables: ["*.*.EXPIRING"] }
+    action: review
+    approvals: { required: 1, from: [data-owners], expires_after: 2s }
+`;
+  const parsed = parsePolicy(withExpiry);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-e2e-'));
   const config = loadConfig({
@@ -95,6 +108,8 @@ beforeAll(async () => {
     SLACK_APPROVAL_CHANNEL: CHANNEL,
     SLACK_API_URL: slack.url,
   });
+  sharedConfig = config;
+  sharedPolicy = parsed.policy;
   env = await startDev({
     config,
     logger: createLogger({ level: 'silent' }),
@@ -268,5 +283,84 @@ describe('approvals in Slack', () => {
     const search = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'search customers', channelId: CHANNEL }) });
     const found = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...search.headers }, body: search.body });
     expect(JSON.stringify(await found.json())).toContain(id);
+  });
+
+  it('50 concurrent Approve clicks from eligible users: exactly one execution, a consistent card', async () => {
+    const sql = 'truncate table hr.core.employees';
+    const submitted = await api('/v1/queries', { sql });
+    const id: string = submitted.json.id;
+    const { ts } = await cardOf(id);
+    const statuses = await Promise.all(MANY.map((u) => slackPost(click(u, APPROVE_ACTION_ID, id, ts))));
+    expect(statuses.every((st) => st === 200)).toBe(true);
+    const done = await api(`/v1/queries/${id}?waitMs=10000`);
+    expect(done.json.status).toBe('succeeded');
+    expect(done.json.approval.votes.filter((v: { vote: string }) => v.vote === 'approve')).toHaveLength(2);
+    expect(executed.filter((e) => e === sql)).toHaveLength(1);
+    // Everyone after the quorum was told so, privately.
+    await until('48 ephemerals', () => (slack.ephemerals.filter((e) => MANY.includes(e.user)).length >= 48 ? true : undefined));
+    await until('the final card', () => {
+      const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
+      return !blocks.includes(APPROVE_ACTION_ID) && blocks.length > 2;
+    });
+    await quiet();
+    expect(executed.filter((e) => e === sql)).toHaveLength(1);
+    expect([...slack.messages.values()].filter((m) => m.thread_ts === ts)).toHaveLength(1);
+  });
+
+  it('Slack down for a while (5xx): the card is posted once it is back', async () => {
+    await quiet();
+    slack.failNext('chat.postMessage', { status: 503 }, 3);
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 6' });
+    const id: string = submitted.json.id;
+    await cardOf(id);
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 503)).toHaveLength(3);
+    expect([...slack.messages.values()].filter((m) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id))).toHaveLength(1);
+  }, 20_000);
+
+  it('an unanswered request expires: the agent sees expired, the card says so, a late click is refused', async () => {
+    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.expiring where id = 1' });
+    const id: string = submitted.json.id;
+    expect(submitted.json.decision.approvals.expiresInSeconds).toBe(2);
+    const { ts } = await cardOf(id);
+    const view = await until('expired', async () => {
+      const v = await api(`/v1/queries/${id}`);
+      return v.json.status === 'expired' ? v : undefined;
+    });
+    expect(view.json.error.code).toBe('APPROVAL_EXPIRED');
+    await until('the card to say expired', () => {
+      const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
+      return !blocks.includes(APPROVE_ACTION_ID) && /expired/i.test(blocks);
+    });
+    await slackPost(click('U0ALICE', APPROVE_ACTION_ID, id, ts));
+    await until('the late-click ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0ALICE' && /expired/i.test(e.text)));
+  }, 20_000);
+
+  it('two Airlock processes on one Redis: one posts the card, the other receives the click and updates it', async () => {
+    const other = await buildApp(sharedConfig, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: sharedPolicy });
+    try {
+      const otherUrl = (await other.listen())!;
+      const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 7' });
+      const id: string = submitted.json.id;
+      const { ts } = await cardOf(id);
+      const req = signedFormRequest({ secret: SECRET, body: click('U0ALICE', APPROVE_ACTION_ID, id, ts) });
+      const res = await fetch(`${otherUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+      expect(res.status).toBe(200);
+      const done = await api(`/v1/queries/${id}?waitMs=10000`);
+      expect(done.json.status).toBe('succeeded');
+      await until('the card updated', () => !JSON.stringify(slack.messages.get(ts)?.blocks ?? [APPROVE_ACTION_ID]).includes(APPROVE_ACTION_ID));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an absent Slack never stops start-up', async () => {
+    const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', SLACK_BOT_TOKEN: 'xoxb-none', SLACK_SIGNING_SECRET: SECRET, SLACK_APPROVAL_CHANNEL: CHANNEL, SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+    const app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: sharedPolicy });
+    try {
+      const url = (await app.listen())!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });
