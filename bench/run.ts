@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: first the policy engine alone (bench/policy.ts: uncached and
- * cached classification on a corpus of agent statements), then the warm latency
+ * cached classification on a corpus of agent statements), then approvals in
+ * Slack against the fake Slack (bench/slack.ts: submit → card, click → execution
+ * started, click → thread summary), then the warm latency
  * of a 3-row SELECT, in one run,
  *   1. through snowflake-sdk directly against the emulator (key-pair auth), and
  *   2. through the broker API (token check, gate, Redis record, BullMQ, worker,
@@ -21,6 +23,7 @@ import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
 import { benchPolicy } from './policy.ts';
+import { benchSlack } from './slack.ts';
 
 // Non-sensitive columns only: the default policy allows this read at once (names would go to review).
 const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
@@ -43,6 +46,8 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 async function main(): Promise<void> {
   const policy = await benchPolicy({ log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${policy.report.join('\n')}\n`);
+  const slack = await benchSlack({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${slack.report.join('\n')}\n`);
 
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
