@@ -226,10 +226,13 @@ export class QueryService {
     const seconds = record.decision.approvals.expiresInSeconds;
     if (seconds === undefined || Date.parse(record.createdAt) + seconds * 1000 > Date.now()) return record;
     try {
-      return await this.deps.store.transition(record.id, ['pending_approval'], {
+      const expired = await this.deps.store.transition(record.id, ['pending_approval'], {
         status: 'expired',
         error: { code: 'APPROVAL_EXPIRED', message: `Nobody approved the query within ${seconds} seconds.` },
       });
+      // This read won the race with the expiry job, so the card is ours to update.
+      if (expired.approval?.card) await this.deps.cards?.changed(record.id);
+      return expired;
     } catch (err) {
       if (isAirlockError(err, 'STATE_CONFLICT')) return (await this.deps.store.get(record.id)) ?? record;
       throw err;

@@ -73,6 +73,14 @@ export interface FakeSlack {
   files: { id: string; filename: string; title?: string; content: string; channel?: string; thread_ts?: string }[];
   /** Bodies posted to response URLs made by {@link FakeSlack.responseUrl}. */
   responses: { path: string; body: Record<string, unknown>; at: number }[];
+  /**
+   * The WebSocket URL `apps.connections.open` returns (a fake Socket Mode
+   * server's, see `fake-socket-mode.ts`). That method takes an app-level token
+   * (`xapp-…`; a bot token gets `not_allowed_token_type`, as in Slack); until a
+   * URL is set it answers `{ok:false, error:'socket_mode_url_not_set'}` (the
+   * fake's own error). Every other method still wants an `xox…` token.
+   */
+  setSocketModeUrl(url: string | undefined): void;
   /** Inject `fault` into the next `times` (default 1) calls of `method`. */
   failNext(method: string, fault: FakeSlackFault, times?: number): void;
   setUsergroupMembers(groupId: string, userIds: string[]): void;
@@ -142,6 +150,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const users = new Map<string, { email?: string; name?: string; realName?: string; isBot?: boolean; deleted?: boolean }>();
   const channelMembers = new Map<string, string[]>();
   const usedTriggers = new Set<string>();
+  let socketModeUrl: string | undefined;
   const pendingUploads = new Map<string, { filename: string; content?: string }>();
   const waiters = new Set<{ method: string; match: (c: FakeSlackCall) => boolean; resolve: (c: FakeSlackCall) => void }>();
 
@@ -391,7 +400,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : str(body.token);
     let ans: Answer;
     if (!token) ans = fail('not_authed');
-    else if (opts.token ? token !== opts.token : !/^xox[a-z]-/.test(token)) ans = fail('invalid_auth');
+    else if (method === 'apps.connections.open') {
+      // Socket Mode: the only method that takes (and requires) an app-level token.
+      if (/^xox[a-z]-/.test(token)) ans = fail('not_allowed_token_type');
+      else if (!/^xapp-/.test(token)) ans = fail('invalid_auth');
+      else if (!socketModeUrl) ans = fail('socket_mode_url_not_set');
+      else ans = { body: { ok: true, url: socketModeUrl } };
+    } else if (opts.token ? token !== opts.token : !/^xox[a-z]-/.test(token)) ans = fail('invalid_auth');
     else {
       const impl = methods[method];
       ans = impl ? impl(body) : fail('unknown_method');
@@ -421,6 +436,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     views,
     files,
     responses,
+    setSocketModeUrl(url) {
+      socketModeUrl = url;
+    },
     failNext(method, fault, times = 1) {
       const q = faults.get(method) ?? [];
       for (let i = 0; i < times; i++) q.push(fault);
