@@ -42,6 +42,11 @@ Usage:
   airlock config check                      validate the environment and the policy file
                                             (AIRLOCK_POLICY, else the shipped default); print
                                             every problem with its path
+  airlock audit verify                      walk the audit hash chain (Redis and exports); exit 1
+                                            naming the first edited, removed or reordered event
+  airlock audit export [--since ISO] [--ocsf] [--no-trim] [--retention SECONDS]
+                                            export closed windows of audit events to
+                                            AIRLOCK_EXPORT_S3_BUCKET or AIRLOCK_EXPORT_DIR
   airlock help                              this text
 
 Configuration comes from the environment; see README.md. The policy file is
@@ -492,6 +497,10 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'check') return policyCheck(rest.slice(1));
       stderr('usage: airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]');
       return 2;
+    case 'audit': {
+      const { runAudit } = await import('./audit.ts');
+      return runAudit(rest, loadConfig(process.env));
+    }
     case 'config':
       if (rest[0] === 'check') return configCheck();
       stderr('usage: airlock config check');

@@ -1,0 +1,110 @@
+/**
+ * `airlock audit verify` and `airlock audit export [--since ISO]`.
+ *
+ * stdout carries one JSON line (the report) for scripts; progress and the
+ * human sentence go to stderr. Exit codes: 0 fine, 1 the chain is broken
+ * (verify), 2 usage error, 3 Redis or the export store unavailable.
+ */
+import { Redis } from 'ioredis';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config/env.ts';
+import { AirlockError, asAirlockError } from '../errors.ts';
+import { exportStoreFromConfig } from '../audit/export-store.ts';
+import { exportAudit, trimAudit } from '../audit/export.ts';
+import { RedisAuditLog } from '../audit/redis-log.ts';
+import { verifyAll } from '../audit/verify.ts';
+
+const HELP = `Usage:
+  airlock audit verify                   walk the hash chain in the exports and in Redis; exit 1 and
+                                         name the first event edited, removed or reordered
+  airlock audit export [--since ISO] [--ocsf] [--no-trim] [--retention SECONDS]
+                                         export events not yet exported to AIRLOCK_EXPORT_DIR or
+                                         AIRLOCK_EXPORT_S3_BUCKET, then trim exported events older
+                                         than the retention (default 30 days) from Redis`;
+
+/** Settings the lead may add to the env schema; read loosely until then. */
+interface AuditSettings {
+  AIRLOCK_AUDIT_RETENTION_SECONDS?: number;
+  AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS?: number;
+  AIRLOCK_AUDIT_OCSF?: boolean | string;
+}
+
+const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
+
+function err(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Run `airlock audit …`; returns the exit code. */
+export async function runAudit(args: string[], config: Config): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help') {
+    err(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'verify' && sub !== 'export') {
+    err(`unknown audit command: ${sub}\n${HELP}`);
+    return 2;
+  }
+  let values: { since?: string; ocsf?: boolean; 'no-trim'?: boolean; retention?: string };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { since: { type: 'string' }, ocsf: { type: 'boolean' }, 'no-trim': { type: 'boolean' }, retention: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    err(`${e instanceof Error ? e.message : String(e)}\n${HELP}`);
+    return 2;
+  }
+  const settings = config as Config & AuditSettings;
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) {
+    err(`--since must be an ISO time such as 2024-05-01T00:00:00Z, not ${values.since}`);
+    return 2;
+  }
+  const retentionSeconds = values.retention === undefined ? (settings.AIRLOCK_AUDIT_RETENTION_SECONDS ?? DEFAULT_RETENTION_SECONDS) : Number(values.retention);
+  if (!Number.isInteger(retentionSeconds) || retentionSeconds < 0) {
+    err('--retention must be a whole number of seconds');
+    return 2;
+  }
+
+  const redis = new Redis(config.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: true });
+  redis.on('error', () => undefined); // reported through the failing command instead
+  const log = new RedisAuditLog(redis, { prefix: config.AIRLOCK_REDIS_PREFIX });
+  const store = exportStoreFromConfig(config);
+  try {
+    await redis.connect().catch((cause: unknown) => {
+      throw new AirlockError('AUDIT_UNAVAILABLE', `Redis does not answer at ${config.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`, { cause });
+    });
+    if (sub === 'verify') {
+      const report = await verifyAll(log, store, err);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (!report.ok) {
+        err(`TAMPERED: ${report.problem?.message ?? 'the audit chain is broken'}`);
+        return 1;
+      }
+      err(`ok: ${(report.exports?.checked ?? 0) + report.redis.checked} events checked (exports in ${store.description}, then Redis); the chain is intact`);
+      return 0;
+    }
+    err(`exporting to ${store.description}…`);
+    const ocsf = values.ocsf ?? settings.AIRLOCK_AUDIT_OCSF === true;
+    const windowMs = (settings.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS ?? 3600) * 1000;
+    const result = await exportAudit({ log, store, upTo: 'now', ocsf, windowMs, ...(since ? { since } : {}), progress: err });
+    const trim = values['no-trim'] ? undefined : await trimAudit({ log, retentionMs: retentionSeconds * 1000 });
+    process.stdout.write(`${JSON.stringify({ ...result, ...(trim ? { trimmed: trim } : {}) })}\n`);
+    err(
+      `done: ${result.events} events in ${result.files} files` +
+        (result.adopted ? `, ${result.adopted} adopted from an interrupted run` : '') +
+        (trim ? `; trimmed ${trim.events} events and ${trim.sessions} sessions older than ${retentionSeconds} s from Redis` : ''),
+    );
+    return 0;
+  } catch (e) {
+    const error = asAirlockError(e);
+    err(`error ${error.code}: ${error.message}`);
+    return 3;
+  } finally {
+    redis.disconnect();
+  }
+}
