@@ -24,6 +24,8 @@ import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
 import { benchPolicy } from './policy.ts';
 import { benchSlack } from './slack.ts';
+import { benchMasking } from './masking.ts';
+import { benchAudit } from './audit.ts';
 
 // Non-sensitive columns only: the default policy allows this read at once (names would go to review).
 const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
@@ -48,6 +50,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${policy.report.join('\n')}\n`);
   const slack = await benchSlack({ log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${slack.report.join('\n')}\n`);
+  const masking = await benchMasking({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${masking.report.join('\n')}\n`);
+  const audit = await benchAudit({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${audit.report.join('\n')}\n`);
 
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-${randomUUID().slice(0, 8)}`;

@@ -38,6 +38,9 @@ export const REDACT_PATHS = [
   '*.SLACK_BOT_TOKEN',
   '*.SLACK_SIGNING_SECRET',
   '*.SLACK_APP_TOKEN',
+  '*.AIRLOCK_MASKING_KEY',
+  'hashKey',
+  '*.hashKey',
 ];
 
 /** Build a logger; `destination` lets tests capture output and grep it for secrets. */

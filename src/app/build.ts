@@ -5,6 +5,7 @@
  * everything is wired here, once. No state lives only in process memory, so
  * any number of replicas of any role can share one Redis.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from 'bullmq';
@@ -23,7 +24,8 @@ import { createSlackApp, webClientOptions } from '../slack/app.ts';
 import { CardSync } from '../slack/cards.ts';
 import { SlackDirectory } from '../slack/directory.ts';
 import { FastifySlackReceiver } from '../slack/receiver.ts';
-import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
+import { createResultMasker } from '../masking/service.ts';
+import { catalogLookup, createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import { Notifier } from '../queries/notifier.ts';
 import { ExecutionService, QueryService, type Evaluate } from '../queries/service.ts';
@@ -45,6 +47,8 @@ export interface BuildOptions {
   allowInsecureIssuer?: boolean;
   /** Use this policy instead of loading AIRLOCK_POLICY (or the shipped default). */
   policy?: ParsedPolicy;
+  /** HMAC key for masking tokens when AIRLOCK_MASKING_KEY is unset (dev keeps one on disk). */
+  maskingKey?: Buffer;
 }
 
 export interface AirlockApp {
@@ -158,6 +162,18 @@ function slackSettings(config: Config, roles: readonly Role[]): SlackSettings | 
   };
 }
 
+/**
+ * The HMAC key for `hash` masking tokens: AIRLOCK_MASKING_KEY (hashed to 32
+ * bytes), or one the caller passes (dev keeps one under .airlock/). Without
+ * either, a random key for this process: tokens then change on restart.
+ */
+function maskingKey(config: Config, logger: Logger, given: Buffer | undefined): Buffer {
+  if (config.AIRLOCK_MASKING_KEY) return createHash('sha256').update(config.AIRLOCK_MASKING_KEY).digest();
+  if (given) return given;
+  logger.warn({ component: 'masking' }, 'AIRLOCK_MASKING_KEY is not set: hash tokens in masked results change when this process restarts');
+  return randomBytes(32);
+}
+
 /** Build every adapter and service the roles need. */
 export async function buildApp(config: Config, options: BuildOptions): Promise<AirlockApp> {
   const { logger } = options;
@@ -218,6 +234,11 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
 
   if (options.roles.includes('worker')) {
     warehouse = options.warehouse ?? (await warehouseFromConfig(config, logger));
+    const masking = createResultMasker({
+      defaults: { database: (config.SNOWFLAKE_DATABASE ?? policy.file.defaults.database ?? 'ANALYTICS').toUpperCase(), schema: (config.SNOWFLAKE_SCHEMA ?? policy.file.defaults.schema ?? 'PUBLIC').toUpperCase() },
+      catalog: catalogLookup(policy.file.sensitive),
+      config: { hashKey: maskingKey(config, logger, options.maskingKey), strategies: policy.file.masking.strategies },
+    });
     const execution = new ExecutionService({
       store,
       notifier,
@@ -225,6 +246,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       logger: logger.child({ component: 'worker' }),
       limits: { statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS, maxRows: config.AIRLOCK_MAX_ROWS },
       cards: slackQueue,
+      masking,
     });
     const expiryWorker = startApprovalsWorker({
       connection: connect('approvals-worker', true),

@@ -9,7 +9,7 @@
 import { loadConfiguredPolicy } from '../config/policy-file.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -131,6 +131,16 @@ async function devKeyPair(stateDir: string): Promise<{ privateKeyPath: string; p
 }
 
 /** Start the whole dev environment. */
+/** The dev HMAC key for masking tokens, kept under the state directory so tokens survive restarts. */
+async function devMaskingKey(stateDir: string): Promise<Buffer> {
+  const path = join(stateDir, 'masking.key');
+  const existing = await readFile(path).catch(() => undefined);
+  if (existing && existing.length >= 32) return existing;
+  const key = randomBytes(32);
+  await writeFile(path, key, { mode: 0o600 });
+  return key;
+}
+
 export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   const { logger } = options;
   const progress = options.progress ?? (() => undefined);
@@ -207,7 +217,8 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       logger,
     });
     const warehouse = options.wrapWarehouse ? options.wrapWarehouse(driverWarehouse) : driverWarehouse;
-    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true, policy });
+    const maskingKey = await devMaskingKey(stateDir);
+    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true, policy, maskingKey });
     stops.push(() => app.close());
     const apiUrl = (await app.listen())!;
     progress(`api        ${apiUrl}`);

@@ -46,6 +46,10 @@ export const envSchema = z
     AIRLOCK_AUDIT_RETENTION_SECONDS: int(3600, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
     AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS: int(60, 24 * 3600).default(3600),
     AIRLOCK_AUDIT_OCSF: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    AIRLOCK_MASKING_KEY: z
+      .string()
+      .min(32, 'use at least 32 characters of random text (e.g. `openssl rand -hex 32`)')
+      .optional(),
     AIRLOCK_EXPORT_DIR: optionalString,
     AIRLOCK_EXPORT_S3_BUCKET: optionalString,
     AWS_ENDPOINT_URL_S3: url.optional(),

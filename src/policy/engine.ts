@@ -152,6 +152,23 @@ function columnPartOf(pattern: string): { columnPart?: string } {
   return { columnPart: joinName([name]) };
 }
 
+/**
+ * The sensitive catalog as lookups, for result masking: the type of a resolved
+ * column (DATABASE.SCHEMA.TABLE.COLUMN) or of a table, first matching entry wins.
+ */
+export function catalogLookup(sensitive: ParsedPolicy['file']['sensitive']): {
+  column(name: string): string | undefined;
+  table(name: string): string | undefined;
+} {
+  const entries = sensitive.map((s) =>
+    'column' in s ? { pattern: compilePattern(s.column), type: s.type, level: 'column' as const } : { pattern: compilePattern(s.table), type: s.type, level: 'table' as const },
+  );
+  return {
+    column: (name) => entries.find((e) => e.level === 'column' && matchesName(e.pattern, name))?.type,
+    table: (name) => entries.find((e) => e.level === 'table' && matchesName(e.pattern, name))?.type,
+  };
+}
+
 // ---------------------------------------------------------------- analysis
 
 /** Words after which a name is a table: the fallback for statements the parser cannot read. */

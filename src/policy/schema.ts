@@ -133,6 +133,12 @@ export const policyFileSchema = z.strictObject({
     })
     .default({ action: 'review', approvals: { required: 1 } }),
   multi_statement: z.enum(ACTIONS).default('review'),
+  /** How results are masked: a strategy per sensitive type (defaults in docs/masking.md). */
+  masking: z
+    .strictObject({
+      strategies: z.partialRecord(z.enum(SENSITIVE_TYPES), z.enum(['redact', 'partial', 'hash', 'null', 'generalize', 'detect'])).default({}),
+    })
+    .default({ strategies: {} }),
   sensitive: z.array(sensitiveSchema).default([]),
   approvers: z
     .record(

@@ -10,6 +10,8 @@ import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
+import type { MaskingReport } from '../masking/report.ts';
+import type { ResultMasker } from '../masking/service.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 
@@ -40,6 +42,8 @@ export interface QueryView {
   waiting?: string;
   /** For reviewed queries: the votes so far (without approvers' emails), quorum and expiry. */
   approval?: ApprovalView;
+  /** What masking did to the result (also under execution.masking). */
+  masking?: MaskingReport;
 }
 
 export interface ApprovalView {
@@ -284,6 +288,7 @@ export class QueryService {
       decision: record.decision,
       ...(record.status === 'pending_approval' ? { waiting: reviewPendingNote(record) } : {}),
       ...(record.approval ? { approval: approvalView(record.approval) } : {}),
+      ...(record.execution?.masking ? { masking: record.execution.masking } : {}),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       ...(record.execution ? { execution: record.execution } : {}),
@@ -304,6 +309,8 @@ export interface ExecutionServiceDeps {
   limits: { statementTimeoutMs: number; maxRows: number };
   /** Told when a reviewed query changes, so its Slack card follows. */
   cards?: CardNotifier;
+  /** Masks results (and error messages) before they are stored. */
+  masking?: ResultMasker;
 }
 
 /** Runs queued queries in the worker role. */
@@ -383,7 +390,9 @@ export class ExecutionService {
         queryTag: `airlock:${id}`,
       });
       const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));
-      const saved = await store.saveResult(id, columns, result.rows);
+      // Masked inside the worker, before anything is stored, returned or shown (DESIGN §6).
+      const masked = this.deps.masking?.begin(record.sql, columns.map((c) => c.name), result.rows);
+      const saved = await store.saveResult(id, columns, masked ? masked.rows : result.rows);
       const durationMs = Math.round(performance.now() - t0);
       await store.transition(id, ['running'], {
         status: 'succeeded',
@@ -397,6 +406,7 @@ export class ExecutionService {
           truncated: result.truncated,
           resultSha256: saved.sha256,
           attempts: attempt,
+          ...(masked ? { masking: masked.report() } : {}),
         },
       });
       logger.info({ queryId: id, warehouseQueryId: result.queryId, rows: saved.rowCount, durationMs }, 'query succeeded');
@@ -413,7 +423,8 @@ export class ExecutionService {
         .transition(id, ['running'], {
           status: cancelled ? 'cancelled' : 'failed',
           execution,
-          error: { code: err.code, message: err.message, details: err.details },
+          // A warehouse error can echo a value from the data: scan it like a result cell.
+          error: { code: err.code, message: this.deps.masking ? this.deps.masking.text(err.message) : err.message, details: err.details },
         })
         .catch((e: unknown) => logger.error({ queryId: id, err: e }, 'could not record the failure'));
       logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');

@@ -2,6 +2,7 @@
  * The query record: what an agent asked, what was decided, where it stands.
  */
 import type { ApprovalState } from '../approvals/machine.ts';
+import type { MaskingReport } from '../masking/report.ts';
 import type { Decision } from '../policy/decision.ts';
 
 /** Statuses of DESIGN §1. */
@@ -57,6 +58,8 @@ export interface ExecutionInfo {
   /** sha256 over the canonical JSON of columns + rows, as stored. */
   resultSha256?: string;
   attempts?: number;
+  /** What masking did to the result: per output column, rule or detector, strategy, cells. */
+  masking?: MaskingReport;
 }
 
 export interface QueryError {

@@ -91,7 +91,13 @@ export class CardSync {
     if (!approval.card) return;
     const lock = `${this.deps.prefix}:slack:summary-lock:${record.id}`;
     if ((await this.deps.redis.set(lock, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
-    const message = threadSummary({ record, approval, sessionId: record.id });
+    const masked = record.execution?.masking?.columns;
+    const message = threadSummary({
+      record,
+      approval,
+      sessionId: record.id,
+      ...(masked ? { masking: { columns: masked.map((c) => ({ name: c.name, strategy: c.strategy, cells: c.cells })) } } : {}),
+    });
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
       posted = await this.deps.client.chat.postMessage({

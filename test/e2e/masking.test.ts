@@ -1,0 +1,167 @@
+/**
+ * Result masking end to end, all real: dev OIDC issuer, API and worker on real
+ * Redis and BullMQ, the real snowflake-sdk against the emulator's demo data.
+ * The warehouse is wrapped only to keep a copy of the raw rows it returned, so
+ * the test knows which seeded values must never appear in the response, the
+ * stored result in Redis, or the logs.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import { loadConfig } from '../../src/config/env.ts';
+import { createLogger } from '../../src/log.ts';
+import { parsePolicy } from '../../src/policy/schema.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+
+const prefix = uniquePrefix('masking-e2e');
+let env: DevEnvironment;
+let stateDir: string;
+let token: string;
+const logs: string[] = [];
+/** Raw rows per SQL text, as the warehouse returned them (before masking). */
+const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
+
+async function run(sql: string): Promise<any> {
+  const res = await fetch(`${env.apiUrl}/v1/queries`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sql, waitMs: 20_000 }),
+  });
+  const body = (await res.json()) as any;
+  expect(body.status, JSON.stringify(body.error ?? body.decision?.reasons)).toBe('succeeded');
+  return body;
+}
+
+/** Every string stored under this test's prefix in Redis. */
+async function redisDump(): Promise<string> {
+  const r = new Redis(REDIS_URL);
+  try {
+    const keys = await r.keys(`${prefix}:*`);
+    const parts: string[] = [];
+    for (const k of keys) {
+      const type = await r.type(k);
+      if (type === 'string') parts.push((await r.getBuffer(k))?.toString('utf8') ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(k)));
+      else if (type === 'list') parts.push(JSON.stringify(await r.lrange(k, 0, -1)));
+    }
+    return parts.join('\n');
+  } finally {
+    r.disconnect();
+  }
+}
+
+function rawValues(sql: string, column: string): string[] {
+  const r = raw.get(sql)!;
+  const i = r.columns.indexOf(column);
+  return r.rows.map((row) => row[i]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
+beforeAll(async () => {
+  // The shipped catalog, but reads allowed at once, so masking alone stands between the data and the agent.
+  const text = await readFile('policies/default.yaml', 'utf8');
+  const catalog = text.slice(text.indexOf('sensitive:'), text.indexOf('# Who may approve.'));
+  const parsed = parsePolicy(`version: 1\ndefaults: { database: ANALYTICS, schema: PUBLIC }\n${catalog}\nrules:\n  - { name: reads, match: { category: read }, action: allow }\n`);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  stateDir = await mkdtemp(join(tmpdir(), 'airlock-masking-'));
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  env = await startDev({
+    config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'debug' }),
+    logger: createLogger({ level: 'debug', destination: sink }),
+    stateDir,
+    port: 0,
+    policy: parsed.policy,
+    wrapWarehouse: (inner: Warehouse): Warehouse => ({
+      async execute(sql, options) {
+        const result = await inner.execute(sql, options);
+        const copy = { columns: result.columns.map((c) => c.name), rows: [] as unknown[][] };
+        raw.set(sql, copy);
+        const source = result.rows;
+        return {
+          ...result,
+          rows: (async function* () {
+            for await (const row of source) {
+              copy.rows.push(row);
+              yield row;
+            }
+          })(),
+        };
+      },
+      close: () => inner.close(),
+    }),
+  });
+  token = await env.mintToken({ agent: 'masking-agent', owner: 'owner@example.com', groups: ['analysts'] });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.close();
+  await cleanupPrefix(prefix);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('masking before anything leaves the worker', () => {
+  it('SELECT * FROM customers: no SSN, card, email or phone reaches the agent, Redis or the logs', async () => {
+    const sql = 'select * from customers order by customer_id limit 60';
+    const body = await run(sql);
+    const secrets = ['SSN', 'CARD_NUMBER', 'EMAIL', 'PHONE'].flatMap((c) => rawValues(sql, c));
+    expect(secrets.length).toBeGreaterThan(200);
+    const response = JSON.stringify(body);
+    const stored = await redisDump();
+    const logText = logs.join('');
+    for (const s of secrets) {
+      expect(response.includes(s), `response holds ${s}`).toBe(false);
+      expect(stored.includes(s), `Redis holds ${s}`).toBe(false);
+      expect(logText.includes(s), `logs hold ${s}`).toBe(false);
+    }
+    const columns = body.result.columns.map((c: { name: string }) => c.name);
+    const ssn = body.result.rows[0][columns.indexOf('SSN')];
+    expect(ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
+    expect(body.masking.columns.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['SSN', 'CARD_NUMBER', 'EMAIL', 'PHONE']));
+    expect(body.masking.columns.find((c: { name: string }) => c.name === 'SSN')).toMatchObject({ reason: 'rule', strategy: 'partial', cells: 60 });
+  });
+
+  it('aliased and concatenated PII: an alias keeps the strategy, an expression is redacted whole', async () => {
+    const sql = "select ssn as x, first_name || ' ' || ssn as y, lower(email) as e, count(*) over () as n from customers order by customer_id limit 20";
+    const body = await run(sql);
+    const secrets = [...rawValues(sql, 'X'), ...rawValues(sql, 'Y'), ...rawValues(sql, 'E')];
+    const response = JSON.stringify(body);
+    for (const s of secrets) expect(response.includes(s), `response holds ${s}`).toBe(false);
+    const [x, y, e, n] = body.result.rows[0];
+    expect(x).toMatch(/^\*\*\*-\*\*-\d{4}$/);
+    expect(y).toMatch(/^\[REDACTED:/);
+    expect(e).toMatch(/^\[REDACTED:/);
+    expect(Number(n)).toBeGreaterThan(0);
+  });
+
+  it('JSON values and free text are scanned: PII inside PROFILE and NOTES, and a card number in a literal', async () => {
+    const sql =
+      "select customer_id, profile, notes, 'Paid with 4111 1111 1111 1111 yesterday' as memo from customers where notes like '%SSN%' or notes like '%email%' or notes like '%Call back%' or profile like '%contacts%' order by customer_id limit 80";
+    const body = await run(sql);
+    const r = raw.get(sql)!;
+    const rawText = JSON.stringify(r.rows);
+    // The seeded PII inside the JSON and the notes (emails, phones, SSNs), found by shape in the raw rows.
+    const embedded = [
+      ...(rawText.match(/[a-z0-9.]+@example\.(?:com|org|net)/g) ?? []),
+      ...(rawText.match(/\b\d{3}-\d{2}-\d{4}\b/g) ?? []),
+      ...(rawText.match(/\(\d{3}\) \d{3}-\d{4}|\+1[ -]?\d{3}[ -]\d{3}[ -]\d{4}|\b\d{3}-\d{3}-\d{4}\b/g) ?? []),
+    ];
+    expect(embedded.length).toBeGreaterThan(20);
+    const response = JSON.stringify(body);
+    const stored = await redisDump();
+    for (const s of embedded) {
+      expect(response.includes(s), `response holds ${s}`).toBe(false);
+      expect(stored.includes(s), `Redis holds ${s}`).toBe(false);
+    }
+    expect(response).not.toContain('4111 1111 1111 1111');
+    expect(body.result.rows[0][3]).toMatch(/Paid with .*1111 yesterday/);
+  });
+});
