@@ -128,7 +128,7 @@ export async function benchSlack(options: { samples?: number; warmup?: number; l
       SLACK_APPROVAL_CHANNEL: CHANNEL,
       SLACK_API_URL: slack.url,
     }),
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger({ level: (process.env.BENCH_LOG_LEVEL ?? 'silent') as 'silent' }),
     stateDir,
     port: 0,
     policy: parsed.policy,

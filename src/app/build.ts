@@ -253,7 +253,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       prefix,
       handle: async (id) => {
         const result = await approvals.expireOrWait(id);
-        if (result.record?.approval?.card) await slackQueue.changed(id);
+        if (result.record?.approval?.card) await slackQueue.changed(id, 'expired');
         return result;
       },
     });

@@ -156,7 +156,7 @@ export class QueryService {
     if (review) {
       // Nothing runs until approvers decide (in Slack); the agent long-polls for the outcome.
       await this.deps.approvals?.opened(record);
-      await this.deps.cards?.changed(id);
+      await this.deps.cards?.changed(id, 'opened');
       return this.waitAndView(requester, id, 0);
     }
     if (denied) {
@@ -217,7 +217,7 @@ export class QueryService {
     }
     // Best effort: the record already says cancelled, and a worker that still picks the job skips it.
     await queue.remove(id).catch(() => false);
-    if (record.approval || record.status === 'pending_approval') await this.deps.cards?.changed(id);
+    if (record.approval || record.status === 'pending_approval') await this.deps.cards?.changed(id, 'cancelled');
     return this.waitAndView(requester, id, 0);
   }
 
@@ -235,7 +235,7 @@ export class QueryService {
         error: { code: 'APPROVAL_EXPIRED', message: `Nobody approved the query within ${seconds} seconds.` },
       });
       // This read won the race with the expiry job, so the card is ours to update.
-      if (expired.approval?.card) await this.deps.cards?.changed(record.id);
+      if (expired.approval?.card) await this.deps.cards?.changed(record.id, 'expired');
       return expired;
     } catch (err) {
       if (isAirlockError(err, 'STATE_CONFLICT')) return (await this.deps.store.get(record.id)) ?? record;
@@ -335,7 +335,7 @@ export class ExecutionService {
       await this.run(id, attempt, record);
     } finally {
       // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
-      if (record.approval?.card) await this.deps.cards?.changed(id);
+      if (record.approval?.card) await this.deps.cards?.changed(id, `finished-${attempt}`);
     }
   }
 

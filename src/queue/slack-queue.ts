@@ -5,8 +5,9 @@
  * exponentially (about half an hour in all); Slack's refusals of the message
  * itself (`invalid_blocks`, `channel_not_found`…) are not retried.
  *
- * One job id per query while it waits, so a burst of votes becomes one update
- * (the job renders the record as it is when it runs).
+ * One job per change of a query (its id names the change), and every job
+ * renders the record as it is when it runs, so a late job never shows stale
+ * state for long and no change is lost.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -22,7 +23,12 @@ type SlackPayload = z.infer<typeof payloadSchema>;
 
 /** Something that wants the card of a query brought up to date. */
 export interface CardNotifier {
-  changed(queryId: string): Promise<void>;
+  /**
+   * `change` names what happened (`opened`, `vote-2`, `finished`…): one job per
+   * change, so a change that lands while an earlier job for the same card is
+   * running is never swallowed by job-id dedupe; a replay of the same change is.
+   */
+  changed(queryId: string, change: string): Promise<void>;
 }
 
 /** Producer side. */
@@ -44,9 +50,9 @@ export class SlackQueue implements CardNotifier {
   }
 
   /** Never throws: a card that cannot be queued now is caught up by the next change or the expiry job. */
-  async changed(queryId: string): Promise<void> {
+  async changed(queryId: string, change: string): Promise<void> {
     try {
-      await this.queue.add('sync', { queryId }, { jobId: `sync-${queryId}` });
+      await this.queue.add('sync', { queryId }, { jobId: `sync-${queryId}-${change.replace(/[^A-Za-z0-9_-]/g, '_')}` });
     } catch {
       // Redis is down: the query record itself is safe; the card catches up later.
     }

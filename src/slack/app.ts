@@ -89,7 +89,9 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
     if (!id) return;
     try {
       const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'approve');
-      if (reply.outcome === 'recorded' || reply.outcome === 'approved' || reply.outcome === 'expired') await deps.cards.changed(id);
+      if (reply.outcome === 'recorded' || reply.outcome === 'approved' || reply.outcome === 'expired') {
+        await deps.cards.changed(id, reply.outcome === 'expired' ? 'expired' : `vote-${reply.record.approval?.votes.length ?? 0}`);
+      }
       if (reply.outcome !== 'recorded' && reply.outcome !== 'approved') await ephemeral(client, channel, body.user.id, reply.message);
     } catch (err) {
       await ephemeral(client, channel, body.user.id, isAirlockError(err) ? err.message : 'Airlock could not record your vote; try again.');
@@ -117,7 +119,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
       const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'deny', reason);
       if (reply.outcome === 'rejected' || reply.outcome === 'expired') {
         await ack();
-        await deps.cards.changed(id);
+        await deps.cards.changed(id, reply.outcome);
         return;
       }
       await ack({ response_action: 'errors', errors: { [DENY_REASON_BLOCK_ID]: reply.message } });
