@@ -10,7 +10,7 @@
  * detectors decide.
  */
 import sqlParser from 'node-sql-parser';
-import { joinName, parserText, type Defaults } from '../policy/facts.ts';
+import { joinName, parserText, tableNameOf, type Defaults } from '../policy/facts.ts';
 import { lex } from '../policy/lexer.ts';
 
 const parser = new sqlParser.Parser();
@@ -67,13 +67,7 @@ class Tracer {
   constructor(private readonly defaults: Defaults) {}
 
   tableName(item: Node): string {
-    const table = String(item.table);
-    const db = typeof item.db === 'string' && item.db ? item.db : undefined;
-    const schema = typeof item.schema === 'string' && item.schema ? item.schema : undefined;
-    const catalog = typeof item.catalog === 'string' && item.catalog ? item.catalog : undefined;
-    if (schema) return joinName([catalog ?? db ?? this.defaults.database, schema, table]);
-    if (db) return joinName([this.defaults.database, db, table]);
-    return joinName([this.defaults.database, this.defaults.schema, table]);
+    return tableNameOf(item, this.defaults)!;
   }
 
   cte(scope: Scope | undefined, name: string): OutputLineage[] | undefined {

@@ -162,14 +162,7 @@ class Walker {
 
   /** DATABASE.SCHEMA.TABLE for a `{db, schema, table}` node; two-part names are SCHEMA.TABLE. */
   tableName(item: Node): string | undefined {
-    const table = typeof item.table === 'string' ? item.table : undefined;
-    if (!table) return undefined;
-    const db = typeof item.db === 'string' && item.db ? item.db : undefined;
-    const schema = typeof item.schema === 'string' && item.schema ? item.schema : undefined;
-    const catalog = typeof item.catalog === 'string' && item.catalog ? item.catalog : undefined;
-    if (schema) return joinName([catalog ?? db ?? this.defaults.database, schema, table]);
-    if (db) return joinName([this.defaults.database, db, table]);
-    return joinName([this.defaults.database, this.defaults.schema, table]);
+    return tableNameOf(item, this.defaults);
   }
 
   addColumn(table: string, column: string, clause: Clause): void {
@@ -405,6 +398,18 @@ function functionName(name: unknown): string | undefined {
     if (parts.every((p): p is string => p !== undefined)) return up(parts.join('.'));
   }
   return undefined;
+}
+
+/** DATABASE.SCHEMA.TABLE of a parser table node (`{db, schema, table}`); two-part names are SCHEMA.TABLE. */
+export function tableNameOf(item: Record<string, unknown>, defaults: Defaults): string | undefined {
+  const table = typeof item.table === 'string' ? item.table : undefined;
+  if (!table) return undefined;
+  const db = typeof item.db === 'string' && item.db ? item.db : undefined;
+  const schema = typeof item.schema === 'string' && item.schema ? item.schema : undefined;
+  const catalog = typeof item.catalog === 'string' && item.catalog ? item.catalog : undefined;
+  if (schema) return joinName([catalog ?? db ?? defaults.database, schema, table]);
+  if (db) return joinName([defaults.database, db, table]);
+  return joinName([defaults.database, defaults.schema, table]);
 }
 
 const hasLimitClause = (ast: Node): boolean =>
