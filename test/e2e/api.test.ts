@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
-import type { Warehouse } from '../../src/warehouse/port.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { recordingWarehouse } from '../helpers/warehouse.ts';
 
 const prefix = uniquePrefix('e2e');
 let env: DevEnvironment;
@@ -47,13 +47,7 @@ beforeAll(async () => {
     logger: createLogger({ level: 'silent' }),
     stateDir,
     port: 0,
-    wrapWarehouse: (inner: Warehouse): Warehouse => ({
-      execute: (sql, options) => {
-        executed.push(sql);
-        return inner.execute(sql, options);
-      },
-      close: () => inner.close(),
-    }),
+    wrapWarehouse: recordingWarehouse(executed),
   });
   token = await env.mintToken({ agent: 'e2e-agent', owner: 'owner@example.com', groups: ['analysts'] });
 }, 120_000);

@@ -15,8 +15,8 @@ import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
-import type { Warehouse } from '../../src/warehouse/port.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
 
@@ -116,13 +116,7 @@ beforeAll(async () => {
     stateDir,
     port: 0,
     policy: parsed.policy,
-    wrapWarehouse: (inner: Warehouse): Warehouse => ({
-      execute: (sql, options) => {
-        executed.push(sql);
-        return inner.execute(sql, options);
-      },
-      close: () => inner.close(),
-    }),
+    wrapWarehouse: recordingWarehouse(executed),
   });
   token = await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] });
 }, 120_000);

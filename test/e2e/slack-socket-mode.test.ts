@@ -19,8 +19,8 @@ import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
-import type { Warehouse } from '../../src/warehouse/port.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
 import { blockActionsPayload, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
@@ -134,13 +134,7 @@ beforeAll(async () => {
     stateDir,
     port: 0,
     policy,
-    wrapWarehouse: (inner: Warehouse): Warehouse => ({
-      execute: (sql, options) => {
-        executed.push(sql);
-        return inner.execute(sql, options);
-      },
-      close: () => inner.close(),
-    }),
+    wrapWarehouse: recordingWarehouse(executed),
   });
   token = await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] });
   await socket.waitForConnection(1, 10_000);
