@@ -6,6 +6,7 @@
  * any number of replicas of any role can share one Redis.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from 'bullmq';
@@ -16,6 +17,8 @@ import { buildApi, type Authenticator } from '../api/server.ts';
 import { createTokenVerifier } from '../identity/verifier.ts';
 import { WebClient } from '@slack/web-api';
 import { ApprovalService, type Directory } from '../approvals/service.ts';
+import type { AuditLog } from '../audit/log.ts';
+import { RedisAuditLog } from '../audit/redis-log.ts';
 import { ApprovalStore } from '../approvals/store.ts';
 import { loadConfiguredPolicy } from '../config/policy-file.ts';
 import { ApprovalsQueue, startApprovalsWorker } from '../queue/approvals-queue.ts';
@@ -49,6 +52,8 @@ export interface BuildOptions {
   policy?: ParsedPolicy;
   /** HMAC key for masking tokens when AIRLOCK_MASKING_KEY is unset (dev keeps one on disk). */
   maskingKey?: Buffer;
+  /** Replace the Redis audit log (tests use a failing one to prove the fail-closed paths). */
+  auditLog?: AuditLog;
 }
 
 export interface AirlockApp {
@@ -195,6 +200,9 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
   const closers: Array<() => Promise<unknown>> = [];
 
+  // The session log (docs/audit.md): received/decided/execution_started fail closed.
+  const audit = options.auditLog ?? new RedisAuditLog(command, { prefix });
+
   // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
   const slack = slackSettings(config, options.roles);
   const slackClient = slack ? new WebClient(slack.botToken, webClientOptions(slack.apiUrl)) : undefined;
@@ -247,6 +255,8 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       limits: { statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS, maxRows: config.AIRLOCK_MAX_ROWS },
       cards: slackQueue,
       masking,
+      audit,
+      workerName: hostname(),
     });
     const expiryWorker = startApprovalsWorker({
       connection: connect('approvals-worker', true),
@@ -294,6 +304,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         notifier,
         queue: executeQueue,
         evaluate,
+        audit,
         approvals,
         ...(cards ? { cards } : {}),
         logger: logger.child({ component: 'queries' }),

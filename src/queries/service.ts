@@ -10,6 +10,7 @@ import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
+import type { AuditLog } from '../audit/log.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
@@ -86,6 +87,8 @@ export interface QueryServiceDeps {
   logger: Logger;
   limits: { maxWaitMs: number; maxSqlBytes: number; inlineRows: number };
   ids?: () => string;
+  /** The session log; `received` and `decided` are appended before anything runs. */
+  audit?: AuditLog;
   /** The approval workflow: told when a query needs review (sets its approval state, schedules expiry). */
   approvals?: { opened(record: QueryRecord): Promise<void> };
   /** Told when a reviewed query changes, so its Slack card follows. */
@@ -153,6 +156,7 @@ export class QueryService {
       return this.waitAndView(requester, existing, input.waitMs ?? 0);
     }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
+    await this.auditReceived(record);
     if (review) {
       // Nothing runs until approvers decide (in Slack); the agent long-polls for the outcome.
       await this.deps.approvals?.opened(record);
@@ -171,6 +175,41 @@ export class QueryService {
       throw err;
     }
     return this.waitAndView(requester, id, input.waitMs ?? 0);
+  }
+
+  /**
+   * `received` and `decided` must be in the audit log before anything can run
+   * (fail closed): if the log is unavailable the query ends `failed` with
+   * AUDIT_UNAVAILABLE and the agent gets 503.
+   */
+  private async auditReceived(record: QueryRecord): Promise<void> {
+    const audit = this.deps.audit;
+    if (!audit) return;
+    const r = record.requester;
+    try {
+      await audit.append({
+        type: 'received',
+        session: record.id,
+        actor: r.id,
+        data: {
+          agent: r.id,
+          agentName: r.name,
+          ...(r.owner ? { owner: r.owner } : {}),
+          groups: r.groups,
+          ...(record.prompt !== undefined ? { prompt: record.prompt } : {}),
+          ...(record.purpose !== undefined ? { purpose: record.purpose } : {}),
+          sql: record.sql,
+          fingerprint: record.decision.fingerprint,
+          ...(record.labels ? { labels: record.labels } : {}),
+        },
+      });
+      await audit.append({ type: 'decided', session: record.id, data: { decision: record.decision } });
+    } catch (err) {
+      const e = new AirlockError('AUDIT_UNAVAILABLE', 'The audit log is unavailable, so nothing runs; try again shortly.', { cause: err, details: { id: record.id } });
+      const from = ['queued', 'pending_approval', 'denied'] as const;
+      await this.deps.store.transition(record.id, [...from], { status: 'failed', error: { code: e.code, message: e.message } }).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Read a query the requester owns; long-poll up to `waitMs` for a terminal status. */
@@ -311,6 +350,10 @@ export interface ExecutionServiceDeps {
   cards?: CardNotifier;
   /** Masks results (and error messages) before they are stored. */
   masking?: ResultMasker;
+  /** The session log; `execution_started` is appended before the warehouse is called. */
+  audit?: AuditLog;
+  /** Name of this worker in audit events. */
+  workerName?: string;
 }
 
 /** Runs queued queries in the worker role. */
@@ -379,6 +422,19 @@ export class ExecutionService {
       return;
     }
 
+    if (this.deps.audit) {
+      try {
+        await this.deps.audit.append({ type: 'execution_started', session: id, data: { worker: this.deps.workerName ?? 'worker', attempt } });
+      } catch {
+        // Fail closed: no statement runs without its start in the audit log.
+        off();
+        await store
+          .transition(id, ['running'], { status: 'failed', error: { code: 'AUDIT_UNAVAILABLE', message: 'The audit log was unavailable, so the statement was not run.' } })
+          .catch(() => undefined);
+        logger.warn({ queryId: id }, 'audit log unavailable: statement not run');
+        return;
+      }
+    }
     this.running.set(id, controller);
     const t0 = performance.now();
     try {
@@ -410,6 +466,22 @@ export class ExecutionService {
         },
       });
       logger.info({ queryId: id, warehouseQueryId: result.queryId, rows: saved.rowCount, durationMs }, 'query succeeded');
+      const report = masked?.report();
+      await this.deps.audit
+        ?.append({
+          type: 'execution_finished',
+          session: id,
+          data: {
+            rows: saved.rowCount,
+            ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
+            durationMs,
+            resultSha256: saved.sha256,
+            truncated: result.truncated,
+            warehouseQueryId: result.queryId,
+            masking: { columns: (report?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })) },
+          },
+        })
+        .catch((e: unknown) => logger.warn({ queryId: id, err: e instanceof Error ? e.message : String(e) }, 'audit: execution_finished not recorded'));
     } catch (thrown) {
       const err = asAirlockError(thrown);
       if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
@@ -428,6 +500,11 @@ export class ExecutionService {
         })
         .catch((e: unknown) => logger.error({ queryId: id, err: e }, 'could not record the failure'));
       logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
+      if (!cancelled) {
+        await this.deps.audit
+          ?.append({ type: 'failed', session: id, data: { code: err.code, message: this.deps.masking ? this.deps.masking.text(err.message) : err.message } })
+          .catch(() => undefined);
+      }
     } finally {
       off();
       this.running.delete(id);
