@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { deletePrefix } from './cleanup.ts';
 import type { AuditEventInput } from '../src/audit/events.ts';
 import { RedisAuditLog } from '../src/audit/redis-log.ts';
 import { AuditSearch, type SessionQuery } from '../src/audit/search.ts';
@@ -85,12 +86,7 @@ export async function benchAudit(options: { log: (line: string) => void; redisUr
     return { report };
   } finally {
     options.log('audit bench: cleaning up…');
-    let cursor = '0';
-    do {
-      const [n, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-      cursor = n;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(redis, prefix);
     redis.disconnect();
   }
 }

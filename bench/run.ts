@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deletePrefix } from './cleanup.ts';
 import snowflake from 'snowflake-sdk';
 import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
@@ -138,12 +139,7 @@ async function main(): Promise<void> {
   } finally {
     await env.close();
     const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(redis, prefix);
     redis.disconnect();
     await rm(stateDir, { recursive: true, force: true });
   }

@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { deletePrefix } from './cleanup.ts';
 import { loadConfig } from '../src/config/env.ts';
 import { startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
@@ -255,12 +256,7 @@ export async function benchSlack(options: { samples?: number; warmup?: number; l
     await env.close();
     await slack.close();
     const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(redis, prefix);
     redis.disconnect();
     await rm(stateDir, { recursive: true, force: true });
   }

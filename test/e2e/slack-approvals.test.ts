@@ -16,6 +16,7 @@ import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { until } from '../helpers/until.ts';
 import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
@@ -58,16 +59,6 @@ async function cardOf(id: string) {
   const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
   expect(call.ok).toBe(true);
   return { ts: posted![0], message: posted![1] };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Wait until Slack has seen no call for a while: earlier tests' card updates and summaries are done. */

@@ -20,6 +20,7 @@ import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { until } from '../helpers/until.ts';
 import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
@@ -79,16 +80,6 @@ function submitDenyReason(user: string, id: string, reason: string): string {
     payload: viewSubmissionPayload({ userId: user, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
     accepts_response_payload: true,
   });
-}
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A port nothing listens on: Slack unreachable. */
