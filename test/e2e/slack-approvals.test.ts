@@ -189,6 +189,19 @@ describe('approvals in Slack', () => {
     expect(view.json.approval?.votes ?? []).toEqual([]);
   });
 
+  it('a correctly signed body that is not Slack JSON or a form gets 400 VALIDATION_FAILED, never a 500', async () => {
+    for (const [type, body] of [
+      ['application/json', '{"type": "block_actions", '],
+      ['application/json', '[1, 2, 3]'],
+      ['application/x-www-form-urlencoded', 'payload=%7Bnot-json'],
+    ] as const) {
+      const headers = { ...signedFormRequest({ secret: SECRET, body }).headers, 'content-type': type };
+      const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers, body });
+      expect(res.status, body).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('deny opens a modal; the reason is required; the agent sees the reason', async () => {
     const submitted = await api('/v1/queries', { sql: 'truncate table analytics.public.customers' });
     const id: string = submitted.json.id;
