@@ -2,7 +2,7 @@
  * OpenAPI 3.1 description of the agent API, generated from the zod schemas.
  */
 import { z } from 'zod';
-import { evaluateBody, submitBody } from './schemas.ts';
+import { evaluateBody, SESSION_STATUSES, submitBody } from './schemas.ts';
 
 const errorSchema = {
   type: 'object',
@@ -63,6 +63,27 @@ export function buildOpenApi(): Record<string, unknown> {
           summary: 'Decide without running.',
           requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(evaluateBody) } } },
           responses: { '200': json('the decision'), ...errors(400, 401) },
+        },
+      },
+      '/v1/sessions': {
+        get: {
+          summary:
+            'Search session logs, newest first (reviewers: every session; agents: their own). Filters combine with AND; table= matches any suffix of a table or column name (CUSTOMERS.SSN).',
+          parameters: [
+            ...['agent', 'owner', 'approver', 'table', 'q', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+            { name: 'status', in: 'query', schema: { type: 'string', enum: [...SESSION_STATUSES] } },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: { '200': json('{sessions, nextCursor?, view}'), ...errors(400, 401, 403, 503) },
+        },
+      },
+      '/v1/sessions/{id}': {
+        get: {
+          summary: "Replay a session: every event in order, with each event's hash checked.",
+          parameters: [idParam],
+          responses: { '200': json('{id, summary, integrity, partial, events, view}'), ...errors(400, 401, 404, 503) },
         },
       },
       '/healthz': { get: { security: [], responses: { '200': json('alive') } } },

@@ -28,3 +28,45 @@ export const resultsQuery = z.object({
   cursor: z.string().min(1).max(500).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
+
+/** Statuses a session can be in (the audit log's view of DESIGN §1). */
+export const SESSION_STATUSES = [
+  'received',
+  'pending_approval',
+  'approved',
+  'denied',
+  'rejected',
+  'expired',
+  'cancelled',
+  'running',
+  'succeeded',
+  'failed',
+  'outcome_unknown',
+] as const;
+
+const isoTime = z
+  .string()
+  .max(64)
+  .refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'an ISO 8601 time such as 2026-11-16T00:00:00Z')
+  .transform((s) => new Date(s));
+
+const filter = (max: number) => z.string().trim().min(1).max(max).optional();
+
+/** Query string of GET /v1/sessions. */
+export const sessionsQuery = z
+  .object({
+    agent: filter(128),
+    owner: filter(320),
+    approver: filter(320),
+    table: filter(512),
+    status: z.enum(SESSION_STATUSES).optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    q: filter(500),
+    cursor: z.string().min(1).max(500).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || q.from.getTime() <= q.to.getTime(), { message: 'from must not be after to', path: ['from'] });
+
+export const sessionIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'not a session id') });

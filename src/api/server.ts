@@ -15,7 +15,8 @@ import type { Evaluate } from '../queries/service.ts';
 import { checkSqlText } from '../queries/service.ts';
 import { buildOpenApi } from './openapi.ts';
 import { Metrics } from './metrics.ts';
-import { evaluateBody, idParams, queryWaitQuery, resultsQuery, submitBody } from './schemas.ts';
+import type { SessionAccess } from '../audit/sessions.ts';
+import { evaluateBody, idParams, queryWaitQuery, resultsQuery, sessionIdParams, sessionsQuery, submitBody } from './schemas.ts';
 
 /** Verifies the bearer token; the identity module implements it. */
 export interface Authenticator {
@@ -25,6 +26,8 @@ export interface Authenticator {
 export interface ApiDeps {
   /** Absent in worker-only processes, which serve the operations routes alone. */
   queries?: QueryService;
+  /** Session search and replay (api role). */
+  sessions?: SessionAccess;
   authenticator: Authenticator;
   evaluate: Evaluate;
   logger: Logger;
@@ -140,7 +143,10 @@ function buildApiInner(deps: ApiDeps) {
     app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
       const body = parse(submitBody, request.body, 'body');
       try {
-        const view = await queryService.submit(requester(request), body);
+        const view = await queryService.submit(requester(request), body, {
+          address: request.ip,
+          ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
+        });
         metrics.countQuery(view.status);
         if (view.status === 'denied') {
           // An idempotent replay of a denied request is denied again, the same way.
@@ -182,6 +188,18 @@ function buildApiInner(deps: ApiDeps) {
       return deps.evaluate(sql, requester(request));
     });
 
+  }
+
+  const sessions = deps.sessions;
+  if (sessions) {
+    app.get('/v1/sessions', { preHandler: authenticate }, async (request) => {
+      const query = parse(sessionsQuery, request.query, 'query');
+      return sessions.find(requester(request), query);
+    });
+    app.get('/v1/sessions/:id', { preHandler: authenticate }, async (request) => {
+      const { id } = parse(sessionIdParams, request.params, 'params');
+      return sessions.transcript(requester(request), id);
+    });
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));

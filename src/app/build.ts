@@ -19,9 +19,13 @@ import { WebClient } from '@slack/web-api';
 import { ApprovalService, type Directory } from '../approvals/service.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { RedisAuditLog } from '../audit/redis-log.ts';
+import { AuditSearch } from '../audit/search.ts';
+import { SessionAccess } from '../audit/sessions.ts';
 import { ApprovalStore } from '../approvals/store.ts';
 import { loadConfiguredPolicy } from '../config/policy-file.ts';
 import { ApprovalsQueue, startApprovalsWorker } from '../queue/approvals-queue.ts';
+import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../queue/audit-export-queue.ts';
+import { exportStoreFromConfig } from '../audit/export-store.ts';
 import { SlackQueue, startSlackWorker, type CardNotifier } from '../queue/slack-queue.ts';
 import { createSlackApp, webClientOptions } from '../slack/app.ts';
 import { CardSync } from '../slack/cards.ts';
@@ -102,6 +106,7 @@ function authenticatorFromConfig(config: Config, options: BuildOptions): Authent
         name: identity.name,
         ...(identity.owner ? { owner: identity.owner } : {}),
         groups: [...identity.groups],
+        scopes: [...identity.scopes],
       };
     },
   };
@@ -201,7 +206,8 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   const closers: Array<() => Promise<unknown>> = [];
 
   // The session log (docs/audit.md): received/decided/execution_started fail closed.
-  const audit = options.auditLog ?? new RedisAuditLog(command, { prefix });
+  const auditReader = new RedisAuditLog(command, { prefix });
+  const audit = options.auditLog ?? auditReader;
 
   // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
   const slack = slackSettings(config, options.roles);
@@ -234,6 +240,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     approvers: policy.file.approvers,
     logger: logger.child({ component: 'approvals' }),
     expiry,
+    audit,
   });
 
   let api: FastifyInstance | undefined;
@@ -269,6 +276,35 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     });
     expiryWorker.on('error', (err) => logger.warn({ component: 'approvals', err: err.message }, 'expiry worker error'));
     closers.push(() => expiryWorker.close());
+    // The session log's export (docs/audit.md): one schedule per install, whichever worker starts last sets the interval.
+    const exportQueue = new AuditExportQueue(connect('audit-export-queue', true), prefix);
+    closers.push(() => exportQueue.close());
+    const everySeconds = config.AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS;
+    if (everySeconds > 0) {
+      const exportStore = exportStoreFromConfig(config);
+      const exportLogger = logger.child({ component: 'audit-export' });
+      const exportWorker = startAuditExportWorker({
+        connection: connect('audit-export-worker', true),
+        prefix,
+        logger: exportLogger,
+        run: () =>
+          runScheduledExport({
+            log: auditReader,
+            store: exportStore,
+            windowMs: config.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS * 1000,
+            ocsf: config.AIRLOCK_AUDIT_OCSF,
+            retentionMs: config.AIRLOCK_AUDIT_RETENTION_SECONDS * 1000,
+            logger: exportLogger,
+          }),
+      });
+      exportWorker.on('error', (err) => exportLogger.warn({ err: err.message }, 'audit export worker error'));
+      closers.push(() => exportWorker.close());
+      await exportQueue.schedule(everySeconds * 1000);
+      logger.info({ component: 'audit-export', everySeconds, store: exportStore.description }, 'audit export scheduled');
+    } else {
+      await exportQueue.unschedule();
+      logger.info({ component: 'audit-export' }, 'audit export schedule off (AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS=0); run `airlock audit export` instead');
+    }
     worker = startExecuteWorker({
       connection: connect('worker', true),
       prefix,
@@ -289,7 +325,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
 
   // The Slack outbox runs where Slack work runs: the worker or the slack role.
   if (slack?.channel && slackClient && (options.roles.includes('worker') || options.roles.includes('slack'))) {
-    const sync = new CardSync({ client: slackClient, channel: slack.channel, queries: store, approvals: approvalStore, redis: command, prefix, logger: logger.child({ component: 'slack' }) });
+    const sync = new CardSync({ client: slackClient, channel: slack.channel, queries: store, approvals: approvalStore, redis: command, prefix, logger: logger.child({ component: 'slack' }), audit });
     const slackWorker = startSlackWorker({ connection: connect('slack-worker', true), prefix, logger: logger.child({ component: 'slack' }), sync: (id) => sync.sync(id) });
     slackWorker.on('error', (err) => logger.warn({ component: 'slack', err: err.message }, 'slack worker error'));
     closers.push(() => slackWorker.close());
@@ -342,6 +378,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     api = buildApi({
       ...(receiver && boltApp ? { mount: (server) => receiver.register(server) } : {}),
       ...(queries ? { queries } : {}),
+      ...(queries ? { sessions: new SessionAccess(new AuditSearch(auditReader), { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS }) } : {}),
       authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
       evaluate,
       logger,

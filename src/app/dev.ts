@@ -48,7 +48,7 @@ export interface DevEnvironment {
   audience: string;
   redisUrl: string;
   app: AirlockApp;
-  mintToken(a: { agent: string; owner?: string; groups?: string[] }): Promise<string>;
+  mintToken(a: { agent: string; owner?: string; groups?: string[]; scopes?: string[] }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -203,6 +203,8 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       SNOWFLAKE_SCHEMA: 'PUBLIC',
       SNOWFLAKE_WAREHOUSE: 'DEV_WH',
       AIRLOCK_PORT: options.port ?? options.config.AIRLOCK_PORT,
+      // Session-log exports land beside the rest of dev's state unless a store is configured.
+      ...(options.config.AIRLOCK_EXPORT_DIR || options.config.AIRLOCK_EXPORT_S3_BUCKET ? {} : { AIRLOCK_EXPORT_DIR: join(stateDir, 'exports') }),
     });
     const driverWarehouse = await createSnowflakeWarehouse({
       account: DEV_ACCOUNT,

@@ -7,6 +7,8 @@
  * vote (fail closed, DESIGN §6) and nothing is recorded. The atomic part —
  * recording a vote, reaching quorum, expiring — is ApprovalStore's.
  */
+import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
+import { redactText } from '../audit/redact.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PolicyFile } from '../policy/schema.ts';
@@ -47,6 +49,13 @@ export interface ApprovalServiceDeps {
   approvers: PolicyFile['approvers'];
   logger: Logger;
   expiry: ExpiryScheduler;
+  /**
+   * The session log: votes, rejections and expiries are recorded after the
+   * fact; an approval is recorded before its statement is released (fail
+   * closed: if the log is unavailable it stays `approved`, and the expiry job
+   * releases it later once the log answers).
+   */
+  audit?: AuditLog;
   /** Injected clock (STYLE habit 8). */
   now?: () => Date;
 }
@@ -59,6 +68,8 @@ export interface VoteReply {
 }
 
 const ENQUEUE_ATTEMPTS = 3;
+/** How soon the expiry job tries again to release an approval the session log did not take. */
+const RELEASE_RETRY_MS = 30_000;
 
 export class ApprovalService {
   private readonly now: () => Date;
@@ -101,7 +112,9 @@ export class ApprovalService {
     const now = this.now();
     if (isDue(state, now)) {
       // Nobody decides after expiry, whoever clicks; the click just makes it visible.
-      const expired = (await store.expire(id, now)) ?? (await queries.get(id)) ?? record;
+      const mine = await store.expire(id, now);
+      if (mine) await this.auditExpired(mine);
+      const expired = mine ?? (await queries.get(id)) ?? record;
       if (expired.status === 'expired') await this.deps.expiry.cancel(id).catch(() => undefined);
       return this.reply(expired.status === 'expired' ? 'expired' : 'not_pending', expired);
     }
@@ -120,6 +133,29 @@ export class ApprovalService {
       now,
     });
     logger.info({ queryId: id, voter: voter.slackUserId, vote, outcome: result.outcome }, 'vote');
+    // A reason is typed by a person: it goes through the detectors like any free text.
+    const trimmed = normalizeReason(vote, reason);
+    const given = trimmed === undefined ? undefined : redactText(trimmed);
+    if (result.outcome === 'recorded' || result.outcome === 'approved' || result.outcome === 'rejected') {
+      await appendAfterTheFact(
+        this.deps.audit,
+        {
+          type: 'vote',
+          session: id,
+          actor: voter.slackUserId,
+          data: { voter: { ...voter }, vote, ...(given ? { reason: given } : {}) },
+        },
+        logger,
+      );
+    }
+    if (result.outcome === 'rejected') {
+      await appendAfterTheFact(
+        this.deps.audit,
+        { type: 'rejected', session: id, actor: voter.slackUserId, data: { by: voter.slackUserId, ...(given ? { reason: given } : {}) } },
+        logger,
+      );
+    }
+    if (result.outcome === 'expired') await this.auditExpired(result.record);
     let after = result.record;
     if (result.outcome === 'approved') after = (await this.release(id)) ?? after;
     if (result.outcome === 'rejected' || result.outcome === 'expired') await this.deps.expiry.cancel(id).catch(() => undefined);
@@ -144,18 +180,41 @@ export class ApprovalService {
     const expired = await store.expire(id, now);
     if (expired) {
       logger.info({ queryId: id }, 'approval expired');
+      await this.auditExpired(expired);
       return { record: expired };
     }
     const record = await queries.get(id);
     if (!record) return {};
     if (record.status === 'pending_approval') return { retryAt: new Date(approvalOf(record).expiresAt) };
-    if (record.status === 'approved') await this.release(id);
+    if (record.status === 'approved') {
+      // Not released (the session log did not take the approval): come back shortly.
+      const after = await this.release(id);
+      if (after?.status === 'approved') return { retryAt: new Date(now.getTime() + RELEASE_RETRY_MS) };
+    }
     else if (record.status === 'queued' && record.approval) await this.enqueue(id);
     return {};
   }
 
   /** approved → queued, then enqueue; the transition is the guard, so only one caller enqueues. */
   private async release(id: string): Promise<QueryRecord | undefined> {
+    const approved = await this.deps.queries.get(id);
+    if (approved?.status !== 'approved') return approved;
+    if (this.deps.audit) {
+      // Fail closed: no statement runs on an approval the session log does not hold.
+      const approvers = approvalOf(approved)
+        .votes.filter((v) => v.vote === 'approve')
+        .map((v) => v.voter.slackUserId);
+      try {
+        await this.deps.audit.append({ type: 'approved', session: id, actor: 'system', data: { approvers } });
+      } catch (err) {
+        this.deps.logger.error({ queryId: id, err }, 'audit log unavailable: the approved query is not released yet; the expiry job retries in 30 s');
+        // Bring the expiry job (due at expiresAt) forward, so the release is tried again soon.
+        // Inside that job the job is active: cancel and schedule are no-ops and its retryAt decides.
+        await this.deps.expiry.cancel(id).catch(() => undefined);
+        await this.deps.expiry.schedule(id, new Date(this.now().getTime() + RELEASE_RETRY_MS)).catch(() => undefined);
+        return approved;
+      }
+    }
     let record: QueryRecord;
     try {
       record = await this.deps.queries.transition(id, ['approved'], { status: 'queued' });
@@ -183,6 +242,10 @@ export class ApprovalService {
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
+  }
+
+  private async auditExpired(record: QueryRecord): Promise<void> {
+    await appendAfterTheFact(this.deps.audit, { type: 'expired', session: record.id, actor: 'system', data: { expiresAt: approvalOf(record).expiresAt } }, this.deps.logger);
   }
 
   /** Undefined when the voter may vote; otherwise the refusal. */

@@ -77,7 +77,10 @@ export interface AuditEventData {
     groups: string[];
     prompt?: string;
     purpose?: string;
+    /** The SQL as sent, with literals that look like personal data or secrets masked (see redact.ts). */
     sql: string;
+    /** sha256 of the SQL exactly as sent. */
+    sqlSha256?: string;
     fingerprint: string;
     clientAddress?: string;
     userAgent?: string;

@@ -1,11 +1,29 @@
 /**
  * The port services use to record a session step (STYLE habit 3). Callers fail
- * closed on `received`, `decided` and `execution_started`: when `append` throws
- * `AUDIT_UNAVAILABLE`, nothing runs.
+ * closed on `received`, `decided`, `execution_started` and `approved` (an
+ * approval that is not in the log does not release the statement): when
+ * `append` throws `AUDIT_UNAVAILABLE`, nothing runs.
  */
+import type { Logger } from '../log.ts';
 import type { AuditEventInput, StoredEvent } from './events.ts';
 
 export interface AuditLog {
   /** Append one event to the chain; resolves once it is stored in order. */
   append(event: AuditEventInput): Promise<StoredEvent>;
+}
+
+/**
+ * Append an event whose step has already happened (a vote counted, a card
+ * posted, a query that failed): the outcome stands either way, so a log that is
+ * unavailable costs a warning, never the step. Resolves true when recorded.
+ */
+export async function appendAfterTheFact(audit: AuditLog | undefined, event: AuditEventInput, logger: Logger): Promise<boolean> {
+  if (!audit) return false;
+  try {
+    await audit.append(event);
+    return true;
+  } catch (err) {
+    logger.warn({ component: 'audit', queryId: event.session, event: event.type, err: err instanceof Error ? err.message : String(err) }, `audit: ${event.type} not recorded`);
+    return false;
+  }
 }

@@ -29,7 +29,7 @@ Usage:
   airlock emulator [--port N] [--db FILE] [--seed demo] [--account A] [--user U]
                    [--password P] [--public-key FILE]
                                             run the Snowflake-wire emulator alone
-  airlock token [--agent NAME] [--owner EMAIL] [--groups a,b] [--ttl SECONDS]
+  airlock token [--agent NAME] [--owner EMAIL] [--groups a,b] [--ttl SECONDS] [--reviewer]
                                             print a bearer token from the running dev issuer
   airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]
                                             evaluate SQL against the policy without running it.
@@ -200,6 +200,7 @@ async function token(args: string[]): Promise<number> {
       owner: { type: 'string' },
       groups: { type: 'string' },
       ttl: { type: 'string' },
+      reviewer: { type: 'boolean' },
       'state-dir': { type: 'string' },
     },
     strict: true,
@@ -213,6 +214,8 @@ async function token(args: string[]): Promise<number> {
     ...(values.owner ? { owner: values.owner } : {}),
     ...(values.groups ? { groups: values.groups.split(',').map((g) => g.trim()).filter(Boolean) } : {}),
     ...(ttl ? { ttlSeconds: ttl } : {}),
+    // A reviewer may also search and replay every agent's sessions (GET /v1/sessions).
+    ...(values.reviewer ? { scopes: ['airlock:query', 'airlock:review'] } : {}),
   });
   process.stdout.write(`${jwt}\n`);
   return 0;

@@ -45,6 +45,11 @@ export const envSchema = z
     AIRLOCK_OIDC_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
     AIRLOCK_AUDIT_RETENTION_SECONDS: int(3600, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
     AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS: int(60, 24 * 3600).default(3600),
+    AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: int(0, 24 * 3600).default(300),
+    AIRLOCK_REVIEWER_GROUPS: z
+      .string()
+      .default('')
+      .transform((s) => [...new Set(s.split(',').map((g) => g.trim()).filter(Boolean))]),
     AIRLOCK_AUDIT_OCSF: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     AIRLOCK_MASKING_KEY: z
       .string()

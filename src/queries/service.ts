@@ -10,7 +10,9 @@ import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
-import type { AuditLog } from '../audit/log.ts';
+import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
+import type { JsonValue } from '../audit/events.ts';
+import { redactDecision, redactLabels, redactText, sha256Hex } from '../audit/redact.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
@@ -27,6 +29,12 @@ export interface SubmitInput {
   labels?: Record<string, string>;
   waitMs?: number;
   idempotencyKey?: string;
+}
+
+/** Where a request came from, for the session log (the API fills it in). */
+export interface ClientInfo {
+  address?: string;
+  userAgent?: string;
 }
 
 /** What agents see of a query. */
@@ -97,6 +105,40 @@ export interface QueryServiceDeps {
 
 const MAX_ATTEMPTS = 3;
 
+/** Rows of the masked result kept in `execution_finished`, and the longest cell text kept there. */
+const PREVIEW_ROWS = 5;
+const PREVIEW_CELL_CHARS = 200;
+
+/** Cells changed per detector kind (`email`, `ssn`, `key:secret`…). */
+function detectorCounts(report: MaskingReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of report.columns) if (c.reason === 'detector') out[c.detail] = (out[c.detail] ?? 0) + c.cells;
+  return out;
+}
+
+/** Pass rows through, keeping a JSON copy of the first `n` (long text cut) for the session log. */
+function firstRows(rows: AsyncIterable<unknown[]>, n: number): { rows: AsyncIterable<unknown[]>; taken: JsonValue[][] } {
+  const taken: JsonValue[][] = [];
+  const cell = (v: unknown): JsonValue => {
+    if (typeof v === 'string') return v.length > PREVIEW_CELL_CHARS ? `${v.slice(0, PREVIEW_CELL_CHARS)}…` : v;
+    if (v === undefined) return null;
+    try {
+      return JSON.parse(JSON.stringify(v)) as JsonValue;
+    } catch {
+      return String(v);
+    }
+  };
+  return {
+    taken,
+    rows: (async function* () {
+      for await (const row of rows) {
+        if (taken.length < n) taken.push(row.map(cell));
+        yield row;
+      }
+    })(),
+  };
+}
+
 /** Validate SQL text before anything else sees it. */
 export function checkSqlText(sql: string, maxBytes: number): void {
   if (sql.includes('\u0000')) {
@@ -120,7 +162,7 @@ export class QueryService {
   }
 
   /** Evaluate, record and (when allowed) enqueue; wait up to `waitMs` for the outcome. */
-  async submit(requester: Requester, input: SubmitInput): Promise<QueryView> {
+  async submit(requester: Requester, input: SubmitInput, client: ClientInfo = {}): Promise<QueryView> {
     const { store, queue, evaluate, limits } = this.deps;
     checkSqlText(input.sql, limits.maxSqlBytes);
     const decision = evaluate(input.sql, requester);
@@ -156,7 +198,7 @@ export class QueryService {
       return this.waitAndView(requester, existing, input.waitMs ?? 0);
     }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
-    await this.auditReceived(record);
+    await this.auditReceived(record, client);
     if (review) {
       // Nothing runs until approvers decide (in Slack); the agent long-polls for the outcome.
       await this.deps.approvals?.opened(record);
@@ -171,7 +213,9 @@ export class QueryService {
     try {
       await queue.enqueue(id);
     } catch (err) {
-      await store.transition(id, ['queued'], { status: 'failed', error: { code: 'QUEUE_UNAVAILABLE', message: 'The job queue was unavailable.' } }).catch(() => undefined);
+      const error = { code: 'QUEUE_UNAVAILABLE', message: 'The job queue was unavailable.' };
+      await store.transition(id, ['queued'], { status: 'failed', error }).catch(() => undefined);
+      await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: 'system', data: error }, this.deps.logger);
       throw err;
     }
     return this.waitAndView(requester, id, input.waitMs ?? 0);
@@ -182,11 +226,12 @@ export class QueryService {
    * (fail closed): if the log is unavailable the query ends `failed` with
    * AUDIT_UNAVAILABLE and the agent gets 503.
    */
-  private async auditReceived(record: QueryRecord): Promise<void> {
+  private async auditReceived(record: QueryRecord, client: ClientInfo): Promise<void> {
     const audit = this.deps.audit;
     if (!audit) return;
     const r = record.requester;
     try {
+      // Free text goes through the detectors first: no raw PII or secrets in the log (docs/audit.md).
       await audit.append({
         type: 'received',
         session: record.id,
@@ -196,14 +241,17 @@ export class QueryService {
           agentName: r.name,
           ...(r.owner ? { owner: r.owner } : {}),
           groups: r.groups,
-          ...(record.prompt !== undefined ? { prompt: record.prompt } : {}),
-          ...(record.purpose !== undefined ? { purpose: record.purpose } : {}),
-          sql: record.sql,
+          ...(record.prompt !== undefined ? { prompt: redactText(record.prompt) } : {}),
+          ...(record.purpose !== undefined ? { purpose: redactText(record.purpose) } : {}),
+          sql: redactText(record.sql),
+          sqlSha256: sha256Hex(record.sql),
           fingerprint: record.decision.fingerprint,
-          ...(record.labels ? { labels: record.labels } : {}),
+          ...(client.address ? { clientAddress: client.address } : {}),
+          ...(client.userAgent ? { userAgent: client.userAgent.slice(0, 512) } : {}),
+          ...(record.labels ? { labels: redactLabels(record.labels) } : {}),
         },
       });
-      await audit.append({ type: 'decided', session: record.id, data: { decision: record.decision } });
+      await audit.append({ type: 'decided', session: record.id, data: { decision: redactDecision(record.decision) } });
     } catch (err) {
       const e = new AirlockError('AUDIT_UNAVAILABLE', 'The audit log is unavailable, so nothing runs; try again shortly.', { cause: err, details: { id: record.id } });
       const from = ['queued', 'pending_approval', 'denied'] as const;
@@ -254,6 +302,11 @@ export class QueryService {
       }
       throw err;
     }
+    await appendAfterTheFact(
+      this.deps.audit,
+      { type: 'cancelled', session: id, actor: requester.id, data: { by: requester.id, reason: 'The agent withdrew the query.' } },
+      this.deps.logger,
+    );
     // Best effort: the record already says cancelled, and a worker that still picks the job skips it.
     await queue.remove(id).catch(() => false);
     if (record.approval || record.status === 'pending_approval') await this.deps.cards?.changed(id, 'cancelled');
@@ -273,7 +326,12 @@ export class QueryService {
         status: 'expired',
         error: { code: 'APPROVAL_EXPIRED', message: `Nobody approved the query within ${seconds} seconds.` },
       });
-      // This read won the race with the expiry job, so the card is ours to update.
+      // This read won the race with the expiry job, so the event and the card are ours.
+      await appendAfterTheFact(
+        this.deps.audit,
+        { type: 'expired', session: record.id, actor: 'system', data: { expiresAt: record.approval?.expiresAt ?? new Date(Date.parse(record.createdAt) + seconds * 1000).toISOString() } },
+        this.deps.logger,
+      );
       if (expired.approval?.card) await this.deps.cards?.changed(record.id, 'expired');
       return expired;
     } catch (err) {
@@ -360,7 +418,11 @@ export interface ExecutionServiceDeps {
 export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly deps: ExecutionServiceDeps) {}
+  private readonly workerName: string;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.workerName = deps.workerName ?? 'worker';
+  }
 
   /** Cancel every statement this process runs (shutdown after the grace period). */
   abortAll(): void {
@@ -395,10 +457,9 @@ export class ExecutionService {
       if (record.status === 'running') {
         // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
         if (!record.readOnly) {
-          await store.transition(id, ['running'], {
-            status: 'outcome_unknown',
-            error: { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' },
-          });
+          const error = { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
+          await store.transition(id, ['running'], { status: 'outcome_unknown', error });
+          await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: { ...error, outcomeUnknown: true } }, logger);
         } else {
           await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
           proceed = true;
@@ -424,7 +485,7 @@ export class ExecutionService {
 
     if (this.deps.audit) {
       try {
-        await this.deps.audit.append({ type: 'execution_started', session: id, data: { worker: this.deps.workerName ?? 'worker', attempt } });
+        await this.deps.audit.append({ type: 'execution_started', session: id, actor: this.workerName, data: { worker: this.workerName, attempt } });
       } catch {
         // Fail closed: no statement runs without its start in the audit log.
         off();
@@ -448,7 +509,9 @@ export class ExecutionService {
       const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));
       // Masked inside the worker, before anything is stored, returned or shown (DESIGN §6).
       const masked = this.deps.masking?.begin(record.sql, columns.map((c) => c.name), result.rows);
-      const saved = await store.saveResult(id, columns, masked ? masked.rows : result.rows);
+      // The session log keeps the first rows as a preview, only ever from the masked stream.
+      const preview = masked ? firstRows(masked.rows, PREVIEW_ROWS) : undefined;
+      const saved = await store.saveResult(id, columns, preview ? preview.rows : result.rows);
       const durationMs = Math.round(performance.now() - t0);
       await store.transition(id, ['running'], {
         status: 'succeeded',
@@ -467,10 +530,12 @@ export class ExecutionService {
       });
       logger.info({ queryId: id, warehouseQueryId: result.queryId, rows: saved.rowCount, durationMs }, 'query succeeded');
       const report = masked?.report();
-      await this.deps.audit
-        ?.append({
+      await appendAfterTheFact(
+        this.deps.audit,
+        {
           type: 'execution_finished',
           session: id,
+          actor: this.workerName,
           data: {
             rows: saved.rowCount,
             ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
@@ -478,10 +543,15 @@ export class ExecutionService {
             resultSha256: saved.sha256,
             truncated: result.truncated,
             warehouseQueryId: result.queryId,
-            masking: { columns: (report?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })) },
+            masking: {
+              columns: (report?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })),
+              ...(report && report.columns.some((c) => c.reason === 'detector') ? { detectors: detectorCounts(report) } : {}),
+            },
+            ...(preview ? { preview: { columns: columns.map((c) => c.name), rows: preview.taken } } : {}),
           },
-        })
-        .catch((e: unknown) => logger.warn({ queryId: id, err: e instanceof Error ? e.message : String(e) }, 'audit: execution_finished not recorded'));
+        },
+        logger,
+      );
     } catch (thrown) {
       const err = asAirlockError(thrown);
       if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
@@ -500,11 +570,22 @@ export class ExecutionService {
         })
         .catch((e: unknown) => logger.error({ queryId: id, err: e }, 'could not record the failure'));
       logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
-      if (!cancelled) {
-        await this.deps.audit
-          ?.append({ type: 'failed', session: id, data: { code: err.code, message: this.deps.masking ? this.deps.masking.text(err.message) : err.message } })
-          .catch(() => undefined);
-      }
+      await appendAfterTheFact(
+        this.deps.audit,
+        cancelled
+          ? { type: 'cancelled', session: id, actor: this.workerName, data: { reason: 'Cancelled while it ran (the agent withdrew it, or Airlock shut down).' } }
+          : {
+              type: 'failed',
+              session: id,
+              actor: this.workerName,
+              data: {
+                code: err.code,
+                message: redactText(this.deps.masking ? this.deps.masking.text(err.message) : err.message),
+                ...(typeof err.details.queryId === 'string' ? { warehouseQueryId: err.details.queryId } : {}),
+              },
+            },
+        logger,
+      );
     } finally {
       off();
       this.running.delete(id);

@@ -35,6 +35,8 @@ export interface Requester {
   name: string;
   owner?: string;
   groups: string[];
+  /** OAuth scopes of the token (`airlock:review` opens session search to every agent's sessions). */
+  scopes?: string[];
 }
 
 /** Column of a stored result. */

@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { WebClient } from '@slack/web-api';
 import { approvalOf, type ApprovalStore } from '../approvals/store.ts';
+import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { QueryStore } from '../queries/store.ts';
@@ -24,6 +25,8 @@ export interface CardSyncDeps {
   prefix: string;
   logger: Logger;
   now?: () => Date;
+  /** The session log: `card_posted` and `summary_posted` are recorded after the fact. */
+  audit?: AuditLog;
 }
 
 /** What the card shows changed: a sync that saw one version can tell whether it must render again. */
@@ -79,6 +82,7 @@ export class CardSync {
       return;
     }
     this.deps.logger.info({ component: 'slack', queryId: record.id, channel, ts }, 'approval card posted');
+    await appendAfterTheFact(this.deps.audit, { type: 'card_posted', session: record.id, actor: 'slack', data: { channel, ts } }, this.deps.logger);
     if (card.overflowSql) {
       for (const reply of sqlThreadReplies(record)) {
         await this.deps.client.chat.postMessage({ channel, thread_ts: ts, text: reply.text, blocks: reply.blocks as never });
@@ -110,7 +114,9 @@ export class CardSync {
       await this.deps.redis.del(lock).catch(() => undefined);
       throw err;
     }
-    await this.deps.approvals.setSummary(record.id, String(posted.ts));
+    const ts = String(posted.ts);
+    if (!(await this.deps.approvals.setSummary(record.id, ts))) return;
     this.deps.logger.info({ component: 'slack', queryId: record.id }, 'audit summary posted in the thread');
+    await appendAfterTheFact(this.deps.audit, { type: 'summary_posted', session: record.id, actor: 'slack', data: { channel: approval.card.channel, ts } }, this.deps.logger);
   }
 }

@@ -13,6 +13,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalService, type Directory } from '../../src/approvals/service.ts';
 import { ApprovalStore } from '../../src/approvals/store.ts';
+import type { AuditEventInput } from '../../src/audit/events.ts';
+import type { AuditLog } from '../../src/audit/log.ts';
+import { eventOf, RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { QueryStore, type RecordPatch } from '../../src/queries/store.ts';
@@ -309,5 +312,60 @@ describe('release and backstop', () => {
     expect(expired?.status).toBe('expired');
     expect(await service.expire(r.id)).toBeUndefined();
     expect(await service.expire('no-such-id')).toBeUndefined();
+  });
+});
+
+describe('the session log', () => {
+  /**
+   * The real Redis log behind a switch that makes appends fail: a stand-in for a
+   * log outage that leaves the query store up (a real Redis outage takes both).
+   */
+  class SwitchableAudit implements AuditLog {
+    down = false;
+    constructor(readonly inner: RedisAuditLog) {}
+    async append(event: AuditEventInput) {
+      if (this.down) throw new AirlockError('AUDIT_UNAVAILABLE', 'audit down (test)');
+      return this.inner.append(event);
+    }
+  }
+
+  it('records votes, the approval and the rejection; an approval the log does not take is not released until it does', async () => {
+    const log = new RedisAuditLog(redis, { prefix: `${prefix}:audit-test` });
+    const audit = new SwitchableAudit(log);
+    const svc = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, audit, now: () => clock ?? new Date() });
+    const all = async () => {
+      const out = [];
+      for await (const entry of log.entries()) out.push(eventOf(entry));
+      return out;
+    };
+    const events = async (id: string) => (await all()).filter((e) => e.session === id).map((e) => e.type);
+
+    const a = await opened({ required: 2 });
+    await svc.vote(a.id, voter(2), 'approve');
+    audit.down = true;
+    const second = await svc.vote(a.id, voter(3), 'approve');
+    // The quorum is reached, but without `approved` in the log nothing is released.
+    expect(second.outcome).toBe('approved');
+    expect(await statusOf(a.id)).toBe('approved');
+    expect(queue.calls).toEqual([]);
+    // The expiry job, due at expiresAt, is brought forward to try again soon.
+    expect(expiry.cancelled).toContain(a.id);
+    // The expiry job asks to come back shortly while the log is down…
+    const waiting = await svc.expireOrWait(a.id);
+    expect(waiting.retryAt).toBeInstanceOf(Date);
+    expect(queue.calls).toEqual([]);
+    // …and releases the statement once the log takes the approval.
+    audit.down = false;
+    await svc.expireOrWait(a.id);
+    expect(await statusOf(a.id)).toBe('queued');
+    expect(queue.calls).toEqual([a.id]);
+    // The second vote happened while the log was down: it is the one event missing, and the approval names both approvers.
+    expect(await events(a.id)).toEqual(['vote', 'approved']);
+    const approved = (await all()).find((e) => e.session === a.id && e.type === 'approved');
+    expect(approved?.data).toEqual({ approvers: [voter(2).slackUserId, voter(3).slackUserId] });
+
+    const d = await opened({ required: 1 });
+    await svc.vote(d.id, voter(2), 'deny', 'Use the aggregated view instead.');
+    expect(await events(d.id)).toEqual(['vote', 'rejected']);
   });
 });

@@ -15,8 +15,8 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
-import type { Warehouse } from '../../src/warehouse/port.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { tappingWarehouse } from '../helpers/warehouse.ts';
 
 const prefix = uniquePrefix('masking-e2e');
 let env: DevEnvironment;
@@ -80,23 +80,10 @@ beforeAll(async () => {
     stateDir,
     port: 0,
     policy: parsed.policy,
-    wrapWarehouse: (inner: Warehouse): Warehouse => ({
-      async execute(sql, options) {
-        const result = await inner.execute(sql, options);
-        const copy = { columns: result.columns.map((c) => c.name), rows: [] as unknown[][] };
-        raw.set(sql, copy);
-        const source = result.rows;
-        return {
-          ...result,
-          rows: (async function* () {
-            for await (const row of source) {
-              copy.rows.push(row);
-              yield row;
-            }
-          })(),
-        };
-      },
-      close: () => inner.close(),
+    wrapWarehouse: tappingWarehouse((sql, columns) => {
+      const copy = { columns, rows: [] as unknown[][] };
+      raw.set(sql, copy);
+      return (row) => copy.rows.push(row);
     }),
   });
   token = await env.mintToken({ agent: 'masking-agent', owner: 'owner@example.com', groups: ['analysts'] });

@@ -13,3 +13,28 @@ export function recordingWarehouse(executed: string[]): (inner: Warehouse) => Wa
     close: () => inner.close(),
   });
 }
+
+/**
+ * A warehouse decorator that shows a test every raw row (before masking) as it
+ * streams: `onRows(sql, columns)` is called once per statement and returns the
+ * callback that receives its rows.
+ */
+export function tappingWarehouse(onRows: (sql: string, columns: string[]) => (row: unknown[]) => void): (inner: Warehouse) => Warehouse {
+  return (inner) => ({
+    async execute(sql, options) {
+      const result = await inner.execute(sql, options);
+      const sink = onRows(sql, result.columns.map((c) => c.name));
+      const source = result.rows;
+      return {
+        ...result,
+        rows: (async function* () {
+          for await (const row of source) {
+            sink(row);
+            yield row;
+          }
+        })(),
+      };
+    },
+    close: () => inner.close(),
+  });
+}
