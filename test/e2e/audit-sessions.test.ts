@@ -10,6 +10,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
@@ -20,6 +21,8 @@ import { verifyAll } from '../../src/audit/verify.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
+import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
+import { bullPrefix } from '../../src/queue/execute-queue.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { airlock } from '../helpers/cli.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
@@ -107,6 +110,7 @@ beforeAll(async () => {
       AIRLOCK_PORT: '0',
       AIRLOCK_LOG_LEVEL: 'silent',
       AIRLOCK_REVIEWER_GROUPS: 'security-team',
+      AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: '900',
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_APPROVAL_CHANNEL: CHANNEL,
@@ -343,6 +347,18 @@ describe('search over the API', () => {
     expect((await call('reviewer', '/v1/sessions/bad%20id')).status).toBe(400);
     const anonymous = await fetch(`${env.apiUrl}/v1/sessions`);
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('exports on a schedule', () => {
+  it('the worker role schedules one export job at AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS', async () => {
+    const queue = new Queue(AUDIT_EXPORT_QUEUE, { connection: redis, prefix: bullPrefix(prefix) });
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => s.every)).toEqual([900_000]);
+    } finally {
+      await queue.close();
+    }
   });
 });
 
