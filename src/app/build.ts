@@ -378,7 +378,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     api = buildApi({
       ...(receiver && boltApp ? { mount: (server) => receiver.register(server) } : {}),
       ...(queries ? { queries } : {}),
-      ...(queries ? { sessions: new SessionAccess(new AuditSearch(auditReader), { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS }) } : {}),
+      ...(queries ? { sessions: new SessionAccess(new AuditSearch(auditReader), { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE }) } : {}),
       authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
       evaluate,
       logger,

@@ -70,6 +70,8 @@ export interface VoteReply {
 const ENQUEUE_ATTEMPTS = 3;
 /** How soon the expiry job tries again to release an approval the session log did not take. */
 const RELEASE_RETRY_MS = 30_000;
+/** How long the right to record `approved` is held; after a crash between claim and append it lapses. */
+const APPROVED_CLAIM_MS = 10 * 60_000;
 
 export class ApprovalService {
   private readonly now: () => Date;
@@ -201,18 +203,26 @@ export class ApprovalService {
     if (approved?.status !== 'approved') return approved;
     if (this.deps.audit) {
       // Fail closed: no statement runs on an approval the session log does not hold.
-      const approvers = approvalOf(approved)
-        .votes.filter((v) => v.vote === 'approve')
-        .map((v) => v.voter.slackUserId);
-      try {
-        await this.deps.audit.append({ type: 'approved', session: id, actor: 'system', data: { approvers } });
-      } catch (err) {
-        this.deps.logger.error({ queryId: id, err }, 'audit log unavailable: the approved query is not released yet; the expiry job retries in 30 s');
-        // Bring the expiry job (due at expiresAt) forward, so the release is tried again soon.
-        // Inside that job the job is active: cancel and schedule are no-ops and its retryAt decides.
-        await this.deps.expiry.cancel(id).catch(() => undefined);
-        await this.deps.expiry.schedule(id, new Date(this.now().getTime() + RELEASE_RETRY_MS)).catch(() => undefined);
-        return approved;
+      // One caller records it (a quorum click racing the expiry job would otherwise both append);
+      // the other stops here, and the holder releases or hands the step back.
+      const claim = await this.deps.store.claim(id, 'approved', APPROVED_CLAIM_MS);
+      if (claim === 'busy') return approved;
+      if (claim === 'claimed') {
+        const approvers = approvalOf(approved)
+          .votes.filter((v) => v.vote === 'approve')
+          .map((v) => v.voter.slackUserId);
+        try {
+          await this.deps.audit.append({ type: 'approved', session: id, actor: 'system', data: { approvers } });
+        } catch (err) {
+          await this.deps.store.unclaim(id, 'approved');
+          this.deps.logger.error({ queryId: id, err }, 'audit log unavailable: the approved query is not released yet; the expiry job retries in 30 s');
+          // Bring the expiry job (due at expiresAt) forward, so the release is tried again soon.
+          // Inside that job the job is active: cancel and schedule are no-ops and its retryAt decides.
+          await this.deps.expiry.cancel(id).catch(() => undefined);
+          await this.deps.expiry.schedule(id, new Date(this.now().getTime() + RELEASE_RETRY_MS)).catch(() => undefined);
+          return approved;
+        }
+        await this.deps.store.complete(id, 'approved');
       }
     }
     let record: QueryRecord;

@@ -134,6 +134,42 @@ export class ApprovalStore {
     return this.setOnce(id, (state) => (state.card ? undefined : { ...state, card: { ...card } }));
   }
 
+  /**
+   * A short exclusive claim on one step of one query (`what`), for steps that
+   * must happen once but cannot sit inside the compare-and-set (an append to
+   * the session log). `claimed`: this caller does the step, then calls
+   * {@link complete} or {@link unclaim}; `done`: someone did it; `busy`:
+   * someone is doing it. A claim lapses after `ttlMs`, so a caller that died
+   * does not block the step for ever.
+   */
+  async claim(id: string, what: string, ttlMs: number): Promise<'claimed' | 'done' | 'busy'> {
+    try {
+      const key = this.claimKey(id, what);
+      if ((await this.redis.set(key, 'claimed', 'PX', ttlMs, 'NX')) === 'OK') return 'claimed';
+      return (await this.redis.get(key)) === 'done' ? 'done' : 'busy';
+    } catch (err) {
+      throw new AirlockError('STORE_UNAVAILABLE', 'Redis is unavailable; try again shortly.', { cause: err });
+    }
+  }
+
+  /** The claimed step happened (kept a week, longer than any review lives). */
+  async complete(id: string, what: string): Promise<void> {
+    try {
+      await this.redis.set(this.claimKey(id, what), 'done', 'EX', 7 * 24 * 3600);
+    } catch (err) {
+      throw new AirlockError('STORE_UNAVAILABLE', 'Redis is unavailable; try again shortly.', { cause: err });
+    }
+  }
+
+  /** Give a claim back (the step did not happen), so the next attempt may take it at once. */
+  async unclaim(id: string, what: string): Promise<void> {
+    await this.redis.del(this.claimKey(id, what)).catch(() => undefined);
+  }
+
+  private claimKey(id: string, what: string): string {
+    return `${this.options.prefix}:approval-claim:${what}:${id}`;
+  }
+
   /** Remember the thread summary's `ts`; false when one was already recorded. */
   async setSummary(id: string, ts: string): Promise<boolean> {
     return this.setOnce(id, (state) => (state.summaryTs !== undefined ? undefined : { ...state, summaryTs: ts }));

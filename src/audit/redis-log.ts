@@ -137,6 +137,8 @@ export class RedisAuditLog implements AuditLog {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
+      // Appends made in the same tick (received + decided) go out in one batch, one round trip.
+      await Promise.resolve();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {

@@ -55,24 +55,29 @@ export interface SessionPage {
 
 /**
  * KEYS: the filter sets. ARGV[1] max score, ARGV[2] min score, ARGV[3] cursor
- * score ('' = first page), ARGV[4] cursor id, ARGV[5] how many to return.
- * Returns id, score pairs, newest first.
+ * score ('' = first page), ARGV[4] cursor id, ARGV[5] how many to return,
+ * ARGV[6] how many candidates one call may look at. Returns {id, score pairs
+ * newest first, continuation id, continuation score}; the continuation is set
+ * when the budget ran out before the page filled, so no caller can hold Redis
+ * for a long scan (a filter that matches little inside a large set).
  */
 const SEARCH_LUA = `
 local best, bestCard = 1, -1
 for i = 1, #KEYS do
   local c = redis.call('ZCARD', KEYS[i])
-  if c == 0 then return {} end
+  if c == 0 then return {{}, '', ''} end
   if bestCard < 0 or c < bestCard then best, bestCard = i, c end
 end
 local want = tonumber(ARGV[5])
+local budget = tonumber(ARGV[6])
 local maxS = ARGV[1]
 local cs = nil
 if ARGV[3] ~= '' then maxS = ARGV[3]; cs = tonumber(ARGV[3]) end
-local out, n, offset = {}, 0, 0
+local out, n, offset, scanned = {}, 0, 0, 0
+local lastM, lastS = '', ''
 while n < want do
   local batch = redis.call('ZRANGE', KEYS[best], maxS, ARGV[2], 'BYSCORE', 'REV', 'LIMIT', offset, 500, 'WITHSCORES')
-  if #batch == 0 then break end
+  if #batch == 0 then return {out, '', ''} end
   for j = 1, #batch, 2 do
     local m, s = batch[j], batch[j + 1]
     if not (cs and tonumber(s) == cs and m >= ARGV[4]) then
@@ -82,13 +87,16 @@ while n < want do
       end
       if ok then
         out[#out + 1] = m; out[#out + 1] = s; n = n + 1
-        if n >= want then break end
+        if n >= want then return {out, '', ''} end
       end
+      scanned = scanned + 1
+      lastM, lastS = m, s
+      if scanned >= budget then return {out, lastM, lastS} end
     end
   end
   offset = offset + 500
 end
-return out
+return {out, '', ''}
 `;
 
 function encodeCursor(score: string, id: string): string {
@@ -128,7 +136,14 @@ export function queryTerms(query: SessionQuery): string[] {
 
 /** Reads sessions from the Redis audit log. */
 export class AuditSearch {
-  constructor(private readonly log: RedisAuditLog) {
+  /** Candidates one search call may look at before it answers with what it has and a cursor. */
+  private readonly scanBudget: number;
+
+  constructor(
+    private readonly log: RedisAuditLog,
+    options: { scanBudget?: number } = {},
+  ) {
+    this.scanBudget = options.scanBudget ?? 20_000;
     log.redis.defineCommand('airlockAuditSearch', { lua: SEARCH_LUA });
   }
 
@@ -140,8 +155,8 @@ export class AuditSearch {
     const max = query.to ? String(query.to.getTime()) : '+inf';
     const min = query.from ? String(query.from.getTime()) : '-inf';
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const flat = await this.guard(() =>
-      (this.log.redis as unknown as { airlockAuditSearch(n: number, ...a: string[]): Promise<string[]> }).airlockAuditSearch(
+    const [flat, contId, contScore] = await this.guard(() =>
+      (this.log.redis as unknown as { airlockAuditSearch(n: number, ...a: string[]): Promise<[string[], string, string]> }).airlockAuditSearch(
         keys.length,
         ...keys,
         max,
@@ -149,6 +164,7 @@ export class AuditSearch {
         cursor?.s ?? '',
         cursor?.i ?? '',
         String(limit + 1),
+        String(this.scanBudget),
       ),
     );
     const ids: Array<{ id: string; score: string }> = [];
@@ -157,7 +173,10 @@ export class AuditSearch {
     const page = ids.slice(0, limit);
     const sessions = await this.summaries(page.map((p) => p.id));
     const lastOfPage = page[page.length - 1];
-    return { sessions, ...(more && lastOfPage ? { nextCursor: encodeCursor(lastOfPage.score, lastOfPage.id) } : {}) };
+    if (more && lastOfPage) return { sessions, nextCursor: encodeCursor(lastOfPage.score, lastOfPage.id) };
+    // The scan budget ran out first: a short (even empty) page, and a cursor that goes on from where the scan stopped.
+    if (contId) return { sessions, nextCursor: encodeCursor(contScore, contId) };
+    return { sessions };
   }
 
   /** Summaries of sessions by id, in the order given (unknown ids skipped). */

@@ -1,7 +1,8 @@
 /**
  * Who may read which sessions (GET /v1/sessions, GET /v1/sessions/:id).
  *
- * A reviewer — a token with the `airlock:review` scope, or a member of one of
+ * A reviewer — a token with the reviewer scope (AIRLOCK_REVIEWER_SCOPE,
+ * `airlock:review` by default, `off` for none), or a member of one of
  * AIRLOCK_REVIEWER_GROUPS — searches and replays every session. Anyone else
  * (an agent) sees only sessions it started itself: its searches are pinned to
  * its own agent id, and another agent's session is "not found", the same
@@ -18,6 +19,8 @@ export const REVIEW_SCOPE = 'airlock:review';
 export interface SessionAccessOptions {
   /** Token groups whose members are reviewers (AIRLOCK_REVIEWER_GROUPS). */
   reviewerGroups: readonly string[];
+  /** The scope that makes a token a reviewer (AIRLOCK_REVIEWER_SCOPE, default `airlock:review`); `off`: no scope does. */
+  reviewerScope?: string;
 }
 
 /** A session replayed: its summary and every event still in Redis, in order. */
@@ -35,23 +38,31 @@ export interface SessionTranscript {
 
 export class SessionAccess {
   private readonly reviewerGroups: ReadonlySet<string>;
+  private readonly reviewerScope: string | undefined;
 
   constructor(
     private readonly search: AuditSearch,
     options: SessionAccessOptions,
   ) {
     this.reviewerGroups = new Set(options.reviewerGroups);
+    const scope = options.reviewerScope ?? REVIEW_SCOPE;
+    this.reviewerScope = scope === 'off' ? undefined : scope;
   }
 
   isReviewer(requester: Requester): boolean {
-    return (requester.scopes ?? []).includes(REVIEW_SCOPE) || requester.groups.some((g) => this.reviewerGroups.has(g));
+    const byScope = this.reviewerScope !== undefined && (requester.scopes ?? []).includes(this.reviewerScope);
+    return byScope || requester.groups.some((g) => this.reviewerGroups.has(g));
   }
 
   /** Search; an agent's search is limited to its own sessions (asking for another agent's is 403). */
   async find(requester: Requester, query: SessionQuery): Promise<SessionPage & { view: 'reviewer' | 'agent' }> {
     if (this.isReviewer(requester)) return { ...(await this.search.search(query)), view: 'reviewer' };
     if (query.agent !== undefined && query.agent !== requester.id) {
-      throw new AirlockError('FORBIDDEN', `Only reviewers (scope ${REVIEW_SCOPE}) search other agents' sessions; your token sees only sessions of ${requester.id}.`);
+      throw new AirlockError('FORBIDDEN', `Only reviewers search other agents' sessions; your token sees only sessions of ${requester.id}.`);
+    }
+    if (query.approver?.includes('@')) {
+      // Approvers' emails are for reviewers: not even as a yes/no probe against one's own sessions.
+      throw new AirlockError('FORBIDDEN', "Only reviewers search by an approver's email; filter by the approver's Slack user id instead.");
     }
     const page = await this.search.search({ ...query, agent: requester.id });
     return { ...page, sessions: page.sessions.map(agentSummary), view: 'agent' };

@@ -46,6 +46,10 @@ export const envSchema = z
     AIRLOCK_AUDIT_RETENTION_SECONDS: int(3600, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
     AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS: int(60, 24 * 3600).default(3600),
     AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: int(0, 24 * 3600).default(300),
+    AIRLOCK_REVIEWER_SCOPE: z
+      .string()
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'one OAuth scope name (no spaces or quotes), or off')
+      .default('airlock:review'),
     AIRLOCK_REVIEWER_GROUPS: z
       .string()
       .default('')

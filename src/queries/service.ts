@@ -117,16 +117,24 @@ function detectorCounts(report: MaskingReport): Record<string, number> {
 }
 
 /** Pass rows through, keeping a JSON copy of the first `n` (long text cut) for the session log. */
-function firstRows(rows: AsyncIterable<unknown[]>, n: number): { rows: AsyncIterable<unknown[]>; taken: JsonValue[][] } {
+export function firstRows(rows: AsyncIterable<unknown[]>, n: number): { rows: AsyncIterable<unknown[]>; taken: JsonValue[][] } {
   const taken: JsonValue[][] = [];
+  const cut = (text: string): string => (text.length > PREVIEW_CELL_CHARS ? `${text.slice(0, PREVIEW_CELL_CHARS)}…` : text);
   const cell = (v: unknown): JsonValue => {
-    if (typeof v === 'string') return v.length > PREVIEW_CELL_CHARS ? `${v.slice(0, PREVIEW_CELL_CHARS)}…` : v;
-    if (v === undefined) return null;
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string') return cut(v);
+    if (typeof v === 'boolean') return v;
+    // The chain hashes canonical JSON, which has no NaN or Infinity.
+    if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+    // VARIANT, OBJECT, ARRAY, dates: their JSON text, cut like any text, so one cell never bloats the event.
+    let json: string | undefined;
     try {
-      return JSON.parse(JSON.stringify(v)) as JsonValue;
+      json = JSON.stringify(v);
     } catch {
-      return String(v);
+      json = undefined; // a bigint, a cycle
     }
+    if (json === undefined) return cut(String(v));
+    return json.length > PREVIEW_CELL_CHARS ? cut(json) : (JSON.parse(json) as JsonValue);
   };
   return {
     taken,
@@ -232,7 +240,8 @@ export class QueryService {
     const r = record.requester;
     try {
       // Free text goes through the detectors first: no raw PII or secrets in the log (docs/audit.md).
-      await audit.append({
+      // Both in one batch (one round trip, in this order): the allow path awaits it.
+      const received = audit.append({
         type: 'received',
         session: record.id,
         actor: r.id,
@@ -247,11 +256,12 @@ export class QueryService {
           sqlSha256: sha256Hex(record.sql),
           fingerprint: record.decision.fingerprint,
           ...(client.address ? { clientAddress: client.address } : {}),
-          ...(client.userAgent ? { userAgent: client.userAgent.slice(0, 512) } : {}),
+          ...(client.userAgent ? { userAgent: redactText(client.userAgent.slice(0, 512)) } : {}),
           ...(record.labels ? { labels: redactLabels(record.labels) } : {}),
         },
       });
-      await audit.append({ type: 'decided', session: record.id, data: { decision: redactDecision(record.decision) } });
+      const decided = audit.append({ type: 'decided', session: record.id, data: { decision: redactDecision(record.decision) } });
+      await Promise.all([received, decided]);
     } catch (err) {
       const e = new AirlockError('AUDIT_UNAVAILABLE', 'The audit log is unavailable, so nothing runs; try again shortly.', { cause: err, details: { id: record.id } });
       const from = ['queued', 'pending_approval', 'denied'] as const;
@@ -561,15 +571,21 @@ export class ExecutionService {
         throw err;
       }
       const cancelled = err.code === 'WAREHOUSE_CANCELLED';
-      await store
+      const recorded = await store
         .transition(id, ['running'], {
           status: cancelled ? 'cancelled' : 'failed',
           execution,
           // A warehouse error can echo a value from the data: scan it like a result cell.
           error: { code: err.code, message: this.deps.masking ? this.deps.masking.text(err.message) : err.message, details: err.details },
         })
-        .catch((e: unknown) => logger.error({ queryId: id, err: e }, 'could not record the failure'));
+        .then(() => true)
+        .catch((e: unknown) => {
+          logger.error({ queryId: id, err: e }, 'could not record the failure');
+          return false;
+        });
       logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
+      // The session log follows the record: an outcome the record does not hold is not logged either.
+      if (!recorded) return;
       await appendAfterTheFact(
         this.deps.audit,
         cancelled

@@ -43,6 +43,7 @@ class CountingQueue {
   }
 }
 
+/** Mirrors BullMQ's job-id dedupe: a second schedule is a no-op until cancel removes the pending one. */
 class FakeExpiry implements ExpiryScheduler {
   readonly scheduled = new Map<string, Date>();
   readonly cancelled: string[] = [];
@@ -51,6 +52,7 @@ class FakeExpiry implements ExpiryScheduler {
   }
   async cancel(id: string): Promise<void> {
     this.cancelled.push(id);
+    this.scheduled.delete(id);
   }
 }
 
@@ -340,6 +342,7 @@ describe('the session log', () => {
     };
     const events = async (id: string) => (await all()).filter((e) => e.session === id).map((e) => e.type);
 
+    clock = new Date();
     const a = await opened({ required: 2 });
     await svc.vote(a.id, voter(2), 'approve');
     audit.down = true;
@@ -348,8 +351,9 @@ describe('the session log', () => {
     expect(second.outcome).toBe('approved');
     expect(await statusOf(a.id)).toBe('approved');
     expect(queue.calls).toEqual([]);
-    // The expiry job, due at expiresAt, is brought forward to try again soon.
+    // The expiry job, due at expiresAt (an hour away), is brought forward to try again in 30 s.
     expect(expiry.cancelled).toContain(a.id);
+    expect(expiry.scheduled.get(a.id)).toEqual(new Date(clock!.getTime() + 30_000));
     // The expiry job asks to come back shortly while the log is down…
     const waiting = await svc.expireOrWait(a.id);
     expect(waiting.retryAt).toBeInstanceOf(Date);
@@ -367,5 +371,20 @@ describe('the session log', () => {
     const d = await opened({ required: 1 });
     await svc.vote(d.id, voter(2), 'deny', 'Use the aggregated view instead.');
     expect(await events(d.id)).toEqual(['vote', 'rejected']);
+  });
+
+  it('a quorum click racing the expiry job records `approved` once and releases once', async () => {
+    const log = new RedisAuditLog(redis, { prefix: `${prefix}:audit-race` });
+    const svc = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, audit: log });
+    const r = await opened({ required: 1 });
+    // The vote lands; then several releases race (the click's own and expiry jobs on other replicas).
+    expect((await store.vote(r.id, { voter: voter(2), vote: 'approve', fingerprint: FINGERPRINT, now: new Date() })).outcome).toBe('approved');
+    await Promise.all(Array.from({ length: 8 }, () => svc.expireOrWait(r.id)));
+    await svc.expireOrWait(r.id);
+    const types: string[] = [];
+    for await (const entry of log.entries()) types.push(eventOf(entry).type);
+    expect(types).toEqual(['approved']);
+    expect(await statusOf(r.id)).toBe('queued');
+    expect(queue.calls.filter((id) => id === r.id).length).toBeGreaterThanOrEqual(1);
   });
 });

@@ -55,6 +55,25 @@ describe('append', () => {
     expect(report).toMatchObject({ ok: true, checked: 100, last: { seq: 100, hash: stored[99]!.hash } });
   });
 
+  it('appends made in the same tick go to Redis in one round trip, in call order', async () => {
+    const { log, redis } = fresh();
+    // Count the append script's calls on the real connection (a spy that passes every call through).
+    const target = redis as unknown as { airlockAuditAppend(...a: unknown[]): Promise<unknown> };
+    const original = target.airlockAuditAppend.bind(redis);
+    let calls = 0;
+    target.airlockAuditAppend = (...a: unknown[]) => {
+      calls++;
+      return original(...a);
+    };
+    await log.append(sessionEvents({ id: 'warm' })[0]!); // the first append also reads the head
+    calls = 0;
+    const [received, decided] = sessionEvents({ id: 'pair' });
+    const stored = await Promise.all([log.append(received!), log.append(decided!)]);
+    expect(calls).toBe(1);
+    expect(stored.map((e) => e.type)).toEqual(['received', 'decided']);
+    expect(stored[1]!.prevHash).toBe(stored[0]!.hash);
+  });
+
   it('orders appends from two replicas (separate connections) into one chain', async () => {
     const a = fresh();
     const b = new RedisAuditLog(new Redis(REDIS_URL), { prefix: a.prefix });

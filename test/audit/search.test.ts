@@ -75,6 +75,24 @@ describe('search', () => {
     expect(first.sessions[0]).toMatchObject({ agent: 'bot-b', status: 'denied', tables: ['ANALYTICS.PUBLIC.ORDERS'], events: 2 });
   });
 
+  it('a scan budget bounds each call: short pages with a cursor, and the same sessions in the end', async () => {
+    const small = new AuditSearch(log, { scanBudget: 4 });
+    // The walk goes over bot-a's 10 sessions, half of them Ann's; a budget of 4 candidates ends some calls early.
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    let calls = 0;
+    let shortPages = 0;
+    do {
+      const page = await small.search({ agent: 'bot-a', owner: 'ann@example.com', limit: 3, ...(cursor ? { cursor } : {}) });
+      if (page.sessions.length < 3 && page.nextCursor) shortPages++;
+      ids.push(...page.sessions.map((s) => s.id));
+      cursor = page.nextCursor;
+      calls++;
+    } while (cursor && calls < 50);
+    expect(ids).toEqual(expected((_, i) => i % 3 === 0 && i % 2 === 1));
+    expect(shortPages).toBeGreaterThan(0);
+  });
+
   it('rejects a forged cursor and bad limits with BAD_REQUEST', async () => {
     await expect(search.search({ cursor: 'nope' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(search.search({ limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
