@@ -208,6 +208,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   // The session log (docs/audit.md): received/decided/execution_started fail closed.
   const auditReader = new RedisAuditLog(command, { prefix });
   const audit = options.auditLog ?? auditReader;
+  const auditSearch = new AuditSearch(auditReader);
 
   // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
   const slack = slackSettings(config, options.roles);
@@ -367,6 +368,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         redis: command,
         prefix,
         logger: logger.child({ component: 'slack' }),
+        sessions: auditSearch,
       });
       if (slack.appToken) {
         const socket = boltApp;
@@ -378,7 +380,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     api = buildApi({
       ...(receiver && boltApp ? { mount: (server) => receiver.register(server) } : {}),
       ...(queries ? { queries } : {}),
-      ...(queries ? { sessions: new SessionAccess(new AuditSearch(auditReader), { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE }) } : {}),
+      ...(queries ? { sessions: new SessionAccess(auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE }) } : {}),
       authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
       evaluate,
       logger,

@@ -9,6 +9,7 @@ import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@s
 type BoltApp = App;
 import type { Redis } from 'ioredis';
 import type { ApprovalService } from '../approvals/service.ts';
+import type { AuditSearch, SessionSummary } from '../audit/search.ts';
 import { approvalOf } from '../approvals/store.ts';
 import { isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -24,7 +25,7 @@ import {
   denyReasonModal,
   escapeMrkdwn,
   pendingList,
-  queryList,
+  sessionList,
   showQuery,
   usage,
 } from './presenters.ts';
@@ -44,6 +45,8 @@ export interface SlackAppDeps {
   logger: Logger;
   /** The user's email for the audit trail (users.info), if it can be had. */
   emailOf?: (slackUserId: string) => Promise<string | undefined>;
+  /** The session log's index, for `/airlock search`. */
+  sessions: AuditSearch;
 }
 
 /** Web API options shared by Bolt's client and the outbox's: Airlock's queue does the retrying. */
@@ -142,12 +145,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
         );
         await ack({ response_type: 'ephemeral', ...pendingList(items) } as never);
       } else if (sub === 'search' && arg) {
-        const term = arg.toUpperCase();
-        const records = (await scanRecords(deps)).filter(
-          (r) => r.requester.id.toUpperCase() === term || r.decision.statements.some((st) => st.tables.some((t) => t === term || t.endsWith(`.${term}`))),
-        );
-        const items = records.slice(0, 20).map((record) => ({ record, ...(record.approval ? { approval: approvalOf(record) } : {}) }));
-        await ack({ response_type: 'ephemeral', ...queryList(`Recent queries by agent or on table ${escapeMrkdwn(arg)}`, items) } as never);
+        await ack({ response_type: 'ephemeral', ...sessionList(`Sessions from agent ${escapeMrkdwn(arg)} or touching ${escapeMrkdwn(arg.toUpperCase())}`, await searchSessions(deps.sessions, arg)) } as never);
       } else if (sub === 'show' && arg) {
         const record = await deps.queries.get(arg);
         if (!record) await ack({ response_type: 'ephemeral', text: `No query with id ${arg}.` });
@@ -301,6 +299,18 @@ class AirlockSocketModeReceiver extends SocketModeReceiver {
   }
 }
 
+/** Sessions of an agent or touching a table or column, newest first, at most 20. */
+async function searchSessions(search: AuditSearch, term: string): Promise<SessionSummary[]> {
+  const byTable = search.search({ table: term, limit: 20 }).catch((err: unknown) => {
+    if (isAirlockError(err, 'BAD_REQUEST')) return { sessions: [] as SessionSummary[] };
+    throw err;
+  });
+  const [agent, table] = await Promise.all([search.search({ agent: term, limit: 20 }), byTable]);
+  const seen = new Map<string, SessionSummary>();
+  for (const s of [...agent.sessions, ...table.sessions]) seen.set(s.id, s);
+  return [...seen.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).slice(0, 20);
+}
+
 /** Queries waiting for approval, newest first. */
 async function pendingRecords(deps: SlackAppDeps): Promise<QueryRecord[]> {
   return (await scanRecords(deps)).filter((r) => r.status === 'pending_approval').slice(0, 20);
@@ -308,8 +318,8 @@ async function pendingRecords(deps: SlackAppDeps): Promise<QueryRecord[]> {
 
 /**
  * Query records still in Redis, newest first: a bounded scan (5,000 records).
- * Finished records expire with their results, so this is recent history only;
- * the audit log (a later issue) is where full history is searched.
+ * Finished records expire with their results; full history is in the session
+ * log (`/airlock search`).
  */
 async function scanRecords(deps: SlackAppDeps): Promise<QueryRecord[]> {
   const out: QueryRecord[] = [];

@@ -8,6 +8,7 @@
  * or smuggle a link into a card.
  */
 import type { ApprovalState, Vote } from '../approvals/machine.ts';
+import type { SessionSummary } from '../audit/search.ts';
 import type { Decision, Risk } from '../policy/decision.ts';
 import type { QueryRecord, QueryStatus } from '../queries/types.ts';
 import { MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_FIELD_TEXT, MAX_SECTION_TEXT, SAFE_MESSAGE_BLOCKS_TEXT, blocksTextLength } from './limits.ts';
@@ -735,13 +736,7 @@ export interface QueryListItem {
  * each, cut to fit Slack's limits with a count of what was left out.
  */
 export function queryList(title: string, items: QueryListItem[], empty = 'Nothing found.'): Message {
-  const blocks: Block[] = [{ type: 'section', block_id: 'al.list.title', text: md(fitText(title, MAX_SECTION_TEXT, false)) }];
-  if (!items.length) {
-    blocks.push({ type: 'section', block_id: 'al.list.empty', text: md(empty) });
-    return { text: `${title} ${empty}`, blocks };
-  }
-  let used = blocksTextLength(blocks) + 200;
-  for (const [i, { record, approval, permalink }] of items.entries()) {
+  const lines = items.map(({ record, approval, permalink }) => {
     const d = record.decision;
     const parts = [
       `${RISK_EMOJI[d.risk]} ${code(record.id)} *${escapeMrkdwn(d.risk)}* · ${escapeMrkdwn(verbSummary(d))}`,
@@ -756,15 +751,29 @@ export function queryList(title: string, items: QueryListItem[], empty = 'Nothin
     let text = parts.join(' · ');
     text += `\n${code(fitText(record.sql.replace(/\s+/g, ' ').trim(), 160, false))}`;
     if (permalink) text += ` <${permalink}|open card>`;
-    text = fitText(text, MAX_SECTION_TEXT, false);
+    return text;
+  });
+  return listMessage('al.list', title, lines, (n) => plural(n, 'more query', 'more queries'), empty);
+}
+
+/** A titled list, one section per line, cut to fit Slack's limits with a count of what was left out. */
+function listMessage(id: string, title: string, lines: string[], more: (left: number) => string, empty: string): Message {
+  const blocks: Block[] = [{ type: 'section', block_id: `${id}.title`, text: md(fitText(title, MAX_SECTION_TEXT, false)) }];
+  if (!lines.length) {
+    blocks.push({ type: 'section', block_id: `${id}.empty`, text: md(empty) });
+    return { text: `${title} ${empty}`, blocks };
+  }
+  let used = blocksTextLength(blocks) + 200;
+  for (const [i, line] of lines.entries()) {
+    const text = fitText(line, MAX_SECTION_TEXT, false);
     if (blocks.length >= MAX_MESSAGE_BLOCKS - 1 || used + text.length > SAFE_MESSAGE_BLOCKS_TEXT) {
-      blocks.push({ type: 'context', block_id: 'al.list.more', elements: [md(`…and ${plural(items.length - i, 'more query', 'more queries')} not shown.`)] });
+      blocks.push({ type: 'context', block_id: `${id}.more`, elements: [md(`…and ${more(lines.length - i)} not shown.`)] });
       break;
     }
-    blocks.push({ type: 'section', block_id: `al.list.${i}`, text: md(text) });
+    blocks.push({ type: 'section', block_id: `${id}.${i}`, text: md(text) });
     used += text.length;
   }
-  return { text: `${title} (${items.length})`, blocks };
+  return { text: `${title} (${lines.length})`, blocks };
 }
 
 /** `/airlock pending`: waiting requests with links to their cards. */
@@ -790,12 +799,34 @@ export function showQuery(record: QueryRecord, approvalArg?: ApprovalState, opts
 }
 
 /** `/airlock` with no or unknown arguments. */
+/**
+ * Sessions from the session log, newest first (`/airlock search`): outlives the
+ * query records, so it names what happened, not the SQL (`/airlock show <id>`
+ * has that while the record lives; reviewers replay it over the API).
+ */
+export function sessionList(title: string, sessions: SessionSummary[], empty = 'Nothing found.'): Message {
+  const lines = sessions.map((s) => {
+    const risk = (s.risk ?? 'low') as Risk;
+    const parts = [
+      `${RISK_EMOJI[risk] ?? '⚪'} ${code(s.id)}${s.risk ? ` *${escapeMrkdwn(s.risk)}*` : ''}`,
+      `agent ${code(s.agent ?? 'unknown')}`,
+      escapeMrkdwn((s.status ?? 'received').replace(/_/g, ' ')),
+      slackDate(s.startedAt),
+    ];
+    if (s.votes.length > 0) parts.push(plural(s.votes.filter((v) => v.vote === 'approve').length, 'approval', 'approvals'));
+    let text = parts.join(' · ');
+    if (s.tables.length > 0) text += `\n${s.tables.slice(0, 4).map(code).join(', ')}${s.tables.length > 4 ? ` +${s.tables.length - 4}` : ''}`;
+    return text;
+  });
+  return listMessage('al.sessions', title, lines, (n) => plural(n, 'more session', 'more sessions'), empty);
+}
+
 export function usage(): Message {
   const text = [
     '*Airlock* — approvals for agent queries',
     '`/airlock pending` — requests waiting for approval, with links to their cards',
     '`/airlock show <query id>` — one request: SQL, decision, votes, outcome',
-    '`/airlock search <table|agent>` — recent requests touching a table or from an agent',
+    '`/airlock search <table|column|agent>` — sessions that touched a table or column (e.g. `CUSTOMERS.SSN`), or from an agent, newest first',
   ].join('\n');
   return { text: 'Airlock commands: pending, show <id>, search <table|agent>', blocks: [{ type: 'section', block_id: 'airlock_usage', text: md(text) }] };
 }

@@ -29,7 +29,7 @@ import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 import { until } from '../helpers/until.ts';
 import { tappingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
-import { blockActionsPayload, interactivityBody, signedFormRequest, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
+import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
 
 const SECRET = 'test-signing-secret-audit-0123456789';
 const CHANNEL = 'C0AUDIT';
@@ -330,6 +330,22 @@ describe('search over the API', () => {
     expect(both.json.sessions.map((s: { id: string }) => s.id)).toEqual([ids.failed]);
     const future = await call('reviewer', `/v1/sessions?from=${new Date(Date.now() + 3_600_000).toISOString()}`);
     expect(future.json.sessions).toEqual([]);
+  });
+
+  it('/airlock search in Slack answers from the session log: by column, and by agent', async () => {
+    const slash = async (text: string) => {
+      const req = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text, channelId: CHANNEL }) });
+      const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+      expect(res.status).toBe(200);
+      return JSON.stringify(await res.json());
+    };
+    const ssn = await slash('search CUSTOMERS.SSN');
+    for (const id of [ids.approved, ids.denied]) expect(ssn).toContain(id);
+    for (const id of [ids.rejected, ids.expired, ids.failed, ids.cancelled, ids.other]) expect(ssn).not.toContain(id);
+    const byAgent = await slash('search other-bot');
+    expect(byAgent).toContain(ids.other);
+    expect(byAgent).not.toContain(ids.approved);
+    expect(await slash('search ...')).toContain('Nothing found.');
   });
 
   it('pages with a cursor: every session once, newest first', async () => {

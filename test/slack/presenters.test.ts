@@ -25,6 +25,7 @@ import {
   fitText,
   humanDuration,
   pendingList,
+  sessionList,
   showQuery,
   slackDate,
   splitSql,
@@ -405,6 +406,32 @@ describe('/airlock responses and ephemerals', () => {
     const many = pendingList(Array.from({ length: 300 }, (_, i) => item(i)));
     expect(checkMessage(many.blocks, many.text)).toEqual([]);
     expect(allText(many)).toMatch(/…and \d+ more queries not shown\./);
+  });
+
+  it('search: sessions from the log with agent, status, approvals and tables, within limits however many', () => {
+    const session = (i: number, over: Record<string, unknown> = {}) => ({
+      id: `s_${i}`,
+      agent: 'etl-bot',
+      status: 'pending_approval',
+      risk: 'high',
+      tables: ['ANALYTICS.PUBLIC.CUSTOMERS', 'ANALYTICS.PUBLIC.ORDERS'],
+      votes: [{ who: 'U1', vote: 'approve' }, { who: 'U2', vote: 'deny' }],
+      startedAt: '2025-03-04T09:00:00.000Z',
+      lastAt: '2025-03-04T09:01:00.000Z',
+      events: 4,
+      ...over,
+    });
+    const m = sessionList('Sessions touching CUSTOMERS.SSN', [session(1), session(2, { tables: Array.from({ length: 9 }, (_, t) => `DB.S.T${t}`), votes: [], risk: undefined })]);
+    expect(checkMessage(m.blocks, m.text)).toEqual([]);
+    const t = allText(m);
+    expect(t).toContain('`s_1` *high* · agent `etl-bot` · pending approval');
+    expect(t).toContain('1 approval');
+    expect(t).toContain('`ANALYTICS.PUBLIC.CUSTOMERS`, `ANALYTICS.PUBLIC.ORDERS`');
+    expect(t).toContain('+5');
+    expect(allText(sessionList('x', []))).toContain('Nothing found.');
+    const many = sessionList('x', Array.from({ length: 400 }, (_, i) => session(i, { agent: 'a'.repeat(120) })));
+    expect(checkMessage(many.blocks, many.text)).toEqual([]);
+    expect(allText(many)).toMatch(/…and \d+ more sessions not shown\./);
   });
 
   it('show: the card without buttons, within limits even for long SQL', () => {
