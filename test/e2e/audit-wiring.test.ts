@@ -1,11 +1,12 @@
 /**
- * The query and execution paths write the session log, and fail closed when it
- * is unavailable. Real Redis, BullMQ, the emulator through the real driver and
+ * The query and execution paths write the session log (an allowed read, a
+ * deny, an expiry seen by a read, a cancel while running), and fail closed when
+ * it is unavailable. Real Redis, BullMQ, the emulator through the real driver and
  * the dev OIDC issuer; the "unavailable" case injects an audit log whose
  * appends fail (a stand-in: a real Redis outage would take the whole API down
  * with it, which is not what this test is about).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -18,7 +19,10 @@ import { verifyRedis } from '../../src/audit/verify.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
+import { parsePolicy } from '../../src/policy/schema.ts';
+import { LONG_QUERY } from '../warehouse/contract.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { until } from '../helpers/until.ts';
 
 const prefix = uniquePrefix('audit-wiring');
 let env: DevEnvironment;
@@ -26,18 +30,27 @@ let stateDir: string;
 let token: string;
 const redis = new Redis(REDIS_URL);
 
-async function submit(url: string, sql: string, bearer: string) {
+async function submit(url: string, sql: string, bearer: string, waitMs = 10_000) {
   const res = await fetch(`${url}/v1/queries`, {
     method: 'POST',
     headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql, waitMs: 10_000 }),
+    body: JSON.stringify({ sql, waitMs }),
   });
   return { status: res.status, json: (await res.json()) as any };
 }
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-audit-wiring-'));
+  // The shipped policy plus a review that expires after a second (no Slack here: nobody can approve).
+  const parsed = parsePolicy(`${(await readFile('policies/default.yaml', 'utf8')).trimEnd()}
+  - name: quick-expiry
+    match: { tables: ["*.*.EXPIRING"] }
+    action: review
+    approvals: { required: 1, from: [data-owners], expires_after: 1s }
+`);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   env = await startDev({
+    policy: parsed.policy,
     config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent' }),
     logger: createLogger({ level: 'silent' }),
     stateDir,
@@ -71,6 +84,33 @@ describe('session log wiring', () => {
     const events = await new AuditSearch(new RedisAuditLog(redis, { prefix })).transcript(r.json.id);
     expect(events.map((e) => e.type)).toEqual(['received', 'decided']);
     expect(events[1]!.data).toMatchObject({ decision: { action: 'deny' } });
+  });
+
+  it('a review nobody decides expires on the next read, and the session records it once', async () => {
+    const r = await submit(env.apiUrl, 'select * from analytics.public.expiring', token, 0);
+    expect(r.json.status).toBe('pending_approval');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const reads = await Promise.all(
+      Array.from({ length: 3 }, () => fetch(`${env.apiUrl}/v1/queries/${r.json.id}`, { headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<any>)),
+    );
+    expect(reads.map((x) => x.status)).toEqual(['expired', 'expired', 'expired']);
+    const events = await new AuditSearch(new RedisAuditLog(redis, { prefix })).transcript(r.json.id);
+    expect(events.map((e) => e.type)).toEqual(['received', 'decided', 'expired']);
+  });
+
+  it('a read cancelled while it runs ends its session with cancelled', async () => {
+    const r = await submit(env.apiUrl, LONG_QUERY, token, 0);
+    const id: string = r.json.id;
+    const log = new RedisAuditLog(redis, { prefix });
+    const search = new AuditSearch(log);
+    await until('the statement to start', async () => ((await search.transcript(id)).some((e) => e.type === 'execution_started') ? true : undefined));
+    const cancelled = await fetch(`${env.apiUrl}/v1/queries/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<any>);
+    expect(cancelled.status).toBe('cancelled');
+    const types = await until('the cancelled event', async () => {
+      const t = (await search.transcript(id)).map((e) => e.type);
+      return t.includes('cancelled') ? t : undefined;
+    });
+    expect(types).toEqual(['received', 'decided', 'execution_started', 'cancelled']);
   });
 
   it('an unavailable audit log stops the query with 503 AUDIT_UNAVAILABLE before anything runs', async () => {
