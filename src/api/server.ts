@@ -33,6 +33,8 @@ export interface ApiDeps {
   logger: Logger;
   bodyLimitBytes: number;
   maxSqlBytes: number;
+  /** AIRLOCK_TRUST_PROXY: false (the socket's peer is the client), true (believe any X-Forwarded-For), or proxy addresses. */
+  trustProxy?: boolean | string;
   /** Dependencies checked by /readyz. */
   readiness: () => Promise<Record<string, boolean>>;
   /** Extra routes with their own body handling (the Slack receiver at POST /slack/events). */
@@ -89,7 +91,8 @@ function buildApiInner(deps: ApiDeps) {
     // Per-request info lines would drown the log; errors still come through at warn and above.
     loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }),
     bodyLimit: deps.bodyLimitBytes,
-    trustProxy: true,
+    // Which X-Forwarded-For hops to believe (AIRLOCK_TRUST_PROXY): the client address goes into the session log.
+    trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
   });
   const metrics = new Metrics();

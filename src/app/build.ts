@@ -385,6 +385,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       evaluate,
       logger,
       bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,
+      trustProxy: config.AIRLOCK_TRUST_PROXY,
       maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
       readiness: async () => {
         const redis = await command

@@ -24,6 +24,18 @@ export const envSchema = z
     AIRLOCK_PORT: int(0, 65535).default(8080),
     AIRLOCK_PUBLIC_URL: url.optional(),
     AIRLOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AIRLOCK_TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((v, ctx): boolean | string => {
+        const t = v.trim();
+        if (t === 'false') return false;
+        if (t === 'true') return true;
+        // Addresses or CIDR ranges of the proxies in front of Airlock, comma separated.
+        if (/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/.test(t)) return t;
+        ctx.addIssue({ code: 'custom', message: 'false, true, or the proxies\' addresses or CIDR ranges separated by commas (e.g. 10.0.0.0/8,127.0.0.1)' });
+        return z.NEVER;
+      }),
     AIRLOCK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
     AIRLOCK_MAX_SQL_BYTES: int(16, 1024 * 1024).default(100_000),
     AIRLOCK_MAX_WAIT_MS: int(0, 120_000).default(30_000),
