@@ -316,8 +316,9 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     const w = worker;
     const wh = warehouse;
     closers.push(async () => {
-      // Let running statements finish for a grace period, then cancel them.
-      const grace = setTimeout(() => execution.abortAll(), 10_000);
+      // Let running statements finish for a grace period, then cancel them: reads go back to the queue
+      // for another worker, writes end cancelled (never re-run blindly).
+      const grace = setTimeout(() => execution.abortAll(), config.AIRLOCK_SHUTDOWN_GRACE_SECONDS * 1000);
       await w.close();
       clearTimeout(grace);
       await wh.close();

@@ -42,6 +42,7 @@ export const envSchema = z
     AIRLOCK_RESULT_TTL_SECONDS: int(10, 7 * 24 * 3600).default(3600),
     AIRLOCK_MAX_ROWS: int(1, 10_000_000).default(100_000),
     AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(120_000),
+    AIRLOCK_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(10),
     AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
     AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(4),
     AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),

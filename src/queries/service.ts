@@ -424,6 +424,9 @@ export interface ExecutionServiceDeps {
   workerName?: string;
 }
 
+/** The abort reason of statements stopped by the worker's shutdown (an agent's cancel has none). */
+const SHUTDOWN = 'airlock-worker-shutdown';
+
 /** Runs queued queries in the worker role. */
 export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
@@ -436,7 +439,7 @@ export class ExecutionService {
 
   /** Cancel every statement this process runs (shutdown after the grace period). */
   abortAll(): void {
-    for (const controller of this.running.values()) controller.abort();
+    for (const controller of this.running.values()) controller.abort(SHUTDOWN);
   }
 
   /** Execute one query; throws transient AirlockErrors for the queue to retry. */
@@ -563,8 +566,12 @@ export class ExecutionService {
         logger,
       );
     } catch (thrown) {
-      const err = asAirlockError(thrown);
+      let err = asAirlockError(thrown);
       if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
+      if (controller.signal.reason === SHUTDOWN && err.code === 'WAREHOUSE_CANCELLED' && record.readOnly) {
+        // A read cut short by this worker's shutdown goes back to the queue (below) for another worker.
+        err = new AirlockError('WAREHOUSE_UNAVAILABLE', 'The worker running this read shut down; it runs again on another worker.', { cause: thrown });
+      }
       const execution = { startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
       if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
         await store.transition(id, ['running'], { status: 'queued', execution }).catch(() => undefined);

@@ -125,6 +125,43 @@ describe('cancel', () => {
   });
 });
 
+describe('shutdown', () => {
+  /** A stand-in warehouse whose statement runs until it is aborted, as the driver reports it then. */
+  const untilAborted = (started: () => void): Warehouse => ({
+    execute: (_sql, options) =>
+      new Promise((_resolve, reject) => {
+        started();
+        options?.signal?.addEventListener('abort', () => reject(new AirlockError('WAREHOUSE_CANCELLED', 'The statement was cancelled.')));
+      }),
+    close: async () => undefined,
+  });
+
+  async function runAndShutDown(record: QueryRecord): Promise<{ thrown: unknown; after: QueryRecord | undefined }> {
+    await store.create(record);
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const execution = new ExecutionService({ store, notifier, warehouse: untilAborted(() => started()), logger, limits: { statementTimeoutMs: 60_000, maxRows: 10 } });
+    const job = execution.execute(record.id, 1).catch((err: unknown) => err);
+    await running;
+    execution.abortAll();
+    const thrown = await job;
+    return { thrown, after: await store.get(record.id) };
+  }
+
+  it('a read cut short by the shutdown goes back to the queue, with a transient error so another worker runs it', async () => {
+    const { thrown, after } = await runAndShutDown(queuedRecord('select 1'));
+    expect(thrown).toMatchObject({ code: 'WAREHOUSE_UNAVAILABLE' });
+    expect(after?.status).toBe('queued');
+  });
+
+  it('a write cut short by the shutdown is not re-run: it ends cancelled', async () => {
+    const write = { ...queuedRecord("update analytics.public.orders set status = 'X' where order_id = 1"), readOnly: false };
+    const { thrown, after } = await runAndShutDown(write);
+    expect(thrown).toBeUndefined();
+    expect(after?.status).toBe('cancelled');
+  });
+});
+
 describe('notifier', () => {
   it('retries a subscribe that failed instead of failing every later wait', async () => {
     const subscriber = connect();
