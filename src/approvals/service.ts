@@ -106,7 +106,7 @@ export class ApprovalService {
    */
   async vote(id: string, voter: Voter, vote: VoteKind, reason?: string, fingerprintSeen?: string): Promise<VoteReply> {
     const { store, queries, logger } = this.deps;
-    normalizeReason(vote, reason);
+    const trimmed = normalizeReason(vote, reason);
     const record = await queries.get(id);
     if (!record) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
     const state = approvalOf(record);
@@ -136,7 +136,6 @@ export class ApprovalService {
     });
     logger.info({ queryId: id, voter: voter.slackUserId, vote, outcome: result.outcome }, 'vote');
     // A reason is typed by a person: it goes through the detectors like any free text.
-    const trimmed = normalizeReason(vote, reason);
     const given = trimmed === undefined ? undefined : redactText(trimmed);
     if (result.outcome === 'recorded' || result.outcome === 'approved' || result.outcome === 'rejected') {
       await appendAfterTheFact(

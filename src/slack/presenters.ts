@@ -10,7 +10,7 @@
 import type { ApprovalState, Vote } from '../approvals/machine.ts';
 import type { SessionSummary } from '../audit/search.ts';
 import type { Decision, Risk } from '../policy/decision.ts';
-import type { QueryRecord, QueryStatus } from '../queries/types.ts';
+import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus } from '../queries/types.ts';
 import { MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_SECTION_FIELD_TEXT, MAX_SECTION_TEXT, SAFE_MESSAGE_BLOCKS_TEXT, blocksTextLength } from './limits.ts';
 
 // ---------------------------------------------------------------------------
@@ -125,18 +125,7 @@ export const DENY_REASON_ACTION_ID = 'airlock_deny_reason_input';
 export const DENY_REASON_MAX_LENGTH = 1_000;
 
 /** Statuses after which a card has no buttons. */
-export const FINAL_CARD_STATUSES: ReadonlySet<QueryStatus> = new Set<QueryStatus>([
-  'approved',
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'outcome_unknown',
-  'denied',
-  'rejected',
-  'expired',
-  'cancelled',
-]);
+export const FINAL_CARD_STATUSES: ReadonlySet<QueryStatus> = new Set<QueryStatus>([...TERMINAL_STATUSES, 'approved', 'queued', 'running']);
 
 // ---------------------------------------------------------------------------
 // Text helpers
