@@ -13,6 +13,7 @@ import { decodeCursor, type QueryStore } from './store.ts';
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
 import type { JsonValue } from '../audit/events.ts';
 import { redactDecision, redactLabels, redactText, sha256Hex } from '../audit/redact.ts';
+import { redactErrorText } from '../masking/error-text.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
@@ -578,12 +579,13 @@ export class ExecutionService {
         throw err;
       }
       const cancelled = err.code === 'WAREHOUSE_CANCELLED';
+      // A warehouse error can echo a value from the data: only what the agent sent stays (whatever the adapter did).
+      const message = redactErrorText(err.message, { sql: record.sql, names: record.decision.statements.flatMap((s) => s.tables) });
       const recorded = await store
         .transition(id, ['running'], {
           status: cancelled ? 'cancelled' : 'failed',
           execution,
-          // A warehouse error can echo a value from the data: scan it like a result cell.
-          error: { code: err.code, message: this.deps.masking ? this.deps.masking.text(err.message) : err.message, details: err.details },
+          error: { code: err.code, message, details: err.details },
         })
         .then(() => true)
         .catch((e: unknown) => {
@@ -603,7 +605,7 @@ export class ExecutionService {
               actor: this.workerName,
               data: {
                 code: err.code,
-                message: redactText(this.deps.masking ? this.deps.masking.text(err.message) : err.message),
+                message,
                 ...(typeof err.details.queryId === 'string' ? { warehouseQueryId: err.details.queryId } : {}),
               },
             },

@@ -20,6 +20,7 @@ import snowflake from 'snowflake-sdk';
 import type { Connection, ConnectionOptions, RowStatement } from 'snowflake-sdk';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { redactErrorText } from '../masking/error-text.ts';
 import type { ColumnMeta, ExecuteOptions, ExecuteResult, Row, Warehouse } from './port.ts';
 
 /** What the adapter needs from the configuration. */
@@ -96,8 +97,13 @@ const NETWORK_CODES = new Set(['401001', '401002', '401003', '402001', '402002',
 const CANCELLED = '000604';
 const TIMED_OUT = '000630';
 
-/** Map anything the driver throws to an Airlock code. */
-export function mapDriverError(err: unknown, context: { aborted?: boolean; timedOut?: boolean } = {}): AirlockError {
+/**
+ * Map anything the driver throws to an Airlock code. A SQL error's text is
+ * redacted against the statement (`context.sql`) here, at the edge: the
+ * warehouse may quote values from the data in it (docs/masking.md), so the raw
+ * text is not kept, not even as `cause`.
+ */
+export function mapDriverError(err: unknown, context: { aborted?: boolean; timedOut?: boolean; sql?: string } = {}): AirlockError {
   if (err instanceof AirlockError) return err;
   const e = err as { code?: unknown; sqlState?: unknown; message?: unknown; data?: { queryId?: unknown } } | undefined;
   const code = e?.code === undefined || e.code === null ? '' : String(e.code);
@@ -123,8 +129,10 @@ export function mapDriverError(err: unknown, context: { aborted?: boolean; timed
     });
   }
   if (sqlState) {
-    // Snowflake's message is about the caller's SQL (compilation errors etc.): safe and useful to show.
-    return new AirlockError('WAREHOUSE_SQL_ERROR', message, { details: { snowflakeCode: code, sqlState, ...queryId }, cause: err });
+    // Useful to the caller (compilation errors name its identifiers), but it can echo data: only what the agent sent stays.
+    return new AirlockError('WAREHOUSE_SQL_ERROR', redactErrorText(message, { sql: context.sql ?? '' }), {
+      details: { snowflakeCode: code, sqlState, ...queryId },
+    });
   }
   return new AirlockError('WAREHOUSE_UNAVAILABLE', 'The warehouse failed unexpectedly; try again shortly.', {
     details: code ? { snowflakeCode: code } : {},
@@ -379,7 +387,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
     try {
       finished = await runStatement(pooled.conn, sql, parameters, timeoutMs, signal, state);
     } catch (err) {
-      const mapped = mapDriverError(err, state);
+      const mapped = mapDriverError(err, { ...state, sql });
       state.broken ||= mapped.code === 'WAREHOUSE_UNAVAILABLE' || mapped.code === 'WAREHOUSE_AUTH';
       release();
       throw mapped;
@@ -414,7 +422,7 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
           yield raw.map((v, i) => toJsonValue(v, columns[i]!));
         }
       } catch (err) {
-        const mapped = mapDriverError(err, state);
+        const mapped = mapDriverError(err, { ...state, sql });
         state.broken ||= mapped.code === 'WAREHOUSE_UNAVAILABLE';
         throw mapped;
       } finally {
