@@ -7,7 +7,7 @@
  * The AST is polyglot's JSON form: every expression is a one-key object
  * (`{column: {...}}`, `{function: {name, args}}`, …).
  */
-import { refuse } from './errors.ts';
+import { refuse, sfError, TranslateError } from './errors.ts';
 import { isDateFormat, toStrftime } from './formats.ts';
 import { tokenize } from './lexer.ts';
 import { duckType } from './type-map.ts';
@@ -45,13 +45,18 @@ export interface RewriteState {
   placeholderOrigins: Map<string, { database: string; schema: string; table: string }>;
   /** Builds the SQL for an INFORMATION_SCHEMA view of a database. */
   infoSchema(database: string, view: string): string | undefined;
+  /**
+   * Names (folded alias or table name) of the FROM sources of each SELECT
+   * being rewritten, innermost last; `null` for a source that has no name.
+   * `OBJECT_CONSTRUCT(*)` expands over the innermost one.
+   */
+  scopes?: (string | null)[][];
 }
 
 
 /** Functions that are refused because DuckDB has no faithful equivalent. */
 export const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
   'flatten',
-  'generator',
   'result_scan',
   'random',
   'uniform',
@@ -74,7 +79,6 @@ export const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
   'current_region',
   'current_client',
   'current_statement',
-  'identifier',
   'to_number',
   'to_decimal',
   'to_numeric',
@@ -419,7 +423,11 @@ function rewriteFunction(f: Node, st: RewriteState): Node {
       return args.length === 0 ? tpl("CAST('[]' AS JSON)") : fn('json_array', ...args);
     case 'object_construct':
     case 'object_construct_keep_null':
-      return objectConstruct(args, name === 'object_construct_keep_null');
+      return objectConstruct(args, name === 'object_construct_keep_null', st);
+    case 'identifier':
+      return identifierColumn(args);
+    case 'generator':
+      refuse('GENERATOR outside FROM TABLE(…)');
     case 'parse_json':
       return tpl('CAST(__A0 AS JSON)', args[0]);
     case 'try_parse_json':
@@ -446,8 +454,8 @@ function rewriteFunction(f: Node, st: RewriteState): Node {
 }
 
 /** OBJECT_CONSTRUCT drops keys whose value is NULL; json_object keeps them, so filter when needed. */
-function objectConstruct(args: Node[], keepNull: boolean): Node {
-  if (args.some((a) => a?.star !== undefined)) refuse('OBJECT_CONSTRUCT(*)');
+function objectConstruct(args: Node[], keepNull: boolean, st: RewriteState): Node {
+  if (args.some((a) => a?.star !== undefined)) return objectConstructStar(args, keepNull, st);
   if (args.length % 2 !== 0) refuse('OBJECT_CONSTRUCT with an odd number of arguments');
   if (args.length === 0) return tpl("CAST('{}' AS JSON)");
   const values = args.filter((_, i) => i % 2 === 1);
@@ -463,6 +471,155 @@ function objectConstruct(args: Node[], keepNull: boolean): Node {
     `CAST(COALESCE(to_json(map_from_entries(list_filter([${pairs.join(', ')}], e -> e.v IS NOT NULL))), '{}') AS JSON)`,
     ...args,
   );
+}
+
+/**
+ * `OBJECT_CONSTRUCT(*)` / `OBJECT_CONSTRUCT(c.*)`: one key per column of the
+ * innermost SELECT's sources (or of `c`). DuckDB reads a source's name as a
+ * STRUCT of its row, so `to_json("C")` is the object; `json_merge_patch` onto
+ * `{}` drops its NULL members the way OBJECT_CONSTRUCT does (also NULL members
+ * of nested objects, which Snowflake keeps: a documented difference).
+ */
+function objectConstructStar(args: Node[], keepNull: boolean, st: RewriteState): Node {
+  if (args.length !== 1) refuse('OBJECT_CONSTRUCT with * and other arguments');
+  const star = args[0].star;
+  if (star.except || star.replace || star.rename) refuse('OBJECT_CONSTRUCT(* EXCLUDE/REPLACE/RENAME)');
+  const scope = st.scopes?.[st.scopes.length - 1];
+  let names: (string | null)[];
+  if (star.table) names = [star.table.quoted ? star.table.name : String(star.table.name).toUpperCase()];
+  else if (scope && scope.length > 0) names = scope;
+  else refuse('OBJECT_CONSTRUCT(*) without a FROM clause');
+  if (names.some((n) => n === null)) refuse('OBJECT_CONSTRUCT(*) over a source without a name');
+  const rows = names.map((n) => tpl('to_json(__A0)', { column: { name: ident(n!), table: null, join_mark: false } }));
+  if (keepNull) {
+    if (rows.length !== 1) refuse('OBJECT_CONSTRUCT_KEEP_NULL(*) over several sources');
+    return tpl('CAST(__A0 AS JSON)', rows[0]);
+  }
+  return rows.reduce((acc: Node, row: Node) => tpl('json_merge_patch(__A0, __A1)', acc, row), tpl("CAST('{}' AS JSON)"));
+}
+
+/**
+ * The parts of an identifier written as a string (`'db.schema."Odd name"'`),
+ * as identifier nodes: unquoted parts fold to upper case later, quoted ones
+ * keep their case, as Snowflake reads `TABLE('…')` and `IDENTIFIER('…')`.
+ */
+function identifierParts(text: string, what: string): Node[] {
+  let toks;
+  try {
+    toks = tokenize(text);
+  } catch {
+    return badIdentifier(text, what);
+  }
+  const parts: Node[] = [];
+  for (let i = 0; i < toks.length; i += 2) {
+    const t = toks[i]!;
+    if (t.kind !== 'word' && t.kind !== 'quoted') return badIdentifier(text, what);
+    parts.push({ name: t.kind === 'quoted' ? t.value : t.text, quoted: t.kind === 'quoted', trailing_comments: [], span: null });
+    const sep = toks[i + 1];
+    if (sep !== undefined && (sep.value !== '.' || i + 2 >= toks.length)) return badIdentifier(text, what);
+  }
+  if (parts.length === 0) return badIdentifier(text, what);
+  return parts;
+}
+
+function badIdentifier(text: string, what: string): never {
+  throw new TranslateError(sfError('syntax', `SQL compilation error:\ninvalid identifier '${text}' in ${what}`));
+}
+
+/** The string argument of TABLE(…) / IDENTIFIER(…), or a refusal for variables and binds. */
+function identifierText(args: Node[], what: string): string {
+  const text = args.length === 1 ? literalString(args[0]) : undefined;
+  if (text === undefined) refuse(`${what} with anything but a string literal`);
+  return text;
+}
+
+/** `IDENTIFIER('ssn')` / `IDENTIFIER('c.ssn')` used as an expression: a column reference. */
+function identifierColumn(args: Node[]): Node {
+  const parts = identifierParts(identifierText(args, 'IDENTIFIER()'), 'IDENTIFIER()');
+  if (parts.length > 2) refuse('IDENTIFIER() naming a column with more than two parts');
+  const name = foldIdent(parts[parts.length - 1]);
+  const table = parts.length === 2 ? foldIdent(parts[0]) : null;
+  return { column: { name, table, join_mark: false } };
+}
+
+/**
+ * A FROM or JOIN item written as a table literal becomes the table reference
+ * it names: `TABLE('db.s.t')`, `TABLE($$t$$)`, `IDENTIFIER('t')` (Snowflake
+ * treats the two alike in FROM). `TABLE(GENERATOR(ROWCOUNT => n))` becomes a
+ * derived table of n rows whose only column has a name no query uses, so a
+ * column named in a subquery over it resolves to the outer query, as in
+ * Snowflake (GENERATOR has no columns). Other table functions are refused.
+ */
+function tableLiteral(item: Node, st: RewriteState): Node {
+  const aliased = item?.alias?.this?.function ? item.alias : undefined;
+  const f = aliased ? aliased.this.function : item?.function;
+  if (!f) return item;
+  const name = String(f.name).toUpperCase();
+  if (name !== 'TABLE' && name !== 'IDENTIFIER') return item;
+  const args: Node[] = f.args ?? [];
+  const alias: Node = aliased?.alias ?? null;
+  const inner = args.length === 1 ? args[0]?.function : undefined;
+  if (name === 'TABLE' && inner) {
+    if (String(inner.name).toUpperCase() !== 'GENERATOR') refuse(`table function ${String(inner.name).toUpperCase()}`);
+    return generatorSource(inner.args ?? [], alias, st);
+  }
+  const parts = identifierParts(identifierText(args, `${name}()`), `${name}()`);
+  if (parts.length > 3) badIdentifier(literalString(args[0])!, `${name}()`);
+  const [catalog, schema, table] = [null, null, ...parts].slice(-3);
+  return {
+    table: {
+      name: table, schema, catalog, alias, alias_explicit_as: aliased?.alias_explicit_as ?? false,
+      column_aliases: aliased?.column_aliases ?? [], trailing_comments: [], when: null, only: false, final_: false, hints: [],
+    },
+  };
+}
+
+/** `GENERATOR(ROWCOUNT => n)` as a placeholder table (see {@link tableLiteral}). */
+function generatorSource(args: Node[], alias: Node, st: RewriteState): Node {
+  let rows: string | undefined;
+  for (const a of args) {
+    const na = a?.named_argument;
+    const key = na ? String(na.name?.name ?? '').toUpperCase() : '';
+    const v = na?.value?.literal;
+    if (key === 'ROWCOUNT' && v?.literal_type === 'number' && /^\d+$/.test(String(v.value))) rows = String(v.value);
+    else refuse('GENERATOR with anything but ROWCOUNT => <integer>');
+  }
+  if (rows === undefined) refuse('GENERATOR without ROWCOUNT');
+  const ph = `__AIRLOCK_IS_${++placeholderSeq}`;
+  st.placeholders.set(ph, `SELECT NULL AS "__AIRLOCK_GENERATOR_ROW" FROM range(${rows})`);
+  return {
+    table: {
+      name: ident(ph), schema: null, catalog: null, alias: alias ?? ident('GENERATOR'), alias_explicit_as: true,
+      column_aliases: [], trailing_comments: [], when: null, only: false, final_: false, hints: [],
+    },
+  };
+}
+
+/** Name of a FROM/JOIN item for `OBJECT_CONSTRUCT(*)`, folded; null when it has none. */
+function sourceName(item: Node): string | null {
+  const fold = (i: Node): string | null => (i && typeof i.name === 'string' ? (i.quoted ? i.name : i.name.toUpperCase()) : null);
+  if (item?.table) return fold(item.table.alias) ?? fold(item.table.name);
+  return fold(item?.subquery?.alias) ?? fold(item?.alias?.alias);
+}
+
+/** Rewrite a SELECT: table literals in FROM/JOIN first, then everything with its sources in scope. */
+function rewriteSelect(d: Node, st: RewriteState): Node {
+  const sel: Node = { ...d };
+  if (sel.from?.expressions) sel.from = { ...sel.from, expressions: sel.from.expressions.map((e: Node) => tableLiteral(e, st)) };
+  if (Array.isArray(sel.joins)) sel.joins = sel.joins.map((j: Node) => ({ ...j, this: tableLiteral(j.this, st) }));
+  // An unaliased derived table gets a name no query can write, so OBJECT_CONSTRUCT(*) can read its row.
+  if (sel.from?.expressions) {
+    sel.from.expressions = sel.from.expressions.map((e: Node) =>
+      e?.subquery && !e.subquery.alias ? { subquery: { ...e.subquery, alias: ident(`__AIRLOCK_SUBQUERY_${++placeholderSeq}`) } } : e,
+    );
+  }
+  const names = [...(sel.from?.expressions ?? []), ...(sel.joins ?? []).map((j: Node) => j.this)].map(sourceName);
+  (st.scopes ??= []).push(names);
+  try {
+    return { select: rewriteObject(sel, st) };
+  } finally {
+    st.scopes.pop();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -529,6 +686,7 @@ function qualifyTable(t: Node, st: RewriteState): Node {
   const out: Node = { ...t, name, schema, catalog };
   if (t.alias && isIdentifier(t.alias)) out.alias = foldIdent(t.alias);
   if (!schema && st.ctes.has(name.name)) return out;
+  if (!schema && st.placeholders.has(name.name)) return out;
   const db = catalog?.name ?? st.ctx.database;
   const sc = schema?.name ?? st.ctx.schema;
   if (sc === 'INFORMATION_SCHEMA') {
@@ -592,6 +750,8 @@ export function rewrite(v: Node, st: RewriteState): Node {
     const kind = keys[0]!;
     const d = v[kind];
     switch (kind) {
+      case 'select':
+        return rewriteSelect(d, st);
       case 'function':
         return rewriteFunction({ ...d, args: rewrite(d.args ?? [], st) }, st);
       case 'j_s_o_n_extract': {

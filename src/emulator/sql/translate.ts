@@ -208,6 +208,7 @@ function translateCreateDatabase(toks: Token[], at: number): Translation {
 
 /** Constructs refused wherever they appear. */
 function scanForRefusals(toks: Token[]): Translation | undefined {
+  const query = classify(toks) === 'select';
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     const next = toks[i + 1];
@@ -233,12 +234,15 @@ function scanForRefusals(toks: Token[]): Translation | undefined {
         if (isWord(next, 'BY')) return unsupported('CONNECT BY');
         break;
       case 'LATERAL':
-        return unsupported('LATERAL');
+        // A LATERAL subquery runs as in Snowflake; LATERAL FLATTEN and other table functions do not.
+        if (next?.value !== '(' || !isWord(toks[i + 2], 'SELECT', 'WITH')) return unsupported('LATERAL');
+        break;
       case 'FLATTEN':
         if (next?.value === '(') return unsupported('FLATTEN');
         break;
       case 'IDENTIFIER':
-        if (next?.value === '(') return unsupported('IDENTIFIER()');
+        // In queries IDENTIFIER('…') names a table or a column (rewrite.ts); elsewhere it is refused.
+        if (next?.value === '(' && !query) return unsupported('IDENTIFIER() outside a query');
         break;
       case 'PIVOT':
       case 'UNPIVOT':
