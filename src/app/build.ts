@@ -260,7 +260,11 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       notifier,
       warehouse,
       logger: logger.child({ component: 'worker' }),
-      limits: { statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS, maxRows: config.AIRLOCK_MAX_ROWS },
+      limits: {
+        statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
+        maxRows: config.AIRLOCK_MAX_ROWS,
+        caps: { maxCells: config.AIRLOCK_MAX_RESULT_CELLS, maxBytes: config.AIRLOCK_MAX_RESULT_BYTES, maxCellBytes: config.AIRLOCK_MAX_CELL_BYTES },
+      },
       cards: slackQueue,
       masking,
       audit,

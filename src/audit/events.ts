@@ -101,6 +101,10 @@ export interface AuditEventData {
     /** sha256 of the masked result as stored. */
     resultSha256: string;
     truncated?: boolean;
+    /** Which cap cut the result: rows, cells or bytes. */
+    truncatedBy?: 'rows' | 'cells' | 'bytes';
+    /** Cells over AIRLOCK_MAX_CELL_BYTES, replaced by a marker. */
+    oversizedCells?: number;
     warehouseQueryId?: string;
     masking: AuditMaskingReport;
     /** The first few rows, already masked. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
+import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url();
@@ -41,6 +42,10 @@ export const envSchema = z
     AIRLOCK_MAX_WAIT_MS: int(0, 120_000).default(30_000),
     AIRLOCK_RESULT_TTL_SECONDS: int(10, 7 * 24 * 3600).default(3600),
     AIRLOCK_MAX_ROWS: int(1, 10_000_000).default(100_000),
+    // One row can carry a table (LISTAGG, ARRAY_AGG): results are capped by cells and bytes too (src/queries/result-caps.ts).
+    AIRLOCK_MAX_RESULT_CELLS: int(1, 1_000_000_000).default(DEFAULT_RESULT_CAPS.maxCells),
+    AIRLOCK_MAX_RESULT_BYTES: int(1024, 1024 * 1024 * 1024).default(DEFAULT_RESULT_CAPS.maxBytes),
+    AIRLOCK_MAX_CELL_BYTES: int(64, 16 * 1024 * 1024).default(DEFAULT_RESULT_CAPS.maxCellBytes),
     AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(120_000),
     AIRLOCK_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(10),
     AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
@@ -99,6 +104,9 @@ export const envSchema = z
         path: ['SNOWFLAKE_PRIVATE_KEY_PASSPHRASE'],
         message: 'set SNOWFLAKE_PRIVATE_KEY_PATH too; a passphrase alone is useless',
       });
+    }
+    if (env.AIRLOCK_MAX_CELL_BYTES > env.AIRLOCK_MAX_RESULT_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['AIRLOCK_MAX_CELL_BYTES'], message: 'must not be larger than AIRLOCK_MAX_RESULT_BYTES' });
     }
     if (env.OIDC_ISSUER && !env.OIDC_AUDIENCE) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });

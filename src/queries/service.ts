@@ -17,6 +17,7 @@ import { redactErrorText } from '../masking/error-text.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
+import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 
 /** Decides what may run: the policy engine, bound to the loaded policy. */
@@ -148,6 +149,12 @@ export function firstRows(rows: AsyncIterable<unknown[]>, n: number): { rows: As
   };
 }
 
+/** Why a stored result is cut or holds replaced cells, for its pages. */
+function cutOf(record: QueryRecord): Pick<ResultPage, 'truncatedBy' | 'note'> {
+  const e = record.execution;
+  return { ...(e?.truncatedBy ? { truncatedBy: e.truncatedBy } : {}), ...(e?.note ? { note: e.note } : {}) };
+}
+
 /** Validate SQL text before anything else sees it. */
 export function checkSqlText(sql: string, maxBytes: number): void {
   if (sql.includes('\u0000')) {
@@ -215,7 +222,9 @@ export class QueryService {
       return this.waitAndView(requester, id, 0);
     }
     if (denied) {
-      throw new AirlockError('POLICY_DENIED', decision.reasons.map((r) => r.message).join(' '), {
+      // Too large or deep to analyse is a property of the request, not a policy verdict: 400, nothing ran.
+      const code = decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
+      throw new AirlockError(code, decision.reasons.map((r) => r.message).join(' '), {
         details: { id, decision },
       });
     }
@@ -286,7 +295,7 @@ export class QueryService {
     }
     const offset = cursor ? decodeCursor(cursor) : 0;
     const page = await this.deps.store.readResult(id, offset, limit, record.execution?.truncated ?? false);
-    return { id, ...page };
+    return { id, ...page, ...cutOf(record) };
   }
 
   /** Withdraw a query that has not finished. */
@@ -403,7 +412,7 @@ export class QueryService {
       ...(record.error ? { error: record.error } : {}),
     };
     if (record.status === 'succeeded') {
-      view.result = await this.deps.store.readResult(record.id, 0, this.deps.limits.inlineRows, record.execution?.truncated ?? false);
+      view.result = { ...(await this.deps.store.readResult(record.id, 0, this.deps.limits.inlineRows, record.execution?.truncated ?? false)), ...cutOf(record) };
     }
     return view;
   }
@@ -414,10 +423,11 @@ export interface ExecutionServiceDeps {
   notifier: Notifier;
   warehouse: Warehouse;
   logger: Logger;
-  limits: { statementTimeoutMs: number; maxRows: number };
+  /** `caps`: cells, bytes and bytes per cell of a result (defaults: {@link DEFAULT_RESULT_CAPS}). */
+  limits: { statementTimeoutMs: number; maxRows: number; caps?: ResultCaps };
   /** Told when a reviewed query changes, so its Slack card follows. */
   cards?: CardNotifier;
-  /** Masks results (and error messages) before they are stored. */
+  /** Masks results before they are stored. */
   masking?: ResultMasker;
   /** The session log; `execution_started` is appended before the warehouse is called. */
   audit?: AuditLog;
@@ -513,19 +523,38 @@ export class ExecutionService {
     this.running.set(id, controller);
     const t0 = performance.now();
     try {
+      // The policy may cap rows lower than the installation-wide limit.
+      const maxRows = Math.min(limits.maxRows, record.decision.limits?.maxRows ?? Number.POSITIVE_INFINITY);
       const result = await warehouse.execute(record.sql, {
         signal: controller.signal,
         timeoutMs: limits.statementTimeoutMs,
-        // The policy may cap rows lower than the installation-wide limit.
-        maxRows: Math.min(limits.maxRows, record.decision.limits?.maxRows ?? Number.POSITIVE_INFINITY),
+        maxRows,
         queryTag: `airlock:${id}`,
       });
       const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));
       // Masked inside the worker, before anything is stored, returned or shown (DESIGN §6).
       const masked = this.deps.masking?.begin(record.sql, columns.map((c) => c.name), result.rows);
+      // Then capped by cells and bytes (one LISTAGG row can carry a table), on what would be stored.
+      const caps = limits.caps ?? DEFAULT_RESULT_CAPS;
+      const capped = capRows(masked ? masked.rows : result.rows, caps);
       // The session log keeps the first rows as a preview, only ever from the masked stream.
-      const preview = masked ? firstRows(masked.rows, PREVIEW_ROWS) : undefined;
-      const saved = await store.saveResult(id, columns, preview ? preview.rows : result.rows);
+      const preview = masked ? firstRows(capped.rows, PREVIEW_ROWS) : undefined;
+      const saved = await store.saveResult(id, columns, preview ? preview.rows : capped.rows);
+      const cut = capped.report();
+      const truncatedBy: TruncatedBy | undefined = cut.truncatedBy ?? (result.truncated ? 'rows' : undefined);
+      const note = resultNote({
+        truncatedBy,
+        rowCount: saved.rowCount,
+        limit: truncatedBy === 'rows' ? maxRows : truncatedBy === 'cells' ? caps.maxCells : truncatedBy === 'bytes' ? caps.maxBytes : undefined,
+        oversizedCells: cut.oversizedCells,
+        maxCellBytes: caps.maxCellBytes,
+      });
+      const outcome = {
+        truncated: truncatedBy !== undefined,
+        ...(truncatedBy ? { truncatedBy } : {}),
+        ...(cut.oversizedCells > 0 ? { oversizedCells: cut.oversizedCells } : {}),
+        ...(note ? { note } : {}),
+      };
       const durationMs = Math.round(performance.now() - t0);
       await store.transition(id, ['running'], {
         status: 'succeeded',
@@ -536,7 +565,7 @@ export class ExecutionService {
           durationMs,
           rowCount: saved.rowCount,
           ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
-          truncated: result.truncated,
+          ...outcome,
           resultSha256: saved.sha256,
           attempts: attempt,
           ...(masked ? { masking: masked.report() } : {}),
@@ -555,7 +584,9 @@ export class ExecutionService {
             ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
             durationMs,
             resultSha256: saved.sha256,
-            truncated: result.truncated,
+            truncated: outcome.truncated,
+            ...(truncatedBy ? { truncatedBy } : {}),
+            ...(cut.oversizedCells > 0 ? { oversizedCells: cut.oversizedCells } : {}),
             warehouseQueryId: result.queryId,
             masking: {
               columns: (report?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })),

@@ -4,6 +4,7 @@
 import type { ApprovalState } from '../approvals/machine.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { Decision } from '../policy/decision.ts';
+import type { TruncatedBy } from './result-caps.ts';
 
 /** Statuses of DESIGN §1. */
 export type QueryStatus =
@@ -57,6 +58,12 @@ export interface ExecutionInfo {
   rowCount?: number;
   rowsAffected?: number;
   truncated?: boolean;
+  /** Which cap cut the result short, when `truncated`: rows, cells or bytes (src/queries/result-caps.ts). */
+  truncatedBy?: TruncatedBy;
+  /** Cells over AIRLOCK_MAX_CELL_BYTES, replaced by a marker. */
+  oversizedCells?: number;
+  /** For the agent: why the result is cut or cells were replaced, and what to do. */
+  note?: string;
   /** sha256 over the canonical JSON of columns + rows, as stored. */
   resultSha256?: string;
   attempts?: number;
@@ -97,6 +104,10 @@ export interface ResultPage {
   offset: number;
   rowCount: number;
   truncated: boolean;
+  /** Which cap cut the result short, when `truncated`. */
+  truncatedBy?: TruncatedBy;
+  /** Why the result is cut or cells were replaced (as in `execution.note`). */
+  note?: string;
   /** Opaque cursor for the next page, absent on the last. */
   nextCursor?: string;
 }
