@@ -40,6 +40,7 @@ import { parsePolicy } from '../src/policy/schema.ts';
 import { APPROVE_ACTION_ID } from '../src/slack/presenters.ts';
 import { startFakeSlack, type FakeSlackCall } from '../test/support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, triggerId } from '../test/support/slack-sign.ts';
+import { cardRecorded } from '../test/helpers/slack-harness.ts';
 
 const SECRET = 'bench-signing-secret-0123456789';
 const CHANNEL = 'C0BENCHAPPROVALS';
@@ -173,6 +174,8 @@ export async function benchSlack(options: { samples?: number; warmup?: number; l
       const card = await slack.waitForCall('chat.postMessage', (c) => c.body.thread_ts === undefined && mentions(c, id), 10_000);
       const ts = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id))?.[0];
       if (!ts) throw new Error(`bench: card of ${id} not found in the fake`);
+      // A click counts only once Airlock has recorded the card it came from (docs/approvals.md, binding).
+      await cardRecorded(prefix, id);
 
       const body = interactivityBody(
         blockActionsPayload({ userId: APPROVER, actionId: APPROVE_ACTION_ID, value: id, channel: CHANNEL, messageTs: ts, triggerId: triggerId() }),

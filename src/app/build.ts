@@ -30,6 +30,8 @@ import { SlackQueue, startSlackWorker, type CardNotifier } from '../queue/slack-
 import { createSlackApp, webClientOptions } from '../slack/app.ts';
 import { CardSync } from '../slack/cards.ts';
 import { SlackDirectory } from '../slack/directory.ts';
+import { QueryAccess } from '../slack/access.ts';
+import { isOwnerless } from '../approvals/identity.ts';
 import { FastifySlackReceiver } from '../slack/receiver.ts';
 import { createResultMasker } from '../masking/service.ts';
 import { catalogLookup, createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
@@ -108,6 +110,28 @@ function authenticatorFromConfig(config: Config, options: BuildOptions): Authent
         groups: [...identity.groups],
         scopes: [...identity.scopes],
       };
+    },
+  };
+}
+
+/**
+ * AIRLOCK_OWNERLESS_TOKENS=refuse_token: a token without a usable owner claim
+ * (absent, or not an email address) is refused at the door, so no query
+ * without an owner to keep from approving it ever exists (docs/approvals.md).
+ */
+function requireOwnerWhenAsked(config: Config, inner: Authenticator): Authenticator {
+  if (config.AIRLOCK_OWNERLESS_TOKENS !== 'refuse_token') return inner;
+  return {
+    async verify(authorization) {
+      const requester = await inner.verify(authorization);
+      if (isOwnerless(requester.owner)) {
+        throw new AirlockError(
+          'FORBIDDEN',
+          `This token names no owner email (claim ${config.AIRLOCK_OIDC_OWNER_CLAIM}), and this install refuses such tokens (AIRLOCK_OWNERLESS_TOKENS=refuse_token): ask for a token that names the agent's owner.`,
+          { details: { reason: 'OWNER_CLAIM_MISSING', claim: config.AIRLOCK_OIDC_OWNER_CLAIM } },
+        );
+      }
+      return requester;
     },
   };
 }
@@ -223,16 +247,16 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   const slackQueue = new SlackQueue(connect('slack-queue', true), prefix);
   closers.push(() => slackQueue.close());
   const cards: CardNotifier | undefined = slack ? slackQueue : undefined;
-  const usergroups = [...new Set(Object.values(policy.file.approvers).flatMap((a) => a.slack_usergroups))];
+  // Only the user groups named by the policy's approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up.
+  const usergroups = QueryAccess.usergroupsOf(policy.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
   const slackDirectory = slackClient ? new SlackDirectory({ client: slackClient, usergroups }) : undefined;
-  const directory: Directory = slackDirectory
-    ? slackDirectory
-    : {
-        usergroupsOf: async () => {
-          throw new AirlockError('SLACK_UNAVAILABLE', 'Slack is not configured (SLACK_BOT_TOKEN); nobody can approve.');
-        },
-        slackIdForEmail: async () => undefined,
-      };
+  const directory: Directory = slackDirectory ?? {
+    usergroupsOf: async () => {
+      throw new AirlockError('SLACK_UNAVAILABLE', 'Slack is not configured (SLACK_BOT_TOKEN); nobody can approve.');
+    },
+  };
+  // Who may read queries with /airlock: approvers and AIRLOCK_SLACK_REVIEWERS (docs/approvals.md).
+  const access = new QueryAccess({ approvers: policy.file.approvers, reviewers: config.AIRLOCK_SLACK_REVIEWERS, directory });
   const approvals = new ApprovalService({
     store: approvalStore,
     queries: store,
@@ -242,6 +266,8 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     logger: logger.child({ component: 'approvals' }),
     expiry,
     audit,
+    aliases: config.AIRLOCK_IDENTITY_ALIASES,
+    ownerless: config.AIRLOCK_OWNERLESS_TOKENS,
   });
 
   let api: FastifyInstance | undefined;
@@ -370,6 +396,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         queries: store,
         cards: slackQueue,
         ...(slackDirectory ? { emailOf: (id: string) => slackDirectory.emailOf(id) } : {}),
+        access,
         redis: command,
         prefix,
         logger: logger.child({ component: 'slack' }),
@@ -386,7 +413,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       ...(receiver && boltApp ? { mount: (server) => receiver.register(server) } : {}),
       ...(queries ? { queries } : {}),
       ...(queries ? { sessions: new SessionAccess(auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE }) } : {}),
-      authenticator: options.authenticator ?? authenticatorFromConfig(config, options),
+      authenticator: requireOwnerWhenAsked(config, options.authenticator ?? authenticatorFromConfig(config, options)),
       evaluate,
       logger,
       bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,

@@ -11,6 +11,7 @@
  * statement fingerprint; the agent's owner never votes.
  */
 import { AirlockError } from '../errors.ts';
+import { canonicalIdentity, type IdentityAliases } from './identity.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { PolicyFile } from '../policy/schema.ts';
 
@@ -22,6 +23,8 @@ export interface Voter {
   slackUserId: string;
   name?: string;
   email?: string;
+  /** The canonical form of `email` ({@link canonicalIdentity}): one person votes once, whatever Slack account they use. */
+  identity?: string;
 }
 
 export type VoteKind = 'approve' | 'deny';
@@ -63,7 +66,11 @@ export type VoteOutcome =
   | 'expired'
   | 'fingerprint_mismatch'
   | 'ineligible'
-  | 'owner';
+  | 'owner'
+  /** The voter's identity could not be established (no readable Slack email), or the token named no owner and the install refuses approval then. */
+  | 'unverified'
+  /** The click did not come from the card posted for this query (another channel or message, or a modal not opened from it). */
+  | 'out_of_place';
 
 /**
  * The statuses this machine writes. Declared here rather than imported from
@@ -94,12 +101,17 @@ export interface ApprovalError {
   details: Record<string, unknown>;
 }
 
-/** The state a review starts in: no votes, expiring `expiresInSeconds` after the query was created. */
-export function initialApproval(decision: Pick<Decision, 'approvals' | 'fingerprint'>, createdAt: Date): ApprovalState {
+/**
+ * The state a review starts in: no votes, expiring `expiresInSeconds` after
+ * the query was created. `ownerless`: the token named no owner, so the owner
+ * may be any approver; one more approval than the policy asks keeps the
+ * policy's count of people who are not the owner (AIRLOCK_OWNERLESS_TOKENS).
+ */
+export function initialApproval(decision: Pick<Decision, 'approvals' | 'fingerprint'>, createdAt: Date, opts: { ownerless?: boolean } = {}): ApprovalState {
   const seconds = decision.approvals.expiresInSeconds ?? DEFAULT_APPROVAL_EXPIRY_SECONDS;
   return {
     // Fail closed: a review never approves itself with zero votes.
-    required: Math.max(1, decision.approvals.required),
+    required: Math.max(1, decision.approvals.required) + (opts.ownerless ? 1 : 0),
     groups: [...decision.approvals.groups],
     fingerprint: decision.fingerprint,
     expiresAt: new Date(createdAt.getTime() + seconds * 1000).toISOString(),
@@ -139,7 +151,11 @@ export function applyVote<S extends string>(status: S, state: ApprovalState, inp
   if (isDue(state, input.now)) return { outcome: 'expired', status: 'expired', state };
   // What was approved is exactly what runs: a vote on another statement text counts for nothing.
   if (input.fingerprint !== state.fingerprint) return same('fingerprint_mismatch');
-  if (state.votes.some((v) => v.voter.slackUserId === input.voter.slackUserId)) return same('duplicate');
+  // One vote per person: per Slack account, and per identity (a second account with an aliased email is the same person).
+  const identity = input.voter.identity;
+  if (state.votes.some((v) => v.voter.slackUserId === input.voter.slackUserId || (identity !== undefined && v.voter.identity === identity))) {
+    return same('duplicate');
+  }
   const vote: Vote = {
     voter: { ...input.voter },
     vote: input.vote,
@@ -186,17 +202,27 @@ export interface EligibilityInput {
   /** Approver groups of the request ({@link ApprovalState.groups}). */
   groups: readonly string[];
   approvers: PolicyFile['approvers'];
-  /** The agent owner's Slack user id, when known. */
-  ownerSlackId?: string;
+  /** The voter's email from Slack (`users.info`); undefined when it could not be read. */
+  voterEmail?: string;
+  /** The owner claim of the agent's token; undefined when the token named no owner. */
+  ownerEmail?: string;
+  /** Address aliases (AIRLOCK_IDENTITY_ALIASES). */
+  aliases?: IdentityAliases;
+  /** What a token without an owner claim means for votes (AIRLOCK_OWNERLESS_TOKENS). */
+  ownerless?: 'extra_approver' | 'refuse_approval' | 'refuse_token';
 }
 
-export type Eligibility = { eligible: true } | { eligible: false; outcome: 'ineligible' | 'owner'; message: string };
+export type Eligibility =
+  | { eligible: true; identity: string }
+  | { eligible: false; outcome: 'ineligible' | 'owner' | 'unverified'; message: string };
 
 /**
  * May this Slack user vote on this request? Fails closed: no groups, or groups
- * with no members, mean nobody may. The owner is refused even when listed
- * (separation of duties); the check covers both kinds of vote, so an owner
- * withdraws a request by having the agent cancel it.
+ * with no members, mean nobody may. Then separation of duties: the voter's
+ * Slack email must be known (otherwise Airlock cannot prove the voter is not
+ * the owner), and its canonical identity must differ from the owner claim's.
+ * The owner is refused even when listed; the check covers both kinds of vote,
+ * so an owner withdraws a request by having the agent cancel it.
  */
 export function eligibility(input: EligibilityInput): Eligibility {
   const { voter, groups, approvers } = input;
@@ -223,15 +249,41 @@ export function eligibility(input: EligibilityInput): Eligibility {
       message: `Nobody can approve this query: the policy's \`approvers\` section lists no Slack users or user groups for ${names}.`,
     };
   }
-  if (input.ownerSlackId !== undefined && input.ownerSlackId === voter) {
+  if (!users.has(voter) && !input.voterGroups.some((s) => usergroups.has(s))) {
+    return { eligible: false, outcome: 'ineligible', message: `You are not an approver for this query; it needs approval from: ${names}.` };
+  }
+  const identity = canonicalIdentity(input.voterEmail, input.aliases);
+  if (identity === undefined) {
+    return {
+      eligible: false,
+      outcome: 'unverified',
+      message:
+        "Airlock could not read your email address from Slack, so it cannot prove that you are not the agent's owner; no vote was recorded. " +
+        'Ask your Slack admin to make sure your profile has an email and that the Airlock app has the users:read.email scope.',
+    };
+  }
+  const owner = canonicalIdentity(input.ownerEmail, input.aliases);
+  if (owner === undefined) {
+    // No owner claim, or one that is not an email address: the owner could be anyone, this voter included.
+    if (input.ownerless === 'refuse_approval' || input.ownerless === 'refuse_token') {
+      return {
+        eligible: false,
+        outcome: 'unverified',
+        message:
+          "The agent's token names no owner email, so Airlock cannot tell whether you own the agent, and this install refuses approval then " +
+          '(AIRLOCK_OWNERLESS_TOKENS). Have the agent use a token with an owner claim.',
+      };
+    }
+    return { eligible: true, identity };
+  }
+  if (owner === identity) {
     return {
       eligible: false,
       outcome: 'owner',
       message: "You own the agent that sent this query, so you cannot vote on it (separation of duties). Another approver has to decide.",
     };
   }
-  if (users.has(voter) || input.voterGroups.some((s) => usergroups.has(s))) return { eligible: true };
-  return { eligible: false, outcome: 'ineligible', message: `You are not an approver for this query; it needs approval from: ${names}.` };
+  return { eligible: true, identity };
 }
 
 /** True when the voter must be looked up in Slack user groups to decide eligibility. */

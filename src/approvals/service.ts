@@ -26,14 +26,31 @@ import {
   type VoteOutcome,
   type Voter,
 } from './machine.ts';
+import type { IdentityAliases } from './identity.ts';
 import { approvalOf, type ApprovalStore } from './store.ts';
 
-/** Who is who in Slack (the Slack adapter implements it with `usergroups.users.list`, `users.lookupByEmail`; cache briefly). */
+/** Who is who in Slack (the Slack adapter implements it with `usergroups.users.list`; cache briefly). */
 export interface Directory {
   /** Slack user group ids the user belongs to. May throw (Slack down): the vote is then refused. */
   usergroupsOf(slackUserId: string): Promise<string[]>;
-  /** The Slack user with this email, if any. May throw. */
-  slackIdForEmail(email: string): Promise<string | undefined>;
+}
+
+/**
+ * Where a vote came from, as Slack's payload says. A vote counts only when it
+ * comes from the card Airlock posted for the query: a button on that message
+ * (its channel and `ts`), or a deny modal Airlock opened from it for this user.
+ */
+export type VoteOrigin =
+  | { via: 'button'; channel?: string; messageTs?: string }
+  | { via: 'modal'; viewId?: string };
+
+/** How a vote is cast. */
+export interface VoteOptions {
+  origin: VoteOrigin;
+  /** Required for a deny. */
+  reason?: string;
+  /** The fingerprint the card showed; the record's own when absent (the card's button carries only the query id). */
+  fingerprintSeen?: string;
 }
 
 /** The enqueue side of the execute queue (ExecuteQueue fits; declared here so approvals never import queries/service). */
@@ -49,6 +66,10 @@ export interface ApprovalServiceDeps {
   approvers: PolicyFile['approvers'];
   logger: Logger;
   expiry: ExpiryScheduler;
+  /** Address aliases for the owner check (AIRLOCK_IDENTITY_ALIASES). */
+  aliases?: IdentityAliases;
+  /** What a token without an owner claim means for votes (AIRLOCK_OWNERLESS_TOKENS; default extra_approver). */
+  ownerless?: 'extra_approver' | 'refuse_approval' | 'refuse_token';
   /**
    * The session log: votes, rejections and expiries are recorded after the
    * fact; an approval is recorded before its statement is released (fail
@@ -101,15 +122,18 @@ export class ApprovalService {
   /**
    * One click. Throws NOT_FOUND for an unknown query and VALIDATION_FAILED for
    * a deny without a reason; every other result is an outcome with a message.
-   * `fingerprintSeen` is the fingerprint the card showed; when absent the
-   * record's own is used (the card's button carries only the query id).
+   * A click that did not come from the query's card (`origin`) is refused as
+   * `out_of_place` and recorded in the session log, before anything else.
    */
-  async vote(id: string, voter: Voter, vote: VoteKind, reason?: string, fingerprintSeen?: string): Promise<VoteReply> {
+  async vote(id: string, voter: Voter, vote: VoteKind, opts: VoteOptions): Promise<VoteReply> {
     const { store, queries, logger } = this.deps;
+    const { reason, fingerprintSeen } = opts;
     const trimmed = normalizeReason(vote, reason);
     const record = await queries.get(id);
     if (!record) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
     const state = approvalOf(record);
+    const misplaced = await this.checkOrigin(record, voter, opts.origin);
+    if (misplaced) return this.refused(record, voter, vote, misplaced);
     if (record.status !== 'pending_approval') return this.reply('not_pending', record);
     const now = this.now();
     if (isDue(state, now)) {
@@ -121,20 +145,20 @@ export class ApprovalService {
       return this.reply(expired.status === 'expired' ? 'expired' : 'not_pending', expired);
     }
 
-    const refusal = await this.checkEligible(record, state, voter);
-    if (refusal) {
-      logger.info({ queryId: id, voter: voter.slackUserId, outcome: refusal.outcome }, 'vote refused');
-      return { outcome: refusal.outcome, record, message: refusal.message };
-    }
+    const verdict = await this.checkEligible(record, state, voter);
+    if ('outcome' in verdict) return this.refused(record, voter, vote, verdict);
 
     const result = await store.vote(id, {
-      voter,
+      voter: { ...voter, identity: verdict.identity },
       vote,
       ...(reason !== undefined ? { reason } : {}),
       fingerprint: fingerprintSeen ?? state.fingerprint,
       now,
     });
     logger.info({ queryId: id, voter: voter.slackUserId, vote, outcome: result.outcome }, 'vote');
+    if (opts.origin.via === 'modal' && opts.origin.viewId && (result.outcome === 'rejected' || result.outcome === 'recorded')) {
+      await store.unbindModal(opts.origin.viewId);
+    }
     // A reason is typed by a person: it goes through the detectors like any free text.
     const given = trimmed === undefined ? undefined : redactText(trimmed);
     if (result.outcome === 'recorded' || result.outcome === 'approved' || result.outcome === 'rejected') {
@@ -257,24 +281,82 @@ export class ApprovalService {
     await appendAfterTheFact(this.deps.audit, { type: 'expired', session: record.id, actor: 'system', data: { expiresAt: approvalOf(record).expiresAt } }, this.deps.logger);
   }
 
-  /** Undefined when the voter may vote; otherwise the refusal. */
+  /**
+   * Was the Deny button clicked on this query's card? Call before opening the
+   * deny modal: a click from anywhere else opens nothing and is recorded.
+   * Undefined when it was; otherwise the refusal. Throws NOT_FOUND.
+   */
+  async denyClicked(id: string, voter: Voter, origin: VoteOrigin & { via: 'button' }): Promise<VoteReply | undefined> {
+    const record = await this.deps.queries.get(id);
+    if (!record) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
+    const misplaced = await this.checkOrigin(record, voter, origin);
+    return misplaced ? this.refused(record, voter, 'deny', misplaced) : undefined;
+  }
+
+  /**
+   * The deny modal `viewId` was opened from the card of query `id` for this
+   * user: only a submission of that view, by that user, counts as their deny.
+   * Kept until the review expires (at least a minute).
+   */
+  async modalOpened(id: string, viewId: string, slackUserId: string): Promise<void> {
+    const record = await this.deps.queries.get(id);
+    const card = record?.approval?.card;
+    if (!record || !card) return;
+    const ttl = (Date.parse(approvalOf(record).expiresAt) - this.now().getTime()) / 1000 + 60;
+    await this.deps.store.bindModal(viewId, { queryId: id, channel: card.channel, ts: card.ts, user: slackUserId }, ttl);
+  }
+
+  /** Undefined when the click came from the query's card; otherwise why not (the clicker reads it). */
+  private async checkOrigin(record: QueryRecord, voter: Voter, origin: VoteOrigin): Promise<{ outcome: 'out_of_place'; message: string; detail: string } | undefined> {
+    const card = record.approval?.card;
+    const refuse = (detail: string) => ({
+      outcome: 'out_of_place' as const,
+      detail,
+      message: "This click did not come from the query's approval card, so it was not counted. Vote with the buttons on the card itself.",
+    });
+    if (!card) return refuse('no card has been posted for this query');
+    if (origin.via === 'button') {
+      if (origin.channel !== card.channel) return refuse(`clicked in channel ${origin.channel ?? '(none)'}, the card is in ${card.channel}`);
+      if (origin.messageTs !== card.ts) return refuse(`clicked on message ${origin.messageTs ?? '(none)'}, the card is ${card.ts}`);
+      return undefined;
+    }
+    const binding = origin.viewId ? await this.deps.store.modalBinding(origin.viewId) : undefined;
+    if (!binding) return refuse(`modal ${origin.viewId ?? '(none)'} was not opened by Airlock from a card, or has lapsed`);
+    if (binding.queryId !== record.id) return refuse(`modal ${origin.viewId} was opened for query ${binding.queryId}`);
+    if (binding.user !== voter.slackUserId) return refuse(`modal ${origin.viewId} was opened by ${binding.user}`);
+    if (binding.channel !== card.channel || binding.ts !== card.ts) return refuse(`modal ${origin.viewId} was opened from another message`);
+    return undefined;
+  }
+
+  /** A refused vote: logged and recorded in the session log (never counted). */
+  private async refused(record: QueryRecord, voter: Voter, vote: VoteKind, refusal: { outcome: VoteOutcome; message: string; detail?: string }): Promise<VoteReply> {
+    const { logger } = this.deps;
+    const level = refusal.outcome === 'ineligible' ? 'info' : 'warn';
+    logger[level]({ queryId: record.id, voter: voter.slackUserId, outcome: refusal.outcome, detail: refusal.detail }, 'vote refused');
+    await appendAfterTheFact(
+      this.deps.audit,
+      {
+        type: 'vote_refused',
+        session: record.id,
+        actor: voter.slackUserId,
+        data: { voter: { ...voter }, vote, outcome: refusal.outcome, ...(refusal.detail ? { detail: refusal.detail } : {}) },
+      },
+      logger,
+    );
+    return { outcome: refusal.outcome, record, message: refusal.message };
+  }
+
+  /** The voter's canonical identity when they may vote; otherwise the refusal. */
   private async checkEligible(
     record: QueryRecord,
     state: ApprovalState,
     voter: Voter,
-  ): Promise<{ outcome: 'ineligible' | 'owner'; message: string } | undefined> {
+  ): Promise<{ identity: string } | { outcome: 'ineligible' | 'owner' | 'unverified'; message: string }> {
     const { directory, approvers, logger } = this.deps;
-    const ownerEmail = record.requester.owner;
-    let ownerSlackId: string | undefined;
     let voterGroups: string[] = [];
-    if (state.groups.length > 0) {
+    if (state.groups.length > 0 && needsUsergroups(voter.slackUserId, state.groups, approvers)) {
       try {
-        const [ownerId, groups] = await Promise.all([
-          ownerEmail ? directory.slackIdForEmail(ownerEmail) : Promise.resolve(undefined),
-          needsUsergroups(voter.slackUserId, state.groups, approvers) ? directory.usergroupsOf(voter.slackUserId) : Promise.resolve([]),
-        ]);
-        ownerSlackId = ownerId;
-        voterGroups = groups;
+        voterGroups = await directory.usergroupsOf(voter.slackUserId);
       } catch (err) {
         logger.warn({ queryId: record.id, voter: voter.slackUserId, err }, 'directory lookup failed; vote refused');
         return {
@@ -282,27 +364,18 @@ export class ApprovalService {
           message: 'Airlock could not check your approver membership with Slack just now, so no vote was recorded. Try again in a moment.',
         };
       }
-      if (ownerEmail) {
-        // Compare by email too: it still works when the lookup found nobody for the owner's email.
-        if (voter.email && voter.email.trim().toLowerCase() === ownerEmail.trim().toLowerCase()) ownerSlackId = voter.slackUserId;
-        else if (ownerSlackId === undefined && !voter.email) {
-          // Neither side resolves: we cannot rule out that the voter is the owner, so refuse (fail closed).
-          return {
-            outcome: 'ineligible',
-            message:
-              "Airlock could not confirm that you are not the agent's owner (the owner's email matches no Slack user and yours is unknown), so no vote was recorded.",
-          };
-        }
-      }
     }
     const verdict = eligibility({
       voter: voter.slackUserId,
       voterGroups,
       groups: state.groups,
       approvers,
-      ...(ownerSlackId !== undefined ? { ownerSlackId } : {}),
+      ...(voter.email !== undefined ? { voterEmail: voter.email } : {}),
+      ...(record.requester.owner !== undefined ? { ownerEmail: record.requester.owner } : {}),
+      ...(this.deps.aliases ? { aliases: this.deps.aliases } : {}),
+      ownerless: this.deps.ownerless ?? 'extra_approver',
     });
-    return verdict.eligible ? undefined : { outcome: verdict.outcome, message: verdict.message };
+    return verdict.eligible ? { identity: verdict.identity } : { outcome: verdict.outcome, message: verdict.message };
   }
 
   private reply(outcome: VoteOutcome, record: QueryRecord): VoteReply {
@@ -333,5 +406,9 @@ export function messageFor(outcome: VoteOutcome, record: QueryRecord): string {
       return "You own the agent that sent this query, so you cannot vote on it (separation of duties).";
     case 'ineligible':
       return `You are not an approver for this query; it needs approval from: ${state.groups.join(', ') || 'nobody (the policy names no approvers)'}.`;
+    case 'unverified':
+      return "Airlock could not establish who you are or who owns the agent, so it cannot rule out self-approval; no vote was recorded.";
+    case 'out_of_place':
+      return "This click did not come from the query's approval card, so it was not counted.";
   }
 }

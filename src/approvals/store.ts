@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
 import { queryEventsChannel, queryRecordKey, recordFromHash } from '../queries/store.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus } from '../queries/types.ts';
+import { isOwnerless } from './identity.ts';
 import { applyVote, approvalError, initialApproval, isDue, type ApprovalState, type VoteInput, type VoteOutcome } from './machine.ts';
 
 /**
@@ -58,9 +59,20 @@ export interface ApprovalStoreOptions {
   resultTtlSeconds: number;
 }
 
-/** The approval's state, or the one a review starts with when none was written yet. */
+/**
+ * The approval's state, or the one a review starts with when none was written
+ * yet (one more approval when the token named no owner, see {@link initialApproval}).
+ */
 export function approvalOf(record: QueryRecord): ApprovalState {
-  return record.approval ?? initialApproval(record.decision, new Date(record.createdAt));
+  return record.approval ?? initialApproval(record.decision, new Date(record.createdAt), { ownerless: isOwnerless(record.requester.owner) });
+}
+
+/** Where a deny modal was opened from: the query, its card, and the person who clicked Deny. */
+export interface ModalBinding {
+  queryId: string;
+  channel: string;
+  ts: string;
+  user: string;
 }
 
 /** Repository for votes, expiry and card addresses, atomic on the query record. */
@@ -164,6 +176,39 @@ export class ApprovalStore {
   /** Give a claim back (the step did not happen), so the next attempt may take it at once. */
   async unclaim(id: string, what: string): Promise<void> {
     await this.redis.del(this.claimKey(id, what)).catch(() => undefined);
+  }
+
+  /**
+   * Remember that Slack view `viewId` (the deny modal) was opened from this
+   * card by this user, until `ttlSeconds` from now; a submission of any other
+   * view is refused (see ApprovalService.vote).
+   */
+  async bindModal(viewId: string, binding: ModalBinding, ttlSeconds: number): Promise<void> {
+    await this.guard(() => this.redis.set(this.modalKey(viewId), JSON.stringify(binding), 'EX', Math.max(60, Math.ceil(ttlSeconds))));
+  }
+
+  /** The binding of a modal, if it was opened by Airlock and has not lapsed. */
+  async modalBinding(viewId: string): Promise<ModalBinding | undefined> {
+    const raw = await this.guard(() => this.redis.get(this.modalKey(viewId)));
+    if (!raw) return undefined;
+    try {
+      const b = JSON.parse(raw) as Partial<ModalBinding>;
+      if (typeof b.queryId === 'string' && typeof b.channel === 'string' && typeof b.ts === 'string' && typeof b.user === 'string') {
+        return { queryId: b.queryId, channel: b.channel, ts: b.ts, user: b.user };
+      }
+    } catch {
+      // fall through: an unreadable binding binds nothing
+    }
+    return undefined;
+  }
+
+  /** Forget a modal's binding once its deny counted (a replayed submission then binds nothing). */
+  async unbindModal(viewId: string): Promise<void> {
+    await this.redis.del(this.modalKey(viewId)).catch(() => undefined);
+  }
+
+  private modalKey(viewId: string): string {
+    return `${this.options.prefix}:approval-modal:${viewId}`;
   }
 
   private claimKey(id: string, what: string): string {

@@ -24,6 +24,7 @@ export type AuditEventType =
   | 'decided'
   | 'card_posted'
   | 'vote'
+  | 'vote_refused'
   | 'approved'
   | 'rejected'
   | 'expired'
@@ -38,6 +39,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'decided',
   'card_posted',
   'vote',
+  'vote_refused',
   'approved',
   'rejected',
   'expired',
@@ -89,6 +91,8 @@ export interface AuditEventData {
   decided: { decision: Decision };
   card_posted: { channel: string; ts: string };
   vote: { voter: AuditVoter; vote: 'approve' | 'deny'; reason?: string };
+  /** A click that was not counted: the owner's, an unverifiable voter's, one from outside the card, an ineligible user's. */
+  vote_refused: { voter: AuditVoter; vote: 'approve' | 'deny'; outcome: string; detail?: string };
   approved: { approvers: string[] };
   rejected: { by?: string; reason?: string };
   expired: { expiresAt?: string };

@@ -11,6 +11,7 @@ const ACTIVITY: Record<ChainedEvent['type'], { id: number; name: string }> = {
   decided: { id: 99, name: 'Other' },
   card_posted: { id: 99, name: 'Other' },
   vote: { id: 3, name: 'Update' },
+  vote_refused: { id: 99, name: 'Other' },
   approved: { id: 3, name: 'Update' },
   rejected: { id: 3, name: 'Update' },
   expired: { id: 3, name: 'Update' },
@@ -24,7 +25,7 @@ const ACTIVITY: Record<ChainedEvent['type'], { id: number; name: string }> = {
 /** One OCSF 1.3 API Activity record for an event. */
 export function toOcsfApiActivity(event: ChainedEvent): Record<string, unknown> {
   const activity = ACTIVITY[event.type];
-  const failed = event.type === 'failed' || event.type === 'rejected' || (event.type === 'decided' && event.data.decision.action === 'deny');
+  const failed = event.type === 'failed' || event.type === 'rejected' || event.type === 'vote_refused' || (event.type === 'decided' && event.data.decision.action === 'deny');
   const record: Record<string, unknown> = {
     class_uid: 6003,
     class_name: 'API Activity',

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
+import { parseIdentityAliases } from '../approvals/identity.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url();
@@ -72,6 +73,22 @@ export const envSchema = z
       .string()
       .default('')
       .transform((s) => [...new Set(s.split(',').map((g) => g.trim()).filter(Boolean))]),
+    AIRLOCK_IDENTITY_ALIASES: z
+      .string()
+      .default('')
+      .transform((s, ctx) => {
+        const { aliases, problems } = parseIdentityAliases(s);
+        for (const p of problems) ctx.addIssue({ code: 'custom', message: `${p.entry}: ${p.message}` });
+        return aliases;
+      }),
+    AIRLOCK_OWNERLESS_TOKENS: z.enum(['extra_approver', 'refuse_approval', 'refuse_token']).default('extra_approver'),
+    AIRLOCK_SLACK_REVIEWERS: z
+      .string()
+      .default('')
+      .transform((s) => [...new Set(s.split(',').map((g) => g.trim()).filter(Boolean))])
+      .refine((ids) => ids.every((id) => /^[UWS][A-Z0-9]{2,}$/.test(id)), {
+        message: 'Slack user ids (U…, W…) and user group ids (S…), comma separated',
+      }),
     AIRLOCK_AUDIT_OCSF: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     AIRLOCK_MASKING_KEY: z
       .string()

@@ -8,7 +8,7 @@ import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@s
 
 type BoltApp = App;
 import type { Redis } from 'ioredis';
-import type { ApprovalService } from '../approvals/service.ts';
+import type { ApprovalService, VoteOrigin } from '../approvals/service.ts';
 import type { AuditSearch, SessionSummary } from '../audit/search.ts';
 import { approvalOf } from '../approvals/store.ts';
 import { isAirlockError } from '../errors.ts';
@@ -29,6 +29,8 @@ import {
   showQuery,
   usage,
 } from './presenters.ts';
+import type { QueryAccess } from './access.ts';
+import { recordForDisplay } from './display.ts';
 import type { FastifySlackReceiver } from './receiver.ts';
 
 export interface SlackAppDeps {
@@ -43,8 +45,14 @@ export interface SlackAppDeps {
   redis: Redis;
   prefix: string;
   logger: Logger;
-  /** The user's email for the audit trail (users.info), if it can be had. */
+  /**
+   * The user's email (users.info), for the owner check and the audit trail.
+   * Absent, failing or answering undefined: every vote is refused (Airlock
+   * cannot prove the voter is not the agent's owner).
+   */
   emailOf?: (slackUserId: string) => Promise<string | undefined>;
+  /** Who may use `/airlock pending`, `show` and `search`; absent: nobody (fail closed). */
+  access?: QueryAccess;
   /** The session log's index, for `/airlock search`. */
   sessions: AuditSearch;
 }
@@ -58,10 +66,32 @@ export const webClientOptions = (apiUrl: string | undefined) => ({
 });
 
 const voterOf = async (deps: SlackAppDeps, user: { id: string; name?: string; username?: string }) => {
-  const email = await deps.emailOf?.(user.id).catch(() => undefined);
+  const email = await deps.emailOf?.(user.id).catch((err: Error) => {
+    deps.logger.warn({ component: 'slack', user: user.id, err: err.message }, 'users.info failed: the vote will be refused');
+    return undefined;
+  });
   const name = user.username ?? user.name;
   return { slackUserId: user.id, ...(name ? { name } : {}), ...(email ? { email } : {}) };
 };
+
+/** One value several fields of a payload must agree on; a conflict is itself a value that matches no card. */
+function agreed(...values: Array<string | undefined>): string | undefined {
+  const present = [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))];
+  if (present.length > 1) return `(conflicting: ${present.join(' / ')})`;
+  return present[0];
+}
+
+/** Where a button click says it came from: channel and message ts, each from every field that carries it. */
+function buttonOrigin(body: unknown): VoteOrigin & { via: 'button' } {
+  const b = body as { channel?: { id?: string }; container?: { channel_id?: string; message_ts?: string }; message?: { ts?: string } };
+  const channel = agreed(b.channel?.id, b.container?.channel_id);
+  const messageTs = agreed(b.container?.message_ts, b.message?.ts);
+  return { via: 'button', ...(channel ? { channel } : {}), ...(messageTs ? { messageTs } : {}) };
+}
+
+const REFUSED_READER =
+  'Only approvers and reviewers can list or show Airlock queries (they carry SQL and owner details). ' +
+  'Ask an Airlock admin to add you to an approver group in the policy or to AIRLOCK_SLACK_REVIEWERS.';
 
 export function createSlackApp(deps: SlackAppDeps): BoltApp {
   const { logger } = deps;
@@ -91,7 +121,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
     const channel = 'channel' in body ? body.channel?.id : undefined;
     if (!id) return;
     try {
-      const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'approve');
+      const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'approve', { origin: buttonOrigin(body) });
       if (reply.outcome === 'recorded' || reply.outcome === 'approved' || reply.outcome === 'expired') {
         await deps.cards.changed(id, reply.outcome === 'expired' ? 'expired' : `vote-${reply.record.approval?.votes.length ?? 0}`);
       }
@@ -105,10 +135,28 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
     await ack();
     const id = 'value' in action && typeof action.value === 'string' ? action.value : undefined;
     if (!id || !('trigger_id' in body)) return;
-    // trigger_id lives about 3 s: open the modal first; eligibility is checked when it is submitted.
-    await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(id) as never }).catch((err: Error) => {
+    const origin = buttonOrigin(body);
+    // trigger_id lives about 3 s: only the card check (one Redis read) comes before the modal; eligibility is checked on submit.
+    try {
+      const refused = await deps.approvals.denyClicked(id, { slackUserId: body.user.id }, origin);
+      if (refused) {
+        await ephemeral(client, origin.channel, body.user.id, refused.message);
+        return;
+      }
+    } catch (err) {
+      await ephemeral(client, origin.channel, body.user.id, isAirlockError(err) ? err.message : 'Airlock could not open the deny form; try again.');
+      return;
+    }
+    const opened = await client.views.open({ trigger_id: body.trigger_id, view: denyReasonModal(id) as never }).catch((err: Error) => {
       logger.warn({ component: 'slack', queryId: id, err: err.message }, 'could not open the deny modal');
+      return undefined;
     });
+    const viewId = opened?.view?.id;
+    if (viewId) {
+      await deps.approvals.modalOpened(id, viewId, body.user.id).catch((err: Error) => {
+        logger.warn({ component: 'slack', queryId: id, err: err.message }, 'could not bind the deny modal to its card; its submission will be refused');
+      });
+    }
   });
 
   app.view(DENY_REASON_CALLBACK_ID, async ({ ack, body, view }) => {
@@ -119,7 +167,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
       return;
     }
     try {
-      const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'deny', reason);
+      const reply = await deps.approvals.vote(id, await voterOf(deps, body.user), 'deny', { reason, origin: { via: 'modal', viewId: body.view.id } });
       if (reply.outcome === 'rejected' || reply.outcome === 'expired') {
         await ack();
         await deps.cards.changed(id, reply.outcome);
@@ -134,13 +182,20 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
   app.command('/airlock', async ({ ack, command, client }) => {
     const [sub, arg] = command.text.trim().split(/\s+/);
     try {
+      if (sub === 'pending' || sub === 'show' || sub === 'search') {
+        const reader = await readerOf(deps, command.user_id, sub);
+        if (reader !== 'ok') {
+          await ack({ response_type: 'ephemeral', text: reader });
+          return;
+        }
+      }
       if (sub === 'pending') {
         const records = await pendingRecords(deps);
         const items = await Promise.all(
           records.map(async (record) => {
             const card = record.approval?.card;
             const link = card ? await client.chat.getPermalink({ channel: card.channel, message_ts: card.ts }).catch(() => undefined) : undefined;
-            return { record, approval: approvalOf(record), ...(link?.permalink ? { permalink: link.permalink } : {}) };
+            return { record: recordForDisplay(record), approval: approvalOf(record), ...(link?.permalink ? { permalink: link.permalink } : {}) };
           }),
         );
         await ack({ response_type: 'ephemeral', ...pendingList(items) } as never);
@@ -149,7 +204,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
       } else if (sub === 'show' && arg) {
         const record = await deps.queries.get(arg);
         if (!record) await ack({ response_type: 'ephemeral', text: `No query with id ${arg}.` });
-        else await ack({ response_type: 'ephemeral', ...showQuery(record, record.approval ? approvalOf(record) : undefined) } as never);
+        else await ack({ response_type: 'ephemeral', ...showQuery(recordForDisplay(record), record.approval ? approvalOf(record) : undefined) } as never);
       } else {
         await ack({ response_type: 'ephemeral', ...usage() } as never);
       }
@@ -296,6 +351,20 @@ class AirlockSocketModeReceiver extends SocketModeReceiver {
       this.retryTimer = undefined;
       if (!this.stopped) this.connect().catch(() => undefined);
     }, ms);
+  }
+}
+
+/** 'ok' when the user may read queries; otherwise the refusal to answer with. Logged either way. */
+async function readerOf(deps: SlackAppDeps, userId: string, sub: string): Promise<string> {
+  if (!deps.access) return REFUSED_READER;
+  try {
+    const reader = await deps.access.readerOf(userId);
+    if (reader) return 'ok';
+    deps.logger.warn({ component: 'slack', user: userId, command: sub }, '/airlock refused: not an approver or reviewer');
+    return REFUSED_READER;
+  } catch (err) {
+    deps.logger.warn({ component: 'slack', user: userId, err: err instanceof Error ? err.message : String(err) }, '/airlock: membership lookup failed; refused');
+    return 'Airlock could not check with Slack whether you are an approver or reviewer just now, so it shows nothing. Try again in a moment.';
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The approvals Directory on the Slack Web API: user group membership
- * (`usergroups.users.list`) and email → user (`users.lookupByEmail`), cached
- * briefly so a burst of clicks costs one call per group. Failures propagate:
- * the approval service refuses the vote rather than guess (fail closed).
+ * (`usergroups.users.list`) and a user's email (`users.info`), cached briefly
+ * so a burst of clicks costs one call per group. Failures propagate: the
+ * approval service refuses the vote rather than guess (fail closed).
  */
 import type { WebClient } from '@slack/web-api';
 import type { Directory } from '../approvals/service.ts';
@@ -17,7 +17,6 @@ export interface SlackDirectoryOptions {
 
 export class SlackDirectory implements Directory {
   private readonly members = new Map<string, { at: number; users: Promise<Set<string>> }>();
-  private readonly emails = new Map<string, { at: number; id: Promise<string | undefined> }>();
   private readonly profiles = new Map<string, { at: number; email: Promise<string | undefined> }>();
 
   constructor(private readonly options: SlackDirectoryOptions) {}
@@ -44,24 +43,11 @@ export class SlackDirectory implements Directory {
     return out;
   }
 
-  async slackIdForEmail(email: string): Promise<string | undefined> {
-    const key = email.toLowerCase();
-    const hit = this.emails.get(key);
-    if (hit && this.fresh(hit.at)) return hit.id;
-    const id = this.options.client.users
-      .lookupByEmail({ email })
-      .then((r) => r.user?.id)
-      .catch((err: { code?: string; data?: { error?: string } }) => {
-        // "No such user" is an answer; anything else is a failure.
-        if (err?.data?.error === 'users_not_found') return undefined;
-        throw err;
-      });
-    id.catch(() => this.emails.delete(key));
-    this.emails.set(key, { at: (this.options.now ?? Date.now)(), id });
-    return id;
-  }
-
-  /** A user's email (users.info, needs users:read.email) for the audit trail; undefined when Slack has none. */
+  /**
+   * A user's email (users.info, needs users:read.email): the owner check and the
+   * audit trail. Undefined when Slack has none (or the scope is missing); throws
+   * when Slack cannot be asked. Either way the vote is refused.
+   */
   async emailOf(slackUserId: string): Promise<string | undefined> {
     const hit = this.profiles.get(slackUserId);
     if (hit && this.fresh(hit.at)) return hit.email;

@@ -39,7 +39,7 @@ beforeAll(() => {
     store,
     queries,
     queue: { enqueue: async () => undefined },
-    directory: { usergroupsOf: async () => [], slackIdForEmail: async () => undefined },
+    directory: { usergroupsOf: async () => [] },
     approvers: APPROVERS,
     logger: createLogger({ level: 'silent' }),
     expiry,

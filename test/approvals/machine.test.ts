@@ -114,13 +114,18 @@ describe('applyVote', () => {
 });
 
 describe('eligibility', () => {
-  const base = { voterGroups: [] as string[], groups: ['data-owners'], approvers: APPROVERS };
-  const cases: Array<{ name: string; input: Partial<Parameters<typeof eligibility>[0]> & { voter: string }; expected: 'eligible' | 'ineligible' | 'owner'; says?: RegExp }> = [
+  const base = { voterGroups: [] as string[], groups: ['data-owners'], approvers: APPROVERS, voterEmail: 'voter@example.com', ownerEmail: OWNER.email! };
+  const cases: Array<{ name: string; input: Partial<Parameters<typeof eligibility>[0]> & { voter: string }; expected: 'eligible' | 'ineligible' | 'owner' | 'unverified'; says?: RegExp }> = [
     { name: 'a listed Slack user', input: { voter: 'U002' }, expected: 'eligible' },
     { name: 'a member of a listed user group', input: { voter: 'U999', voterGroups: ['SOTHER', 'SDATA'] }, expected: 'eligible' },
     { name: 'a user in neither', input: { voter: 'U999', voterGroups: ['SOTHER'] }, expected: 'ineligible', says: /needs approval from: data-owners/ },
-    { name: 'the owner, even though listed', input: { voter: OWNER.slackUserId, ownerSlackId: OWNER.slackUserId }, expected: 'owner', says: /separation of duties/ },
-    { name: 'the owner, through a user group', input: { voter: 'U999', voterGroups: ['SDATA'], ownerSlackId: 'U999' }, expected: 'owner' },
+    { name: 'the owner, even though listed', input: { voter: OWNER.slackUserId, voterEmail: OWNER.email! }, expected: 'owner', says: /separation of duties/ },
+    { name: 'the owner, through a user group', input: { voter: 'U999', voterGroups: ['SDATA'], voterEmail: OWNER.email! }, expected: 'owner' },
+    { name: 'the owner, by a plus-tagged owner claim', input: { voter: 'U002', voterEmail: 'user1@example.com', ownerEmail: 'User1+agent@Example.COM' }, expected: 'owner' },
+    { name: 'a listed user whose Slack email cannot be read', input: { voter: 'U002', voterEmail: undefined }, expected: 'unverified', says: /cannot prove/ },
+    { name: 'an ownerless token, by default', input: { voter: 'U002', ownerEmail: undefined }, expected: 'eligible' },
+    { name: 'an ownerless token, refuse_approval', input: { voter: 'U002', ownerEmail: undefined, ownerless: 'refuse_approval' }, expected: 'unverified', says: /names no owner/ },
+    { name: 'an owner claim that is no address, refuse_approval', input: { voter: 'U002', ownerEmail: 'bob', ownerless: 'refuse_approval' }, expected: 'unverified' },
     { name: 'anyone, when the policy names no groups', input: { voter: 'U002', groups: [] }, expected: 'ineligible', says: /`approvers` section/ },
     { name: 'anyone, when the groups have no members', input: { voter: 'U002', groups: ['nobody'] }, expected: 'ineligible', says: /`approvers` section lists no Slack users/ },
     { name: 'anyone, when the group is not configured', input: { voter: 'U002', groups: ['ghosts'] }, expected: 'ineligible', says: /`approvers` section/ },
@@ -129,7 +134,7 @@ describe('eligibility', () => {
   it.each(cases)('$name → $expected', (c) => {
     const r = eligibility({ ...base, ...c.input });
     if (c.expected === 'eligible') {
-      expect(r).toEqual({ eligible: true });
+      expect(r).toMatchObject({ eligible: true });
       return;
     }
     expect(r.eligible).toBe(false);

@@ -56,23 +56,21 @@ class FakeExpiry implements ExpiryScheduler {
   }
 }
 
-/** Owner email → U001; U100 is in the SDATA user group; anything can be made to throw. */
+/** U100 is in the SDATA user group; anything can be made to throw. */
 class FakeDirectory implements Directory {
   lookups = 0;
   failing = false;
-  emails = new Map<string, string>([[OWNER.email!, OWNER.slackUserId]]);
   groups = new Map<string, string[]>([['U100', ['SDATA']], ['U200', ['SOTHER']]]);
   async usergroupsOf(id: string): Promise<string[]> {
     this.lookups++;
     if (this.failing) throw new Error('slack down (test)');
     return this.groups.get(id) ?? [];
   }
-  async slackIdForEmail(email: string): Promise<string | undefined> {
-    this.lookups++;
-    if (this.failing) throw new Error('slack down (test)');
-    return this.emails.get(email);
-  }
 }
+
+/** Every record here gets this card; votes say they came from it. */
+const CARD = { channel: 'C0CARDS', ts: '1700000000.000100' };
+const AT = { origin: { via: 'button' as const, channel: CARD.channel, messageTs: CARD.ts } };
 
 let queue: CountingQueue;
 let expiry: FakeExpiry;
@@ -103,6 +101,7 @@ async function opened(...args: Parameters<typeof reviewRecord>): Promise<QueryRe
   const r = reviewRecord(...args);
   await queries.create(r);
   await service.opened(r);
+  if (r.status === 'pending_approval') await store.setCard(r.id, { ...CARD, postedAt: new Date().toISOString() });
   return r;
 }
 
@@ -132,11 +131,11 @@ describe('opened', () => {
 describe('quorum', () => {
   it('two eligible approvers: the first is recorded, the second queues the query and enqueues it once', async () => {
     const r = await opened({ required: 2 });
-    const first = await service.vote(r.id, voter(2), 'approve');
+    const first = await service.vote(r.id, voter(2), 'approve', AT);
     expect(first.outcome).toBe('recorded');
     expect(first.message).toBe('Your approval is recorded: 1 of 2 approvals so far.');
     expect(queue.calls).toEqual([]);
-    const second = await service.vote(r.id, voter(100, { slackUserId: 'U100' }), 'approve');
+    const second = await service.vote(r.id, voter(100, { slackUserId: 'U100' }), 'approve', AT);
     expect(second.outcome).toBe('approved');
     expect(second.record.status).toBe('queued');
     expect(second.message).toBe('Your approval completed the quorum (2 of 2); the query is queued to run.');
@@ -159,7 +158,7 @@ describe('quorum', () => {
     const svc = new ApprovalService({ store, queries: spying, queue, directory, approvers: APPROVERS, logger, expiry });
     // U002…U050 are listed by id; U100 is eligible through the SDATA user group.
     const voters = [...Array.from({ length: 49 }, (_, i) => voter(i + 2)), voter(100, { slackUserId: 'U100' })];
-    const results = await Promise.all(voters.map((v) => svc.vote(r.id, v, 'approve')));
+    const results = await Promise.all(voters.map((v) => svc.vote(r.id, v, 'approve', AT)));
     const count = (o: string) => results.filter((x) => x.outcome === o).length;
     expect({ recorded: count('recorded'), approved: count('approved'), not_pending: count('not_pending') }).toEqual({ recorded: 1, approved: 1, not_pending: 48 });
     expect(released).toBe(1);
@@ -171,40 +170,40 @@ describe('quorum', () => {
 
   it('a deny is final: the agent sees the reason, the expiry is cancelled, nothing is enqueued', async () => {
     const r = await opened({ required: 2 });
-    await service.vote(r.id, voter(2), 'approve');
-    const denied = await service.vote(r.id, voter(3), 'deny', 'Use the staging copy');
+    await service.vote(r.id, voter(2), 'approve', AT);
+    const denied = await service.vote(r.id, voter(3), 'deny', { ...AT, reason: 'Use the staging copy' });
     expect(denied.outcome).toBe('rejected');
     expect(denied.record.error).toMatchObject({ code: 'APPROVAL_REJECTED', message: 'Rejected by user3: Use the staging copy' });
     expect(expiry.cancelled).toEqual([r.id]);
-    expect((await service.vote(r.id, voter(4), 'approve')).outcome).toBe('not_pending');
+    expect((await service.vote(r.id, voter(4), 'approve', AT)).outcome).toBe('not_pending');
     expect(queue.calls).toEqual([]);
   });
 
   it('refuses a deny without a reason before anything else (VALIDATION_FAILED)', async () => {
     const r = await opened();
-    await expect(service.vote(r.id, voter(2), 'deny', ' ')).rejects.toSatisfy((e) => e instanceof AirlockError && e.code === 'VALIDATION_FAILED');
+    await expect(service.vote(r.id, voter(2), 'deny', { ...AT, reason: ' ' })).rejects.toSatisfy((e) => e instanceof AirlockError && e.code === 'VALIDATION_FAILED');
     expect((await queries.get(r.id))!.approval!.votes).toEqual([]);
   });
 
   it('a second click by the same user is a duplicate', async () => {
     const r = await opened({ required: 2 });
-    await service.vote(r.id, voter(2), 'approve');
-    const again = await service.vote(r.id, voter(2), 'deny', 'second thoughts');
+    await service.vote(r.id, voter(2), 'approve', AT);
+    const again = await service.vote(r.id, voter(2), 'deny', { ...AT, reason: 'second thoughts' });
     expect(again.outcome).toBe('duplicate');
     expect(await statusOf(r.id)).toBe('pending_approval');
   });
 
   it('a vote on another fingerprint counts for nothing', async () => {
     const r = await opened({ required: 1 });
-    const v = await service.vote(r.id, voter(2), 'approve', undefined, 'b'.repeat(64));
+    const v = await service.vote(r.id, voter(2), 'approve', { ...AT, fingerprintSeen: 'b'.repeat(64) });
     expect(v.outcome).toBe('fingerprint_mismatch');
-    expect((await service.vote(r.id, voter(2), 'approve', undefined, FINGERPRINT)).outcome).toBe('approved');
+    expect((await service.vote(r.id, voter(2), 'approve', { ...AT, fingerprintSeen: FINGERPRINT })).outcome).toBe('approved');
   });
 
   it('after the agent cancels, a click is not_pending', async () => {
     const r = await opened();
     await queries.transition(r.id, ['pending_approval'], { status: 'cancelled' });
-    const v = await service.vote(r.id, voter(2), 'approve');
+    const v = await service.vote(r.id, voter(2), 'approve', AT);
     expect(v.outcome).toBe('not_pending');
     expect(v.message).toBe('This query is no longer waiting for approval: it is cancelled.');
   });
@@ -212,7 +211,7 @@ describe('quorum', () => {
   it('a click after expiresAt expires it, whoever clicks', async () => {
     const r = await opened({ expiresInSeconds: 60 });
     clock = new Date(Date.parse(r.createdAt) + 61_000);
-    const v = await service.vote(r.id, voter(999, { slackUserId: 'U999' }), 'approve');
+    const v = await service.vote(r.id, voter(999, { slackUserId: 'U999' }), 'approve', AT);
     expect(v.outcome).toBe('expired');
     expect(v.record.status).toBe('expired');
     expect(v.record.error?.code).toBe('APPROVAL_EXPIRED');
@@ -220,36 +219,33 @@ describe('quorum', () => {
   });
 
   it('an unknown query is NOT_FOUND', async () => {
-    await expect(service.vote('no-such-id', voter(2), 'approve')).rejects.toSatisfy((e) => e instanceof AirlockError && e.code === 'NOT_FOUND');
+    await expect(service.vote('no-such-id', voter(2), 'approve', AT)).rejects.toSatisfy((e) => e instanceof AirlockError && e.code === 'NOT_FOUND');
   });
 });
 
 describe('eligibility', () => {
   async function refused(r: QueryRecord, outcome: string, message: RegExp, v = voter(2)): Promise<void> {
-    const reply = await service.vote(r.id, v, 'approve');
+    const reply = await service.vote(r.id, v, 'approve', AT);
     expect(reply.outcome).toBe(outcome);
     expect(reply.message).toMatch(message);
     expect((await queries.get(r.id))!.approval!.votes).toEqual([]);
   }
 
-  it('the owner may not approve, even though listed (owner email → Slack id)', async () => {
+  it('the owner may not approve, even though listed', async () => {
     await refused(await opened({ required: 1 }), 'owner', /separation of duties/, OWNER);
   });
 
-  it('the owner is recognised by email when the email lookup finds nobody', async () => {
-    directory.emails.clear();
+  it('the owner is recognised by email whatever its case', async () => {
     await refused(await opened({ required: 1 }), 'owner', /separation of duties/, { ...OWNER, email: OWNER.email!.toUpperCase() });
   });
 
-  it('fails closed when neither the owner nor the voter email is known', async () => {
-    directory.emails.clear();
-    await refused(await opened({ required: 1 }), 'ineligible', /could not confirm that you are not the agent's owner/, { slackUserId: 'U002' });
+  it('fails closed when the voter email is unknown', async () => {
+    await refused(await opened({ required: 1 }), 'unverified', /cannot prove that you are not the agent's owner/, { slackUserId: 'U002' });
   });
 
-  it('an unresolved owner email does not block a voter whose email differs', async () => {
-    directory.emails.clear();
+  it('a voter whose email differs from the owner claim may vote', async () => {
     const r = await opened({ required: 1 });
-    expect((await service.vote(r.id, voter(2), 'approve')).outcome).toBe('approved');
+    expect((await service.vote(r.id, voter(2), 'approve', AT)).outcome).toBe('approved');
   });
 
   it('a user in neither the listed users nor the user groups is ineligible', async () => {
@@ -267,11 +263,10 @@ describe('eligibility', () => {
   });
 
   it('a listed user does not cost a user-group lookup', async () => {
-    directory.emails.clear();
     directory.lookups = 0;
     const r = await opened({ required: 2 });
-    await service.vote(r.id, voter(2), 'approve');
-    expect(directory.lookups).toBe(1); // the owner's email only
+    await service.vote(r.id, voter(2), 'approve', AT);
+    expect(directory.lookups).toBe(0);
   });
 });
 
@@ -279,7 +274,7 @@ describe('release and backstop', () => {
   it('retries a failing enqueue', async () => {
     const r = await opened({ required: 1 });
     queue.failNext = 2;
-    const v = await service.vote(r.id, voter(2), 'approve');
+    const v = await service.vote(r.id, voter(2), 'approve', AT);
     expect(v.record.status).toBe('queued');
     expect(queue.calls).toEqual([r.id]);
   });
@@ -287,7 +282,7 @@ describe('release and backstop', () => {
   it('an enqueue that keeps failing leaves the query queued; the expiry job enqueues it later', async () => {
     const r = await opened({ required: 1 });
     queue.failNext = 10;
-    await service.vote(r.id, voter(2), 'approve');
+    await service.vote(r.id, voter(2), 'approve', AT);
     expect(queue.calls).toEqual([]);
     expect(await statusOf(r.id)).toBe('queued');
     queue.failNext = 0;
@@ -344,9 +339,9 @@ describe('the session log', () => {
 
     clock = new Date();
     const a = await opened({ required: 2 });
-    await svc.vote(a.id, voter(2), 'approve');
+    await svc.vote(a.id, voter(2), 'approve', AT);
     audit.down = true;
-    const second = await svc.vote(a.id, voter(3), 'approve');
+    const second = await svc.vote(a.id, voter(3), 'approve', AT);
     // The quorum is reached, but without `approved` in the log nothing is released.
     expect(second.outcome).toBe('approved');
     expect(await statusOf(a.id)).toBe('approved');
@@ -369,7 +364,7 @@ describe('the session log', () => {
     expect(approved?.data).toEqual({ approvers: [voter(2).slackUserId, voter(3).slackUserId] });
 
     const d = await opened({ required: 1 });
-    await svc.vote(d.id, voter(2), 'deny', 'Use the aggregated view instead.');
+    await svc.vote(d.id, voter(2), 'deny', { ...AT, reason: 'Use the aggregated view instead.' });
     expect(await events(d.id)).toEqual(['vote', 'rejected']);
   });
 

@@ -179,11 +179,12 @@ describe('the full event sequence of each outcome', () => {
     const { id, ts } = await reviewWithCard('select email from customers where customer_id = 7');
     ids.rejected = id;
     await slackPost(click('U0BOB', DENY_ACTION_ID, id, ts));
-    await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
+    const modal = await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
     await slackPost(
       interactivityBody(
         viewSubmissionPayload({
           userId: 'U0BOB',
+          viewId: modal.id,
           callbackId: DENY_REASON_CALLBACK_ID,
           privateMetadata: id,
           values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: 'Not for support; ask the customer at jane.roe@example.org instead.' } },

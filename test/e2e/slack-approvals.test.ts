@@ -16,6 +16,7 @@ import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cardRecorded } from '../helpers/slack-harness.ts';
 import { until } from '../helpers/until.ts';
 import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
@@ -58,6 +59,7 @@ async function cardOf(id: string) {
   const call = await slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.body).includes(id) && c.body.thread_ts === undefined, 10_000);
   const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
   expect(call.ok).toBe(true);
+  await cardRecorded(prefix, id);
   return { ts: posted![0], message: posted![1] };
 }
 
@@ -209,10 +211,10 @@ describe('approvals in Slack', () => {
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     await slackPost(click('U0ALICE', DENY_ACTION_ID, id, ts));
-    await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
+    const modal = await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
     const submit = (reason: string) =>
       interactivityBody(
-        viewSubmissionPayload({ userId: 'U0ALICE', callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
+        viewSubmissionPayload({ userId: 'U0ALICE', viewId: modal.id, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
       );
     const empty = signedFormRequest({ secret: SECRET, body: submit('   ') });
     const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...empty.headers }, body: empty.body });

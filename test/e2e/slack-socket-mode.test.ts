@@ -25,6 +25,7 @@ import { recordingWarehouse } from '../helpers/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
 import { blockActionsPayload, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
+import { cardRecorded } from '../helpers/slack-harness.ts';
 
 const APP_TOKEN = 'xapp-1-A0AIRLOCK-1234567890-0123456789abcdef';
 const CHANNEL = 'C0APPROVALS';
@@ -62,6 +63,7 @@ async function api(path: string, body?: unknown): Promise<{ status: number; json
 async function cardOf(id: string) {
   await slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.body).includes(id) && c.body.thread_ts === undefined, 10_000);
   const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
+  await cardRecorded(prefix, id);
   return { ts: posted![0], message: posted![1] };
 }
 
@@ -75,9 +77,10 @@ function click(user: string, actionId: string, id: string, ts: string): string {
 }
 
 function submitDenyReason(user: string, id: string, reason: string): string {
+  const modal = slack.views.find((v) => v.view.private_metadata === id);
   return socket.send({
     type: 'interactive',
-    payload: viewSubmissionPayload({ userId: user, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
+    payload: viewSubmissionPayload({ userId: user, ...(modal ? { viewId: modal.id } : {}), callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
     accepts_response_payload: true,
   });
 }
