@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ERROR_REDACTION, MAX_ERROR_TEXT_CHARS, redactErrorText, sqlTokens } from '../../src/masking/error-text.ts';
+import { mapDriverError } from '../../src/warehouse/snowflake.ts';
 
 /** Values as the demo data holds them, and as an attacker's rewrite turns them. */
 const SECRETS = [
@@ -161,5 +162,22 @@ describe('warehouse error text: what the agent sent stays useful', () => {
   it('reads string literals, $$ strings and quoted identifiers of the SQL as tokens', () => {
     const tokens = sqlTokens("select 'it''s', $$raw text$$, \"Mixed Case\", a.b_c1 from t -- x");
     expect(tokens).toEqual(new Set(['SELECT', "IT'S", "IT''S", 'RAW TEXT', 'MIXED CASE', 'A', 'B_C1', 'FROM', 'T', 'X']));
+  });
+});
+
+describe('the Snowflake adapter redacts at the edge', () => {
+  it('a driver SQL error becomes WAREHOUSE_SQL_ERROR with the value gone and no raw cause kept', () => {
+    const driverError = Object.assign(new Error("Numeric value '189x43x2403' is not recognized"), { code: '100038', sqlState: '22018', data: { queryId: 'q-1' } });
+    const mapped = mapDriverError(driverError, { sql: "select to_number(replace(ssn,'-','x')) from customers" });
+    expect(mapped.code).toBe('WAREHOUSE_SQL_ERROR');
+    expect(mapped.message).toBe(`Numeric value '${ERROR_REDACTION}' is not recognized`);
+    expect(mapped.details).toEqual({ snowflakeCode: '100038', sqlState: '22018', queryId: 'q-1' });
+    // pino serializes `cause`: the raw text must not ride along.
+    expect(JSON.stringify({ cause: String(mapped.cause ?? '') })).not.toContain('189x43x2403');
+  });
+
+  it('without the SQL it fails closed: every quoted fragment goes', () => {
+    const driverError = Object.assign(new Error("SQL compilation error:\ninvalid identifier 'SSNN'"), { code: '000904', sqlState: '42000' });
+    expect(mapDriverError(driverError).message).toBe(`SQL compilation error:\ninvalid identifier '${ERROR_REDACTION}'`);
   });
 });
