@@ -154,15 +154,17 @@ function buildApiInner(deps: ApiDeps) {
         if (view.status === 'denied') {
           // An idempotent replay of a denied request is denied again, the same way.
           const message = view.decision.reasons.map((r) => r.message).join(' ');
-          return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', message, { details: { id: view.id } })), id: view.id, decision: view.decision });
+          const code = view.decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
+          const error = new AirlockError(code, message, { details: { id: view.id } });
+          return reply.status(httpStatusFor(code)).send({ ...toErrorBody(error), id: view.id, decision: view.decision });
         }
         // 200 once the query has an outcome; 202 while it is still on its way.
         return reply.status(TERMINAL_STATUSES.has(view.status) ? 200 : 202).send(view);
       } catch (err) {
-        if (err instanceof AirlockError && err.code === 'POLICY_DENIED') {
+        if (err instanceof AirlockError && (err.code === 'POLICY_DENIED' || err.code === 'SQL_TOO_COMPLEX')) {
           metrics.countQuery('denied');
           const { decision, id } = err.details as { decision: unknown; id: string };
-          return reply.status(403).send({ ...toErrorBody(new AirlockError('POLICY_DENIED', err.message, { details: { id } })), id, decision });
+          return reply.status(httpStatusFor(err.code)).send({ ...toErrorBody(new AirlockError(err.code, err.message, { details: { id } })), id, decision });
         }
         throw err;
       }

@@ -10,7 +10,8 @@
  * detectors decide.
  */
 import sqlParser from 'node-sql-parser';
-import { joinName, parserText, tableNameOf, type Defaults } from '../policy/facts.ts';
+import { columnRefOf, isStackOverflow, joinName, parserText, tableNameOf, type Defaults } from '../policy/facts.ts';
+import { HARMLESS_TABLE_FUNCTIONS } from '../policy/functions.ts';
 import { lex } from '../policy/lexer.ts';
 
 const parser = new sqlParser.Parser();
@@ -90,21 +91,33 @@ class Tracer {
       this.complete = false;
       return undefined;
     };
-    for (let s: Scope | undefined = scope; s; s = s.parent) {
-      if (qualifier) {
+    if (qualifier) {
+      for (let s: Scope | undefined = scope; s; s = s.parent) {
         const src = s.sources.find((x) => x.alias === qualifier) ?? s.sources.find((x) => x.table?.split('.').pop() === qualifier);
         if (src) return [fromSource(src)].filter((x): x is OutputLineage => x !== undefined);
-        continue;
       }
-      if (s.sources.length === 0) continue;
-      const named = s.sources.filter((src) => !src.table && src.outputs?.has(up(col)));
-      if (named.length > 0) return named.map((src) => src.outputs!.get(up(col))!);
-      const starred = s.sources.map((src) => (src.table ? undefined : starColumn(src, col))).filter((x): x is OutputLineage => x !== undefined);
-      if (starred.length > 0) return starred;
-      // Several base tables: the column may come from any (fail closed: all of them).
-      return s.sources.filter((src) => src.table).map((src) => ({ kind: 'direct' as const, sources: [`${src.table}.${joinName([col])}`] }));
+      this.complete = false;
+      return [];
     }
-    return [];
+    // Unqualified: the column is the nearest source's that has it, and inside a
+    // subquery that may be an outer query's table (correlation). The tables'
+    // columns are not known here, so every source of every enclosing scope may
+    // own it (fail closed: all of them). A bare alias (`c::varchar`) is the whole row.
+    const name = up(col);
+    const found: OutputLineage[] = [];
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      for (const src of s.sources) {
+        if (src.alias === name || src.table?.split('.').pop() === name) found.push(wholeRow(src));
+        if (src.table) found.push({ kind: 'direct', sources: [`${src.table}.${joinName([col])}`] });
+        else {
+          const hit = src.outputs?.get(name) ?? starColumn(src, col);
+          if (hit) found.push(hit);
+        }
+      }
+    }
+    // Nothing in scope can own it: unknown lineage.
+    if (found.length === 0) this.complete = false;
+    return found;
   }
 
   /** Lineage of an expression. */
@@ -117,13 +130,14 @@ class Tracer {
       return { kind: sources.length ? 'derived' : 'constant', sources };
     }
     if (node.type === 'column_ref') {
-      const col = typeof node.column === 'string' ? node.column : isNode(node.column) && isNode(node.column.expr) ? String(node.column.expr.value) : undefined;
-      if (!col) {
+      const ref = columnRefOf(node);
+      if (!ref) {
         this.complete = false;
         return { kind: 'derived', sources: [] };
       }
-      const qualifier = typeof node.table === 'string' && node.table ? up(node.table) : undefined;
-      return merge(this.column(qualifier, col, scope), true);
+      const l = merge(this.column(ref.qualifier, ref.column, scope), true);
+      // `profile:ssn` is a piece of the column, not the column.
+      return ref.path && l.sources.length > 0 ? { ...l, kind: 'derived' } : l;
     }
     if (node.type === 'double_quote_string' && typeof node.value === 'string') return merge(this.column(undefined, node.value, scope), true);
     if (node.type === 'aggr_func' || node.type === 'function' || node.type === 'window_func') {
@@ -155,7 +169,9 @@ class Tracer {
         const outs = this.query(item.expr.ast, scope);
         scope.sources.push({ alias: alias ?? '', outputs: byName(outs), ordered: outs });
       } else if (isNode(item.expr)) {
-        // Table functions (FLATTEN …): their columns derive from the arguments.
+        // Table functions (FLATTEN …): their columns derive from the arguments. Any
+        // other (`TABLE('CUSTOMERS')`, `IDENTIFIER(…)`, UDTFs) reads rows of unknown lineage.
+        if (!isHarmlessTableFunction(item.expr)) this.complete = false;
         const l = this.expr(item.expr, scope);
         const derived: OutputLineage = { kind: l.sources.length ? 'derived' : 'constant', sources: l.sources };
         const outputs = new Map(['VALUE', 'KEY', 'PATH', 'INDEX', 'THIS', 'SEQ'].map((n) => [n, derived] as const));
@@ -219,6 +235,23 @@ class Tracer {
     }
     return outs;
   }
+}
+
+/** A source used as a value (`TO_JSON(c)`): every column of it, derived. */
+function wholeRow(src: Source): OutputLineage {
+  if (src.table) return { kind: 'derived', sources: [`${src.table}.*`] };
+  return { kind: 'derived', sources: [...new Set((src.ordered ?? []).flatMap((o) => o.sources))] };
+}
+
+/** VALUES, GENERATOR, FLATTEN, SPLIT_TO_TABLE…, alone or in TABLE(…): rows from their arguments only. */
+function isHarmlessTableFunction(e: Node): boolean {
+  if (e.type === 'values' || e.type === 'generator' || e.type === 'flatten') return true;
+  if (e.type !== 'function') return false;
+  const name = functionName(e.name);
+  if (name !== 'TABLE') return HARMLESS_TABLE_FUNCTIONS.has(name ?? '');
+  const args = isNode(e.args) && Array.isArray(e.args.value) ? e.args.value : [];
+  const inner = args[0];
+  return args.length === 1 && isNode(inner) && (inner.type === 'generator' || ((inner.type === 'function' || inner.type === 'flatten') && HARMLESS_TABLE_FUNCTIONS.has(functionName(inner.name) ?? '')));
 }
 
 /** A column of a derived table that passes a base table through with `*`. */
@@ -288,7 +321,10 @@ function collect(args: unknown): unknown[] {
 
 function functionName(name: unknown): string | undefined {
   if (typeof name === 'string') return up(name);
-  if (isNode(name) && Array.isArray(name.name)) return up(name.name.map((p) => (isNode(p) ? String(p.value) : '')).join('.'));
+  if (isNode(name) && Array.isArray(name.name)) {
+    const qualifiers = [name.db, name.schema].filter(isNode).map((q) => String(q.value));
+    return up([...qualifiers, ...name.name.map((p) => (isNode(p) ? String(p.value) : ''))].join('.'));
+  }
   return undefined;
 }
 
@@ -308,7 +344,14 @@ export function selectLineage(sql: string, defaults: Defaults): SelectLineage {
   const root = Array.isArray(ast) ? (ast.length === 1 ? ast[0] : undefined) : ast;
   if (!isNode(root) || root.type !== 'select') return { items: [], complete: false };
   const tracer = new Tracer(defaults);
-  const outs = tracer.query(root, undefined);
+  let outs: OutputLineage[];
+  try {
+    outs = tracer.query(root, undefined);
+  } catch (e) {
+    // Too deep to trace: unknown lineage, never a crash of the worker.
+    if (isStackOverflow(e)) return { items: [], complete: false };
+    throw e;
+  }
   const items: SelectLineage['items'] = outs.map((o) => {
     const star = o.sources.length === 1 && o.sources[0]!.endsWith('.*') && o.kind === 'direct' && !o.name;
     return star ? { star: [o.sources[0]!.slice(0, -2)], except: [] } : o;

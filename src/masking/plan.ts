@@ -9,6 +9,7 @@
  * - `count(ssn)` reveals no value and gets no rule (detectors still scan).
  * - Unknown lineage: detectors decide.
  */
+import type { CatalogLookup } from '../policy/engine.ts';
 import type { Defaults } from '../policy/facts.ts';
 import { alignLineage, selectLineage, type OutputLineage } from './lineage.ts';
 import type { Masker, SensitiveType } from './strategies.ts';
@@ -22,7 +23,7 @@ export interface PlanInput {
   columns: readonly string[];
   defaults: Defaults;
   /** Catalog lookups (policy engine's `catalogLookup`). */
-  catalog: { column(name: string): string | undefined; table(name: string): string | undefined };
+  catalog: CatalogLookup;
   masker: Masker;
 }
 
@@ -33,6 +34,8 @@ const tableOf = (column: string): string => {
 };
 
 function typeOf(source: string, catalog: PlanInput['catalog']): SensitiveType | undefined {
+  // `T.*`: a whole row used as a value (`TO_JSON(c)`) holds every column of T.
+  if (source.endsWith('.*')) return (catalog.anyColumn(tableOf(source)) ?? catalog.table(tableOf(source))) as SensitiveType | undefined;
   return (catalog.column(source) ?? catalog.table(tableOf(source))) as SensitiveType | undefined;
 }
 

@@ -3,6 +3,7 @@
  * lineage and the policy's sensitive catalog, then mask rows as they stream.
  * Pure: the catalog, defaults and masker come in compiled.
  */
+import type { CatalogLookup } from '../policy/engine.ts';
 import type { Defaults } from '../policy/facts.ts';
 import { planColumns } from './plan.ts';
 import { MaskingReportBuilder, type MaskingReport } from './report.ts';
@@ -25,7 +26,7 @@ export interface ResultMasker {
 
 export function createResultMasker(input: {
   defaults: Defaults;
-  catalog: { column(name: string): string | undefined; table(name: string): string | undefined };
+  catalog: CatalogLookup;
   config: MaskingConfig;
 }): ResultMasker {
   return {

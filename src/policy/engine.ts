@@ -8,9 +8,17 @@
  */
 import { classify, type Classification } from './classify.ts';
 import { higher, stricter, type Action, type Decision, type Reason, type Risk, type SensitiveTouch, type StatementFacts } from './decision.ts';
-import { astFacts, joinName, splitName, type AstFacts, type Defaults } from './facts.ts';
+import { astFacts, joinName, MAX_TREE_DEPTH, splitName, type AstFacts, type Defaults } from './facts.ts';
 import { FLAG_CODES, type Flag } from './flags.ts';
-import { BUILT_IN_FUNCTIONS, isCrossSession, isSystemFunction, PRESIGNED_FUNCTIONS } from './functions.ts';
+import {
+  BUILT_IN_FUNCTIONS,
+  HARMLESS_TABLE_FUNCTIONS,
+  isCrossSession,
+  isCrossSessionFunction,
+  isCrossSessionObject,
+  isSystemFunction,
+  PRESIGNED_FUNCTIONS,
+} from './functions.ts';
 import { fingerprintOf, identifierName, lex, stringValue, type LexedStatement } from './lexer.ts';
 import { LruCache } from './lru.ts';
 import { durationSeconds, patternParts, type Match, type ParsedPolicy, type Rule } from './schema.ts';
@@ -36,6 +44,14 @@ export interface EngineOptions {
 const DEFAULT_EXPIRY_SECONDS = 3600;
 /** How deep EXECUTE IMMEDIATE bodies are analysed. */
 const MAX_NESTING = 3;
+
+/**
+ * Size bounds of one statement, checked on its tokens before the parser runs:
+ * past them the request is refused with SQL_TOO_COMPLEX (a 4xx, nothing runs)
+ * instead of costing seconds of parsing or the stack. Tree depth is bounded in
+ * facts.ts ({@link MAX_TREE_DEPTH}).
+ */
+export const COMPLEXITY_LIMITS = { tokens: 50_000, parenDepth: 200, setOperations: 500 } as const;
 
 const CODE_RISK: Record<string, Risk> = {
   READ_ONLY: 'low',
@@ -79,6 +95,8 @@ interface Analysis {
   functions: string[];
   /** Analyses of EXECUTE IMMEDIATE bodies. */
   inner: Analysis[];
+  /** Why the statement is too large or deep to analyse (SQL_TOO_COMPLEX), when it is. */
+  tooComplex?: string;
 }
 
 // ---------------------------------------------------------------- patterns
@@ -156,16 +174,23 @@ function columnPartOf(pattern: string): { columnPart?: string } {
  * The sensitive catalog as lookups, for result masking: the type of a resolved
  * column (DATABASE.SCHEMA.TABLE.COLUMN) or of a table, first matching entry wins.
  */
-export function catalogLookup(sensitive: ParsedPolicy['file']['sensitive']): {
+export interface CatalogLookup {
+  /** The type of a resolved column, DATABASE.SCHEMA.TABLE.COLUMN. */
   column(name: string): string | undefined;
+  /** The type of a sensitive table, DATABASE.SCHEMA.TABLE. */
   table(name: string): string | undefined;
-} {
+  /** The type of the first catalogued column the table may have (a pattern with a wildcard table counts). */
+  anyColumn(table: string): string | undefined;
+}
+
+export function catalogLookup(sensitive: ParsedPolicy['file']['sensitive']): CatalogLookup {
   const entries = sensitive.map((s) =>
     'column' in s ? { pattern: compilePattern(s.column), type: s.type, level: 'column' as const } : { pattern: compilePattern(s.table), type: s.type, level: 'table' as const },
   );
   return {
     column: (name) => entries.find((e) => e.level === 'column' && matchesName(e.pattern, name))?.type,
     table: (name) => entries.find((e) => e.level === 'table' && matchesName(e.pattern, name))?.type,
+    anyColumn: (table) => entries.find((e) => e.level === 'column' && matchesName(tableOfColumnPattern(e.pattern), table))?.type,
   };
 }
 
@@ -230,6 +255,44 @@ function hasTopLevelWhere(st: LexedStatement): boolean {
   return false;
 }
 
+/** Why a statement is past {@link COMPLEXITY_LIMITS}, or undefined. */
+function complexityProblem(st: LexedStatement): string | undefined {
+  const toks = st.tokens;
+  if (toks.length > COMPLEXITY_LIMITS.tokens) return `it has ${toks.length} tokens (at most ${COMPLEXITY_LIMITS.tokens})`;
+  let depth = 0;
+  let setOps = 0;
+  for (const t of toks) {
+    if (t.text === '(' && ++depth > COMPLEXITY_LIMITS.parenDepth) return `parentheses nest deeper than ${COMPLEXITY_LIMITS.parenDepth} levels`;
+    if (t.text === ')') depth--;
+    if (t.kind === 'word' && (t.text === 'UNION' || t.text === 'EXCEPT' || t.text === 'MINUS' || t.text === 'INTERSECT') && ++setOps >= COMPLEXITY_LIMITS.setOperations) {
+      return `it combines more than ${COMPLEXITY_LIMITS.setOperations} queries with UNION/EXCEPT/INTERSECT`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Object references the tokens show that the tree may not: `IDENTIFIER(…)`
+ * anywhere, and `TABLE(…)` around anything but a harmless table function. A
+ * backstop for the AST walk (facts.ts), so a spelling the parser reads
+ * differently still leaves the statement incomplete.
+ */
+function tokenGaps(st: LexedStatement): string[] {
+  const gaps: string[] = [];
+  const toks = st.tokens;
+  for (let i = 0; i + 1 < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.kind !== 'word' || toks[i + 1]!.text !== '(') continue;
+    if (t.text === 'IDENTIFIER') gaps.push('IDENTIFIER(…) names an object by a string Airlock does not resolve');
+    if (t.text === 'TABLE') {
+      const next = toks[i + 2];
+      const harmless = next?.kind === 'word' && HARMLESS_TABLE_FUNCTIONS.has(next.text) && toks[i + 3]?.text === '(';
+      if (!harmless) gaps.push('TABLE(…) reads rows Airlock cannot resolve to a known table');
+    }
+  }
+  return gaps;
+}
+
 function tokenFlags(st: LexedStatement, flags: Set<string>): void {
   const toks = st.tokens;
   for (let i = 0; i < toks.length; i++) {
@@ -242,6 +305,8 @@ function tokenFlags(st: LexedStatement, flags: Set<string>): void {
     const name = identifierName(t).toUpperCase();
     // Quoted names resolve case-sensitively, but flagging the lower-case spelling too fails closed.
     if (isCrossSession(name)) flags.add('cross_session');
+    // A call of any …HISTORY… table function (COPY_HISTORY(…), TASK_HISTORY(…)), parsed or not.
+    if (toks[i + 1]?.text === '(' && isCrossSessionFunction(name)) flags.add('cross_session');
     if (isSystemFunction(name)) flags.add('system_function');
     if (PRESIGNED_FUNCTIONS.has(name)) flags.add('presigned_url');
   }
@@ -304,7 +369,10 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     tokenFlags(st, flags);
     let ast: AstFacts | undefined;
     const gaps: string[] = [];
-    if (cls.lexicallyComplete) {
+    const tooComplex = complexityProblem(st);
+    if (tooComplex) {
+      gaps.push(`the statement is too complex to analyse: ${tooComplex}`);
+    } else if (cls.lexicallyComplete) {
       ast = undefined;
     } else if (cls.kind === 'explain') {
       // EXPLAIN [USING TABULAR|JSON|TEXT] <statement>: the plan of a read, nothing runs.
@@ -318,6 +386,13 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     } else {
       ast = astFacts(st, source, cls.kind, defaults);
       gaps.push(...ast.gaps);
+    }
+    // The token backstop adds only what the tree did not already explain.
+    for (const g of tokenGaps(st)) if (!gaps.some((x) => x.startsWith(g.slice(0, g.indexOf('(')) + '('))) gaps.push(g);
+    // DESC RESULT '<query id>' describes another query's result.
+    if (cls.kind === 'describe' && st.tokens[1]?.kind === 'word' && st.tokens[1].text === 'RESULT') {
+      flags.add('cross_session');
+      gaps.push('DESCRIBE RESULT reaches another query');
     }
     if (flags.has('hidden_write')) gaps.push('a write keyword appears inside a read');
     if (cls.flags.includes('unknown_object')) gaps.push(`an unknown object type after ${cls.verb}`);
@@ -344,9 +419,11 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
       if (fallback.unknownCall) flags.add('unknown_function');
     }
     const functions = ast?.functions ?? [];
+    // Other sessions' queries, results and logins, matched by the object whatever its name's spelling.
+    if (tables.some((t) => isCrossSessionObject(splitName(t)))) flags.add('cross_session');
     for (const f of functions) {
       if (isSystemFunction(f)) flags.add('system_function');
-      if (isCrossSession(f)) flags.add('cross_session');
+      if (isCrossSessionFunction(f)) flags.add('cross_session');
       if (PRESIGNED_FUNCTIONS.has(f)) flags.add('presigned_url');
       if (!BUILT_IN_FUNCTIONS.has(f) && !isSystemFunction(f) && !isCrossSession(f) && !PRESIGNED_FUNCTIONS.has(f)) flags.add('unknown_function');
     }
@@ -389,7 +466,9 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
       complete: gaps.length === 0,
       ...(gaps.length > 0 ? { gaps: [...new Set(gaps)] } : {}),
     };
-    return { index: st.index, text: st.text, cls, facts, tags, flags, columnClauses, stars, functions, inner };
+    const tooDeep = ast?.tooComplex ? `it nests deeper than ${MAX_TREE_DEPTH} levels` : undefined;
+    const complex = tooComplex ?? tooDeep ?? inner.find((x) => x.tooComplex)?.tooComplex;
+    return { index: st.index, text: st.text, cls, facts, tags, flags, columnClauses, stars, functions, inner, ...(complex ? { tooComplex: complex } : {}) };
   }
 
   /** Does `m` hold for `a`? Returns the evidence (for the reason), or undefined. */
@@ -574,6 +653,14 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     if (lexed.error) return refuse('SQL_UNPARSEABLE', `The SQL has ${lexed.error.message} at character ${lexed.error.offset + 1}.`);
     if (lexed.statements.length === 0) return refuse('SQL_EMPTY', 'There is no SQL statement to run (only whitespace or comments).');
     const analyses = lexed.statements.map((st) => analyse(st, sql, 0));
+    const complex = analyses.find((a) => a.tooComplex);
+    if (complex) {
+      return refuse(
+        'SQL_TOO_COMPLEX',
+        `Statement ${complex.index + 1} is too complex for Airlock to analyse (${complex.tooComplex}); split it into smaller statements.`,
+        analyses.map((a) => a.facts),
+      );
+    }
     let action: Action = 'allow';
     let risk: Risk = 'low';
     const reasons: Reason[] = [];

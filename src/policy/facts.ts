@@ -13,6 +13,7 @@
  */
 import sqlParser from 'node-sql-parser';
 import type { Kind } from './classify.ts';
+import { HARMLESS_TABLE_FUNCTIONS } from './functions.ts';
 import type { LexedStatement } from './lexer.ts';
 
 const parser = new sqlParser.Parser();
@@ -41,7 +42,27 @@ export interface AstFacts {
   hasWhere: boolean | null;
   /** For reads: whether LIMIT/TOP bounds the outermost query; null when unknown. */
   hasLimit: boolean | null;
+  /** True when the statement is nested deeper than Airlock analyses (SQL_TOO_COMPLEX). */
+  tooComplex?: boolean;
 }
+
+/**
+ * How deep the tree of one statement may nest (expressions, subqueries) before
+ * Airlock stops: past it the statement is refused as SQL_TOO_COMPLEX instead of
+ * risking the stack. Long flat lists (`IN (…)`, UNION branches) do not count.
+ */
+export const MAX_TREE_DEPTH = 1000;
+
+/** Thrown inside the walk when the tree is deeper than {@link MAX_TREE_DEPTH}. */
+export class TreeTooDeep extends Error {
+  constructor() {
+    super('the statement nests deeper than Airlock analyses');
+    this.name = 'TreeTooDeep';
+  }
+}
+
+/** A stack overflow (from the parser or a walk): the statement is too complex, never a crash. */
+export const isStackOverflow = (e: unknown): boolean => e instanceof TreeTooDeep || (e instanceof RangeError && /call stack/i.test(e.message));
 
 export interface Defaults {
   database: string;
@@ -140,10 +161,33 @@ function parse(text: string, kind: Kind): Node | string {
       if (list.length !== 1 || !isNode(list[0])) return 'the parser saw more than one statement';
       return list[0];
     } catch (e) {
+      if (isStackOverflow(e)) throw new TreeTooDeep();
       lastError = e instanceof Error ? e.message.split('\n')[0]!.slice(0, 120) : 'parse error';
     }
   }
   return `the SQL parser could not read it (${lastError})`;
+}
+
+/**
+ * The table a `TABLE('…')` / `IDENTIFIER('…')` string names, best effort, for
+ * the reviewer's information only: the statement stays incomplete, because
+ * Snowflake's resolution of the string (quoting, case, session variables) is
+ * not Airlock's to guess.
+ */
+function tableNamedByString(text: string, defaults: Defaults): string | undefined {
+  const parts = text.trim().split('.').map((p) => p.trim().replace(/^"(.*)"$/s, '$1'));
+  if (parts.length === 0 || parts.length > 3 || parts.some((p) => p === '')) return undefined;
+  if (parts.length === 3) return joinName(parts);
+  if (parts.length === 2) return joinName([defaults.database, parts[0]!, parts[1]!]);
+  return joinName([defaults.database, defaults.schema, parts[0]!]);
+}
+
+/** The text of a string literal node (`'x'`, `$$x$$`), if it is one. */
+function literalText(node: unknown): string | undefined {
+  if (!isNode(node)) return undefined;
+  if ((node.type === 'single_quote_string' || node.type === 'string') && typeof node.value === 'string') return node.value;
+  if (node.type === 'var' && node.prefix === '$$' && typeof node.name === 'string') return node.name;
+  return undefined;
 }
 
 class Walker {
@@ -153,8 +197,19 @@ class Walker {
   readonly stars = new Set<string>();
   readonly functions = new Set<string>();
   readonly gaps: string[] = [];
+  private depth = 0;
 
   constructor(private readonly defaults: Defaults) {}
+
+  /** Run `fn` one level deeper in the tree; past {@link MAX_TREE_DEPTH} the walk stops. */
+  private deeper<T>(fn: () => T): T {
+    if (++this.depth > MAX_TREE_DEPTH) throw new TreeTooDeep();
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
 
   gap(why: string): void {
     if (!this.gaps.includes(why)) this.gaps.push(why);
@@ -196,12 +251,12 @@ class Walker {
 
   /** Returns the base tables reached when the reference is a `*`. */
   columnRef(node: Node, scope: Scope, clause: Clause): string[] {
-    const col = columnName(node.column);
-    if (col === undefined) {
+    const ref = columnRefOf(node);
+    if (ref === undefined) {
       this.gap('a column reference of an unknown shape');
       return [];
     }
-    const qualifier = typeof node.table === 'string' && node.table ? up(node.table) : undefined;
+    const { column: col, qualifier } = ref;
     if (qualifier) {
       const src = this.findSource(scope, qualifier);
       if (!src) {
@@ -210,10 +265,25 @@ class Walker {
       }
       return this.touch(src, col, clause);
     }
-    // Unqualified: the nearest scope with sources owns it; with several tables, each may (fail closed).
+    if (col === '*') {
+      // An unqualified `*` means the sources of the nearest scope that has any.
+      for (let s: Scope | undefined = scope; s; s = s.parent) {
+        if (s.sources.length === 0) continue;
+        return s.sources.flatMap((src) => this.touch(src, col, clause));
+      }
+      return [];
+    }
+    // Unqualified: Snowflake gives it to the nearest source that has such a column,
+    // and inside a subquery that may be an outer query's table (correlation). Airlock
+    // does not know the tables' columns, so it counts against every source of every
+    // enclosing scope: over-approximation can only make a decision stricter.
+    const name = up(col);
     for (let s: Scope | undefined = scope; s; s = s.parent) {
-      if (s.sources.length === 0) continue;
-      return s.sources.flatMap((src) => this.touch(src, col, clause));
+      for (const src of s.sources) {
+        this.touch(src, col, clause);
+        // A bare table alias used as a value (`c::varchar`, `TO_JSON(c)`) is the whole row: `c.*`.
+        if (src.alias === name || (src.table && lastPart(src.table) === name)) this.touch(src, '*', clause);
+      }
     }
     return [];
   }
@@ -224,6 +294,10 @@ class Walker {
       return;
     }
     if (!isNode(node)) return;
+    this.deeper(() => this.node(node, scope, clause));
+  }
+
+  private node(node: Node, scope: Scope, clause: Clause): void {
     if (isNode(node.ast)) {
       this.query(node.ast, scope);
       return;
@@ -253,6 +327,12 @@ class Walker {
         const name = functionName(node.name);
         if (name) this.functions.add(name);
         else this.gap('a function call of an unknown shape');
+        if (name === 'IDENTIFIER' || name === 'TABLE') {
+          // `IDENTIFIER('ssn')` as a value names a column by a string (in FROM, tableFunction handles both).
+          this.gap(`${name}(…) names an object by a string Airlock does not resolve`);
+          const text = literalText(firstArg(node));
+          if (text && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(text)) this.columnRef({ column: text, table: null }, scope, clause);
+        }
         break;
       }
       default:
@@ -270,6 +350,17 @@ class Walker {
    * through this query as a derived table or CTE is traced to them.
    */
   query(ast: Node, parent: Scope | undefined): string[] {
+    // UNION/EXCEPT branches are a chain in the tree: walk it as a loop, not a recursion.
+    const passthrough = new Set<string>();
+    for (let branch: Node | undefined = ast; branch; branch = isNode(branch._next) ? branch._next : undefined) {
+      const b = branch;
+      for (const t of this.deeper(() => this.branch(b, parent))) passthrough.add(t);
+    }
+    return [...passthrough];
+  }
+
+  /** One SELECT branch (without its `_next`). */
+  private branch(ast: Node, parent: Scope | undefined): string[] {
     if (ast.type !== 'select') {
       this.gap(`a nested ${String(ast.type)} statement`);
       return [];
@@ -315,7 +406,6 @@ class Walker {
     for (const [key, value] of Object.entries(ast)) {
       if (!handled.has(key) && value !== null && typeof value === 'object') this.expr(value, scope, 'other');
     }
-    if (isNode(ast._next)) for (const t of this.query(ast._next, parent)) passthrough.add(t);
     return [...passthrough];
   }
 
@@ -343,7 +433,7 @@ class Walker {
         scope.sources.push({ alias: alias ?? '', passthrough });
       } else if (isNode(item.expr)) {
         // Table functions: TABLE(FLATTEN(…)), LATERAL FLATTEN(…), VALUES (…).
-        this.expr(item.expr, scope, 'from');
+        this.tableFunction(item.expr, scope);
         scope.sources.push({ alias: alias ?? '' });
       } else if (typeof item.table === 'string') {
         const bare = !item.db && !item.schema;
@@ -369,6 +459,33 @@ class Walker {
     }
   }
 
+  /**
+   * A FROM item that is not a table: `VALUES`, and table functions. Only the
+   * ones whose rows come from their arguments (FLATTEN, GENERATOR,
+   * SPLIT_TO_TABLE…) are understood; `TABLE('CUSTOMERS')`, `TABLE($$…$$)`,
+   * `IDENTIFIER('…')` and any other table function (UDTFs, INFORMATION_SCHEMA
+   * functions) read rows Airlock cannot name: the analysis is incomplete, and the
+   * table a string seems to name counts as read whole, for the reviewer.
+   */
+  private tableFunction(e: Node, scope: Scope): void {
+    const name = e.type === 'function' ? functionName(e.name) : undefined;
+    if (name === 'TABLE' || name === 'IDENTIFIER') {
+      this.functions.add(name);
+      this.expr(e.args, scope, 'from');
+    } else this.expr(e, scope, 'from');
+    if (e.type === 'values' || e.type === 'generator' || e.type === 'flatten') return;
+    const inner = name === 'TABLE' ? firstArg(e) : e;
+    const innerName = isNode(inner) && (inner.type === 'function' || inner.type === 'flatten') ? functionName(inner.name) : isNode(inner) && inner.type === 'generator' ? 'GENERATOR' : undefined;
+    if (innerName && HARMLESS_TABLE_FUNCTIONS.has(innerName) && (name !== 'TABLE' || argCount(e) === 1)) return;
+    const text = literalText(inner) ?? (name === 'IDENTIFIER' ? literalText(firstArg(e)) : undefined);
+    const table = text === undefined ? undefined : tableNamedByString(text, this.defaults);
+    if (table) {
+      this.reads.add(table);
+      this.stars.add(table);
+    }
+    this.gap(`${name ?? 'a table function'}(…) in FROM reads rows Airlock cannot resolve to a known table${table ? ` (it may read ${table})` : ''}`);
+  }
+
   /** Target tables of a write; they are also in scope for SET and WHERE. */
   targets(list: unknown, scope: Scope): void {
     const items = Array.isArray(list) ? list : [list];
@@ -385,20 +502,51 @@ class Walker {
   }
 }
 
+/**
+ * The column a `column_ref` node reads and the qualifier naming its table. A
+ * JSON path (`f.value:sku`, `items:a:b`) comes from the parser as
+ * `{schema, table, column}` parts with `notations` [".", ":"]: the column is the
+ * part before the first `:`, and the part before that (if any) qualifies it.
+ */
+export function columnRefOf(node: Record<string, unknown>): { column: string; qualifier?: string; path: boolean } | undefined {
+  const col = columnName(node.column);
+  if (col === undefined) return undefined;
+  const notations = Array.isArray(node.notations) ? node.notations : [];
+  const colon = notations.indexOf(':');
+  if (colon < 0) {
+    const qualifier = typeof node.table === 'string' && node.table ? up(node.table) : undefined;
+    return { column: col, path: false, ...(qualifier ? { qualifier } : {}) };
+  }
+  const parts = [node.db, node.schema, node.table, col].filter((p): p is string => typeof p === 'string' && p !== '');
+  if (parts.length !== notations.length + 1) return undefined;
+  const qualifier = colon >= 1 ? parts[colon - 1] : undefined;
+  return { column: parts[colon]!, path: true, ...(qualifier ? { qualifier: up(qualifier) } : {}) };
+}
+
 function columnName(column: unknown): string | undefined {
   if (typeof column === 'string') return column;
   if (isNode(column) && isNode(column.expr) && typeof column.expr.value === 'string') return column.expr.value;
   return undefined;
 }
 
+/**
+ * Upper-case name of a function node; a qualified call keeps its qualifiers
+ * (`INFORMATION_SCHEMA.QUERY_HISTORY`, `MYDB.UTIL.UPPER`), so it is never taken
+ * for the built-in of the same last name.
+ */
 function functionName(name: unknown): string | undefined {
   if (typeof name === 'string') return up(name);
   if (isNode(name) && Array.isArray(name.name)) {
-    const parts = name.name.map((p) => (isNode(p) && typeof p.value === 'string' ? p.value : undefined));
-    if (parts.every((p): p is string => p !== undefined)) return up(parts.join('.'));
+    const qualifiers = [name.db, name.schema].filter(isNode).map((q) => q.value);
+    const parts = [...qualifiers, ...name.name.map((p) => (isNode(p) ? p.value : undefined))];
+    if (parts.every((p): p is string => typeof p === 'string')) return up(parts.join('.'));
   }
   return undefined;
 }
+
+const argList = (fn: Node): unknown[] => (isNode(fn.args) && Array.isArray(fn.args.value) ? fn.args.value : []);
+const firstArg = (fn: Node): unknown => argList(fn)[0];
+const argCount = (fn: Node): number => argList(fn).length;
 
 /** DATABASE.SCHEMA.TABLE of a parser table node (`{db, schema, table}`); two-part names are SCHEMA.TABLE. */
 export function tableNameOf(item: Record<string, unknown>, defaults: Defaults): string | undefined {
@@ -417,6 +565,26 @@ const hasLimitClause = (ast: Node): boolean =>
 
 /** Analyse one statement's AST; `kind` comes from the lexer and must agree with the tree. */
 export function astFacts(statement: LexedStatement, source: string, kind: Kind, defaults: Defaults): AstFacts {
+  try {
+    return walkStatement(statement, source, kind, defaults);
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+    return {
+      complete: false,
+      gaps: [`the statement nests deeper than Airlock analyses (more than ${MAX_TREE_DEPTH} levels)`],
+      reads: [],
+      writes: [],
+      columns: [],
+      stars: [],
+      functions: [],
+      hasWhere: null,
+      hasLimit: null,
+      tooComplex: true,
+    };
+  }
+}
+
+function walkStatement(statement: LexedStatement, source: string, kind: Kind, defaults: Defaults): AstFacts {
   const w = new Walker(defaults);
   const result = (hasWhere: boolean | null, hasLimit: boolean | null): AstFacts => ({
     complete: w.gaps.length === 0,

@@ -49,8 +49,63 @@ VARIANCE_POP VARIANCE_SAMP WEEK WEEKISO WEEKOFYEAR WIDTH_BUCKET XMLGET YEAR YEAR
 export const BUILT_IN_FUNCTIONS: ReadonlySet<string> = new Set(BUILT_INS.split(/\s+/).filter(Boolean));
 
 /** Functions that reach other sessions' queries on the shared service user. */
-export const CROSS_SESSION_FUNCTIONS: ReadonlySet<string> = new Set(['RESULT_SCAN', 'LAST_QUERY_ID']);
-export const isCrossSession = (name: string): boolean => CROSS_SESSION_FUNCTIONS.has(name) || name.startsWith('QUERY_HISTORY') || name.startsWith('LOGIN_HISTORY');
+export const CROSS_SESSION_FUNCTIONS: ReadonlySet<string> = new Set([
+  'RESULT_SCAN', 'LAST_QUERY_ID', 'GET_QUERY_OPERATOR_STATS', 'COMPLETE_TASK_GRAPHS', 'CURRENT_TASK_GRAPHS', 'QUERY_ACCELERATION_ELIGIBLE',
+]);
+
+/** The last part of a possibly qualified name (`INFORMATION_SCHEMA.QUERY_HISTORY` → `QUERY_HISTORY`). */
+const lastNamePart = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
+
+/**
+ * A word or function name that reaches other sessions: RESULT_SCAN, LAST_QUERY_ID,
+ * and Snowflake's history table functions (QUERY_HISTORY_BY_USER, LOGIN_HISTORY,
+ * TASK_HISTORY, COPY_HISTORY…), qualified or not.
+ */
+export const isCrossSession = (name: string): boolean => {
+  const last = lastNamePart(name);
+  return CROSS_SESSION_FUNCTIONS.has(last) || last.startsWith('QUERY_HISTORY') || last.startsWith('LOGIN_HISTORY');
+};
+
+/** A function call that reaches other sessions: the names above, and any `…HISTORY…` table function of Snowflake's. */
+export const isCrossSessionFunction = (name: string): boolean => isCrossSession(name) || lastNamePart(name).includes('HISTORY');
+
+/**
+ * INFORMATION_SCHEMA views that describe objects, not sessions: an agent needs
+ * them to find its way. Every other INFORMATION_SCHEMA object is treated as
+ * reaching other sessions (the query, login, load and task history family).
+ */
+const INFORMATION_SCHEMA_CATALOG: ReadonlySet<string> = new Set([
+  'APPLICABLE_ROLES', 'CLASSES', 'CLASS_INSTANCES', 'CLASS_INSTANCE_FUNCTIONS', 'CLASS_INSTANCE_PROCEDURES', 'COLUMNS',
+  'DATABASES', 'ELEMENT_TYPES', 'ENABLED_ROLES', 'EVENT_TABLES', 'EXTERNAL_TABLES', 'FIELDS', 'FILE_FORMATS', 'FUNCTIONS',
+  'HYBRID_TABLES', 'INDEXES', 'INDEX_COLUMNS', 'INFORMATION_SCHEMA_CATALOG_NAME', 'OBJECT_PRIVILEGES', 'PACKAGES', 'PIPES',
+  'PROCEDURES', 'REFERENTIAL_CONSTRAINTS', 'SCHEMATA', 'SEQUENCES', 'STAGES', 'TABLES', 'TABLE_CONSTRAINTS',
+  'TABLE_PRIVILEGES', 'TABLE_STORAGE_METRICS', 'USAGE_PRIVILEGES', 'VIEWS',
+]);
+
+/** Schemas of Snowflake's shared databases that record every session of the account. */
+const USAGE_SCHEMAS: ReadonlySet<string> = new Set(['ACCOUNT_USAGE', 'ORGANIZATION_USAGE', 'READER_ACCOUNT_USAGE', 'DATA_SHARING_USAGE']);
+
+/**
+ * Does the table `[DATABASE, SCHEMA, TABLE]` (upper case) expose other sessions'
+ * queries, results, logins or access? Matched by the object, not by a name
+ * prefix: the whole `SNOWFLAKE` database and the `*_USAGE` schemas (query,
+ * access and login history, aggregate variants included), and every
+ * INFORMATION_SCHEMA object but the catalog views above.
+ */
+export function isCrossSessionObject(parts: readonly string[]): boolean {
+  const [db, schema, table] = parts.length >= 3 ? parts.slice(-3) : [undefined, parts.at(-2), parts.at(-1)];
+  if (db === 'SNOWFLAKE') return true;
+  if (schema && USAGE_SCHEMAS.has(schema)) return true;
+  if (schema === 'INFORMATION_SCHEMA') return !INFORMATION_SCHEMA_CATALOG.has(table ?? '');
+  return false;
+}
+
+/**
+ * Table functions whose rows come only from their arguments: harmless in FROM.
+ * Any other table function, and `TABLE('name')` / `IDENTIFIER('name')`, names
+ * its rows in a way Airlock cannot resolve, so the analysis is incomplete.
+ */
+export const HARMLESS_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['FLATTEN', 'GENERATOR', 'SPLIT_TO_TABLE', 'STRTOK_SPLIT_TO_TABLE']);
 
 /** Functions that hand out links to stage files, readable by anyone holding the link. */
 export const PRESIGNED_FUNCTIONS: ReadonlySet<string> = new Set(['GET_PRESIGNED_URL', 'BUILD_SCOPED_FILE_URL', 'BUILD_STAGE_FILE_URL', 'GET_STAGE_LOCATION', 'GET_ABSOLUTE_PATH', 'GET_RELATIVE_PATH']);

@@ -46,3 +46,39 @@ describe('column lineage for masking', () => {
     expect(lineage('select a, b from t', ['A'])).toEqual([undefined]);
   });
 });
+
+describe('column lineage under attack (issue 11): fail closed where Airlock cannot be sure', () => {
+  const O = 'ANALYTICS.PUBLIC.ORDERS';
+  it.each<[string, string[], string[]]>([
+    // Correlation: an unqualified column in a subquery may be the outer table's.
+    ['select (select max(notes) from orders) n from customers', ['N'], [`derived:${O}.NOTES+${C}.NOTES`]],
+    ['select (select max(ssn) from (select 1 x)) s from customers', ['S'], [`derived:${C}.SSN`]],
+    ['select (select max(ssn) from table(generator(rowcount => 1))) s from customers', ['S'], [`derived:${C}.SSN`]],
+    // A bare alias used as a value is the whole row.
+    // (and, as Airlock does not know the table's columns, also a column named C)
+    ['select c::varchar from customers c', ['C'], [`derived:${C}.*+${C}.C`]],
+    ['select to_json(c) j from customers c', ['J'], [`derived:${C}.*+${C}.C`]],
+    // A JSON path into a column is a piece of it: derived, not the column itself.
+    ['select c.profile:ssn p from customers c', ['P'], [`derived:${C}.PROFILE`]],
+    ['select f.value:sku s from orders o, lateral flatten(input => o.items) f', ['S'], [`derived:${O}.ITEMS`]],
+  ])('%s', (sql, columns, expected) => {
+    expect(lineage(sql, columns).map(brief)).toEqual(expected);
+  });
+
+  it.each([
+    "select replace(ssn, '-', '') from table('CUSTOMERS')",
+    'select * from table($$ANALYTICS.PUBLIC.CUSTOMERS$$)',
+    "select * from identifier('customers')",
+    "select * from table(my_udtf('x'))",
+    'select nope.x from customers',
+  ])('lineage is unknown (never "constant") when a source cannot be resolved: %s', (sql) => {
+    expect(selectLineage(sql, d).complete).toBe(false);
+    expect(lineage(sql, ['A']).map(brief)).toEqual(['unknown']);
+  });
+
+  it('a select list nested past the stack is unknown lineage, not a crash', () => {
+    const sql = `select ${'upper('.repeat(20_000)}ssn${')'.repeat(20_000)} from customers`;
+    expect(() => selectLineage(sql, d)).not.toThrow();
+    expect(selectLineage(sql, d).complete).toBe(false);
+  });
+});

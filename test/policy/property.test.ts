@@ -203,3 +203,78 @@ describe('policy engine properties', () => {
     }
   });
 });
+
+/**
+ * Issue 11's attack classes, generated and mutated: a random sensitive column,
+ * a chain of rewrites, one way of hiding where it comes from (a table named by
+ * a string, a correlated subquery over an unrelated source, a whole row used as
+ * a value), then meaning-preserving mutations (case, odd whitespace, comments,
+ * wrapping in a derived table or CTE, UNION, LIMIT). None may be allowed.
+ */
+describe('attack classes under mutation (issue 11)', () => {
+  const COLUMNS = ['ssn', 'email', 'phone', 'card_number', 'street_address', 'notes', 'profile', 'first_name', 'date_of_birth'];
+  const REWRITES = [
+    (x: string) => `replace(${x}, '-', '')`, (x: string) => `reverse(${x})`, (x: string) => `translate(${x}, '0123456789', 'abcdefghij')`,
+    (x: string) => `split(${x}, '-')[0]`, (x: string) => `substr(${x}, 2, 4)`, (x: string) => `upper(${x})`, (x: string) => `${x}::varchar`,
+    (x: string) => `concat('x', ${x})`, (x: string) => `coalesce(${x}, 'n')`, (x: string) => `base64_encode(${x})`,
+  ];
+  const AGGREGATES = [(x: string) => x, (x: string) => `listagg(${x}, ',')`, (x: string) => `array_agg(${x})`, (x: string) => `max(${x})`];
+  const STRING_TABLES = ["table('CUSTOMERS')", "table('analytics.public.customers')", 'table($$CUSTOMERS$$)', "identifier('CUSTOMERS')", "TABLE('PUBLIC.CUSTOMERS')"];
+  const INNER = ['orders', '(select 1 as x)', 'table(generator(rowcount => 1))', 'cte1', '(select order_id from orders) d'];
+
+  function attack(r: Rng): string {
+    const col = pick(r, COLUMNS);
+    let expr = col;
+    for (let k = int(r, 0, 3); k > 0; k--) expr = pick(r, REWRITES)(expr);
+    expr = pick(r, AGGREGATES)(expr);
+    switch (int(r, 0, 3)) {
+      case 0:
+        return `select ${expr} from ${pick(r, STRING_TABLES)}`;
+      case 1: {
+        const inner = pick(r, INNER);
+        const shape = pick(r, [
+          `select customer_id, (select ${expr} from ${inner}) from customers`,
+          `select customer_id from customers where exists (select 1 from ${inner} where ${expr} is not null)`,
+          `select customer_id from customers order by (select ${expr} from ${inner})`,
+          `select customer_id from customers c where 1 in (select 1 from ${inner} where ${expr} > 'a')`,
+        ]);
+        return inner === 'cte1' ? `with cte1 as (select 1 as x) ${shape}` : shape;
+      }
+      case 2:
+        return `select ${pick(r, ['c::varchar', 'to_json(c)', 'cast(c as string)', 'array_construct(c)', 'object_construct(c.*)'])} from customers c`;
+      default:
+        return `select ${expr} from customers`;
+    }
+  }
+
+  function disguise(r: Rng, sql: string): string {
+    switch (int(r, 0, 6)) {
+      case 0:
+        return `select * from (${sql}) z`;
+      case 1:
+        return `with w as (${sql}) select * from w`;
+      case 2:
+        return `${sql} limit ${int(r, 1, 100)}`;
+      case 3:
+        return sql.replace(/ /g, () => pick(r, [' ', '\n', '\t', ' /* c */ ', '\u00a0']));
+      case 4:
+        return [...sql].map((ch) => (r() < 0.3 ? ch.toUpperCase() : ch)).join('');
+      case 5:
+        return `select 1 as a union all select count(*) from (${sql}) u`;
+      default:
+        return `/* harmless */ ${sql}`;
+    }
+  }
+
+  it(`none of 1,500 generated attacks is allowed (seed ${SEEDS[0]})`, () => {
+    const r = prng(SEEDS[0]!);
+    const allowed: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      let sql = attack(r);
+      for (let k = int(r, 0, 3); k > 0; k--) sql = disguise(r, sql);
+      const d = engine.evaluate(sql);
+      if (d.action === 'allow') allowed.push(sql);
+    }
+    expect(allowed.slice(0, 10), `${allowed.length} attacks were allowed`).toEqual([]);
+  });
+});
