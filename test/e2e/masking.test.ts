@@ -9,13 +9,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 import { tappingWarehouse } from '../helpers/warehouse.ts';
 
 const prefix = uniquePrefix('masking-e2e');
@@ -35,24 +34,6 @@ async function run(sql: string): Promise<any> {
   const body = (await res.json()) as any;
   expect(body.status, JSON.stringify(body.error ?? body.decision?.reasons)).toBe('succeeded');
   return body;
-}
-
-/** Every string stored under this test's prefix in Redis. */
-async function redisDump(): Promise<string> {
-  const r = new Redis(REDIS_URL);
-  try {
-    const keys = await r.keys(`${prefix}:*`);
-    const parts: string[] = [];
-    for (const k of keys) {
-      const type = await r.type(k);
-      if (type === 'string') parts.push((await r.getBuffer(k))?.toString('utf8') ?? '');
-      else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(k)));
-      else if (type === 'list') parts.push(JSON.stringify(await r.lrange(k, 0, -1)));
-    }
-    return parts.join('\n');
-  } finally {
-    r.disconnect();
-  }
 }
 
 function rawValues(sql: string, column: string): string[] {
@@ -102,7 +83,7 @@ describe('masking before anything leaves the worker', () => {
     const secrets = ['SSN', 'CARD_NUMBER', 'EMAIL', 'PHONE'].flatMap((c) => rawValues(sql, c));
     expect(secrets.length).toBeGreaterThan(200);
     const response = JSON.stringify(body);
-    const stored = await redisDump();
+    const stored = await dumpPrefix(prefix);
     const logText = logs.join('');
     for (const s of secrets) {
       expect(response.includes(s), `response holds ${s}`).toBe(false);
@@ -143,7 +124,7 @@ describe('masking before anything leaves the worker', () => {
     ];
     expect(embedded.length).toBeGreaterThan(20);
     const response = JSON.stringify(body);
-    const stored = await redisDump();
+    const stored = await dumpPrefix(prefix);
     for (const s of embedded) {
       expect(response.includes(s), `response holds ${s}`).toBe(false);
       expect(stored.includes(s), `Redis holds ${s}`).toBe(false);

@@ -24,3 +24,29 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/** Every value stored under a prefix as text (strings, hashes, lists, sets, sorted sets, streams), to search for leaks. */
+export async function dumpPrefix(prefix: string): Promise<string> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    const parts: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const type = await redis.type(k);
+        if (type === 'string') parts.push((await redis.getBuffer(k))?.toString('utf8') ?? '');
+        else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(k)));
+        else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(k, 0, -1)));
+        else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(k, '0', '-1')));
+        else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(k)));
+        else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(k, '-', '+')));
+      }
+    } while (cursor !== '0');
+    return parts.join('\n');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -16,13 +16,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
 import { tappingWarehouse } from '../helpers/warehouse.ts';
 
 const prefix = uniquePrefix('error-text-e2e');
@@ -71,31 +70,6 @@ async function call(path: string, init: { body?: unknown; as?: string } = {}): P
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   return { status: res.status, json: (await res.json()) as any };
-}
-
-/** Every string stored under this test's prefix in Redis (records, results, session log, BullMQ). */
-async function redisDump(): Promise<string> {
-  const r = new Redis(REDIS_URL);
-  try {
-    const parts: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const k of keys) {
-        const type = await r.type(k);
-        if (type === 'string') parts.push((await r.getBuffer(k))?.toString('utf8') ?? '');
-        else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(k)));
-        else if (type === 'list') parts.push(JSON.stringify(await r.lrange(k, 0, -1)));
-        else if (type === 'zset') parts.push(JSON.stringify(await r.zrange(k, 0, -1)));
-        else if (type === 'stream') parts.push(JSON.stringify(await r.xrange(k, '-', '+')));
-        else if (type === 'set') parts.push(JSON.stringify(await r.smembers(k)));
-      }
-    } while (cursor !== '0');
-    return parts.join('\n');
-  } finally {
-    r.disconnect();
-  }
 }
 
 /**
@@ -223,7 +197,7 @@ describe('class 3: warehouse errors that echo data', () => {
     // without PII) is no error leak, so only the values it hid are looked for in Redis and the logs.
     const hidden = values.filter((v) => !lookupShown.includes(v));
     expect(hidden.length).toBeGreaterThan(20);
-    expect(leaked(await redisDump(), hidden)).toEqual([]);
+    expect(leaked(await dumpPrefix(prefix), hidden)).toEqual([]);
     expect(leaked(logs.join(''), hidden)).toEqual([]);
   });
 });
