@@ -181,6 +181,26 @@ describe('the policy engine decides (shipped default policy)', () => {
     expect(second.json.id).toBe(first.json.id);
   });
 
+  it('refuses SQL too deep or large to analyse with 400 SQL_TOO_COMPLEX, never a 500, on both routes', async () => {
+    const before = executed.length;
+    const pathological = [
+      Array.from({ length: 600 }, (_, i) => `select ${i}`).join(' union all '),
+      `select ${Array.from({ length: 10_001 }, () => '1').join('+')}`,
+      `select order_id from orders where ${Array.from({ length: 5000 }, (_, i) => `order_id = ${i}`).join(' or ')}`,
+    ];
+    for (const sql of pathological) {
+      const submitted = await call('/v1/queries', { body: { sql, waitMs: 1000 } });
+      expect(submitted.status, sql.slice(0, 40)).toBe(400);
+      expect(submitted.json.error.code).toBe('SQL_TOO_COMPLEX');
+      expect(submitted.json.error.message).toMatch(/too complex/);
+      expect(submitted.json.decision.action).toBe('deny');
+      const evaluated = await call('/v1/policy/evaluate', { body: { sql } });
+      expect(evaluated.status).toBe(200);
+      expect(evaluated.json.reasons.map((r: { code: string }) => r.code)).toEqual(['SQL_TOO_COMPLEX']);
+    }
+    expect(executed.length).toBe(before);
+  });
+
   it('evaluates without running, with reasons naming the table and column', async () => {
     const before = executed.length;
     const res = await call('/v1/policy/evaluate', { body: { sql: 'select customer_id from customers where email like \'%@example.com\'' } });
