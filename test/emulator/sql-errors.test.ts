@@ -43,6 +43,19 @@ describe('DuckDB errors → Snowflake codes (from real DuckDB messages)', () => 
     });
   });
 
+  it('values DuckDB quotes its own way are quoted as Snowflake quotes them (so the redaction tests see the real risk)', () => {
+    expect(mapDuckDbError('Invalid Input Error: Could not parse string "ann@example.com" according to format specifier "%Y-%m-%d"')).toEqual({
+      code: '100040',
+      sqlState: '22007',
+      message: "Can't parse 'ann@example.com' as timestamp with format '%Y-%m-%d'",
+    });
+    expect(mapDuckDbError('Conversion Error: Failed to cast value to decimal: "ann@example.com"')).toEqual({
+      code: '100038',
+      sqlState: '22018',
+      message: 'Failed to cast variant value "ann@example.com" to FIXED',
+    });
+  });
+
   it('anything else is a generic execution error without DuckDB class prefix', () => {
     expect(mapDuckDbError('Out of Range Error: Overflow in multiplication of INT32 (2 * 3)!')).toEqual({
       code: '100090',

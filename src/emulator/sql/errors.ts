@@ -128,6 +128,14 @@ export function mapDuckDbError(message: string): SnowflakeSqlError {
   if ((m = first.match(/Could not convert string ['"](.*)['"] to BOOL/))) {
     return sfError('numericValue', `Boolean value '${m[1]}' is not recognized`);
   }
+  // Snowflake quotes the value in these too; DuckDB's wording would hide what the real warehouse echoes.
+  if ((m = first.match(/Could not parse string "(.*)" according to format specifier "([^"]*)"/))) {
+    return sfError('dateValue', `Can't parse '${m[1]}' as timestamp with format '${m[2]}'`);
+  }
+  if ((m = first.match(/Failed to cast value to (\w+): "(.*)"$/))) {
+    const type = /^(decimal|int\w*|bigint|hugeint)$/i.test(m[1]!) ? 'FIXED' : /^(double|float|real)$/i.test(m[1]!) ? 'REAL' : m[1]!.toUpperCase();
+    return sfError('numericValue', `Failed to cast variant value "${m[2]}" to ${type}`);
+  }
   if (/^Conversion Error: .*(date|timestamp|time)/i.test(first)) {
     const v = first.match(/"([^"]*)"/);
     return sfError('dateValue', `Date '${v ? v[1] : ''}' is not recognized`);
