@@ -131,6 +131,13 @@ describe('a whole row as a value', () => {
     expect(nulls.rows[0]!.O).toEqual({ X: 1 });
   });
 
+  it('ARRAY_AGG packs a column into one array, skipping NULLs as Snowflake does', async () => {
+    const { rows } = await exec(conn, 'select array_agg(ssn) as a, array_agg(distinct segment) as s from (select * from customers order by customer_id limit 3)');
+    expect(rows[0]!.A).toEqual(ssns());
+    expect((await exec(conn, 'select array_agg(x) as a from (select null as x)')).rows[0]!.A).toEqual([]);
+    expect((await execError(conn, 'select array_agg(ssn) over () from customers')).code).toBe('002040');
+  });
+
   it('c::varchar and TO_JSON(c) give the row (DuckDB row-as-struct; see docs/emulator.md)', async () => {
     const { rows } = await exec(conn, 'select c::varchar as v, to_json(c) as j from customers c order by customer_id limit 1');
     expect(String(rows[0]!.V)).toContain(String(ssns()[0]));

@@ -68,7 +68,6 @@ export const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
   'seq8',
   'hash',
   'hash_agg',
-  'array_agg',
   'object_agg',
   'approx_count_distinct',
   'hll',
@@ -798,6 +797,16 @@ export function rewrite(v: Node, st: RewriteState): Node {
         return tpl('json_array_length(CAST(__A0 AS JSON))', rewrite(d.this, st));
       case 'parse_json':
         return tpl('CAST(__A0 AS JSON)', rewrite(d.this, st));
+      case 'array_agg': {
+        // Snowflake's ARRAY_AGG skips NULLs and gives [] over no rows; DuckDB's list keeps NULLs and gives NULL.
+        if (d.filter != null || (d.order_by ?? []).length > 0) refuse('ARRAY_AGG with FILTER or ORDER BY');
+        const x = rewrite(d.this, st);
+        return tpl(`COALESCE(to_json(list(${d.distinct ? 'DISTINCT ' : ''}__A0) FILTER (WHERE __A0 IS NOT NULL)), '[]')`, x);
+      }
+      case 'within_group':
+      case 'window_function':
+        if (d?.this?.array_agg) refuse(kind === 'within_group' ? 'ARRAY_AGG … WITHIN GROUP' : 'ARRAY_AGG as a window function');
+        return rewriteObject(v, st);
       case 'list_agg': {
         const out = rewriteObject(d, st);
         if (out.separator == null) out.separator = str('');
