@@ -27,25 +27,33 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
 
 /** Every value stored under a prefix as text (strings, hashes, lists, sets, sorted sets, streams), to search for leaks. */
 export async function dumpPrefix(prefix: string): Promise<string> {
+  return [...(await dumpPrefixByKey(prefix)).values()].join('\n');
+}
+
+/**
+ * The same dump, one text per key; a stream gives one text per entry (its
+ * fields), keyed `<key>/<entry id>`, so a test can tell whose record holds what.
+ */
+export async function dumpPrefixByKey(prefix: string): Promise<Map<string, string>> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    const parts: string[] = [];
+    const out = new Map<string, string>();
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
       for (const k of keys) {
         const type = await redis.type(k);
-        if (type === 'string') parts.push((await redis.getBuffer(k))?.toString('utf8') ?? '');
-        else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(k)));
-        else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(k, 0, -1)));
-        else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(k, '0', '-1')));
-        else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(k)));
-        else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(k, '-', '+')));
+        if (type === 'string') out.set(k, (await redis.getBuffer(k))?.toString('utf8') ?? '');
+        else if (type === 'hash') out.set(k, JSON.stringify(await redis.hgetall(k)));
+        else if (type === 'list') out.set(k, JSON.stringify(await redis.lrange(k, 0, -1)));
+        else if (type === 'zset') out.set(k, JSON.stringify(await redis.zrange(k, '0', '-1')));
+        else if (type === 'set') out.set(k, JSON.stringify(await redis.smembers(k)));
+        else if (type === 'stream') for (const [id, fields] of await redis.xrange(k, '-', '+')) out.set(`${k}/${id}`, JSON.stringify(fields));
       }
     } while (cursor !== '0');
-    return parts.join('\n');
+    return out;
   } finally {
     redis.disconnect();
   }
