@@ -2,9 +2,11 @@
  * The approval workflow: open a review, take votes, expire it, and release an
  * approved statement to the execute queue exactly once.
  *
- * Directory lookups (Slack user groups, owner email → Slack id) happen before
- * the atomic vote, because they are slow and may fail; a failure refuses the
- * vote (fail closed, DESIGN §6) and nothing is recorded. The atomic part —
+ * Directory lookups (Slack user groups) happen before the atomic vote, because
+ * they are slow and may fail; a failure refuses the vote (fail closed, DESIGN
+ * §6) and nothing is counted. So does a click that did not come from the
+ * query's card, and a voter whose identity does not rule out the owner
+ * (`identity.ts`); those refusals are written to the session log. The atomic part —
  * recording a vote, reaching quorum, expiring — is ApprovalStore's.
  */
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
