@@ -95,7 +95,7 @@ function agentSummary(summary: SessionSummary): SessionSummary {
 }
 
 function withoutEmails(event: StoredEvent): StoredEvent {
-  if (event.type !== 'vote' || event.data.voter.email === undefined) return event;
+  if ((event.type !== 'vote' && event.type !== 'vote_refused') || event.data.voter.email === undefined) return event;
   const { email: _email, ...voter } = event.data.voter;
-  return { ...event, data: { ...event.data, voter } };
+  return { ...event, data: { ...event.data, voter } } as StoredEvent;
 }

@@ -39,8 +39,8 @@ export interface Harness {
   submit(token: string, sql: string): Promise<{ status: number; json: any }>;
   /** GET /v1/queries/:id as the agent. */
   view(token: string, id: string): Promise<any>;
-  /** Event types of a session, read back as a reviewer (GET /v1/sessions/:id). */
-  sessionEvents(id: string): Promise<Array<{ type: string; data: any }>>;
+  /** Events of a session, read back as a reviewer (GET /v1/sessions/:id), or with `token` (the agent's own view). */
+  sessionEvents(id: string, token?: string): Promise<Array<{ type: string; data: any }>>;
   /** The card Airlock posted for a query: its channel and ts. */
   cardOf(id: string): Promise<{ channel: string; ts: string }>;
   /** A signed request to /slack/events; returns status and body text. */
@@ -119,8 +119,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         const res = await fetch(`${apiUrl}/v1/queries/${id}`, { headers: { authorization: `Bearer ${token}` } });
         return res.json();
       },
-      async sessionEvents(id) {
-        const res = await fetch(`${apiUrl}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${reviewerToken}` } });
+      async sessionEvents(id, as = reviewerToken) {
+        const res = await fetch(`${apiUrl}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${as}` } });
         const json = (await res.json()) as { events?: Array<{ type: string; data: unknown }> };
         return json.events ?? [];
       },

@@ -188,6 +188,16 @@ describe('a voter whose Slack email cannot be read is refused (fail closed)', ()
     }
   });
 
+  it("the owner's refused click is in the log for reviewers with the email, and in the agent's own view without it", async () => {
+    const p = await pending('owner+log@example.com', 205);
+    await refusedApprove(p, 'U0OWNER', /own the agent/);
+    const asReviewer = (await h.sessionEvents(p.id)).find((e) => e.type === 'vote_refused')!;
+    expect(asReviewer.data).toMatchObject({ outcome: 'owner', voter: { slackUserId: 'U0OWNER', email: 'owner@example.com' } });
+    const asAgent = await h.sessionEvents(p.id, p.token);
+    expect(asAgent.map((e) => e.type)).toContain('vote_refused');
+    expect(JSON.stringify(asAgent.filter((e) => e.type === 'vote_refused'))).not.toContain('owner@example.com');
+  });
+
   it('the refusal is recorded in the session log as vote_refused / unverified', async () => {
     const p = await pending('owner@example.com', 204);
     await refusedApprove(p, 'U0NOMAIL', /could not read/);
