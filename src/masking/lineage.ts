@@ -10,7 +10,7 @@
  * detectors decide.
  */
 import sqlParser from 'node-sql-parser';
-import { columnRefOf, isStackOverflow, joinName, parserText, tableNameOf, type Defaults } from '../policy/facts.ts';
+import { columnRefOf, cteKey, isStackOverflow, tableRefKey, joinName, parserText, tableNameOf, type Defaults } from '../policy/facts.ts';
 import { HARMLESS_TABLE_FUNCTIONS } from '../policy/functions.ts';
 import { lex } from '../policy/lexer.ts';
 
@@ -164,6 +164,8 @@ class Tracer {
     if (!Array.isArray(from)) return;
     for (const item of from) {
       if (!isNode(item)) continue;
+      // PIVOT / UNPIVOT rename and reshape columns: their outputs have unknown lineage.
+      if (isNode(item.operator)) this.complete = false;
       const alias = typeof item.as === 'string' && item.as ? up(item.as) : undefined;
       if (isNode(item.expr) && isNode(item.expr.ast)) {
         const outs = this.query(item.expr.ast, scope);
@@ -178,7 +180,7 @@ class Tracer {
         scope.sources.push({ alias: alias ?? '', outputs, ordered: [...outputs.values()] });
       } else if (typeof item.table === 'string') {
         const bare = !item.db && !item.schema;
-        const cte = bare ? this.cte(scope, up(item.table)) : undefined;
+        const cte = bare ? this.cte(scope, tableRefKey(item)) : undefined;
         if (cte) scope.sources.push({ alias: alias ?? up(item.table), outputs: byName(cte), ordered: cte });
         else {
           const table = this.tableName(item);
@@ -198,7 +200,7 @@ class Tracer {
     if (Array.isArray(ast.with)) {
       for (const cte of ast.with) {
         if (!isNode(cte) || !isNode(cte.name)) continue;
-        const name = up(String(cte.name.value));
+        const name = cteKey(cte.name) ?? up(String(cte.name.value));
         const stmt = isNode(cte.stmt) ? (isNode(cte.stmt.ast) ? cte.stmt.ast : cte.stmt) : undefined;
         scope.ctes.set(name, stmt ? this.query(stmt, scope) : []);
       }

@@ -129,6 +129,25 @@ const KEYWORD_ALIASES = new Set([
   'START', 'GROUP', 'ORDER', 'LIMIT', 'QUALIFY', 'HAVING', 'UNION', 'EXCEPT', 'MINUS', 'INTERSECT', 'WINDOW',
 ]);
 
+/** Keys of a parser FROM item the walker understands; any other non-empty key leaves the statement incomplete. */
+const FROM_ITEM_KEYS = new Set(['db', 'schema', 'catalog', 'table', 'surround', 'as', 'expr', 'on', 'using', 'join', 'prefix', 'type', 'operator', 'tablesample']);
+
+/**
+ * The name a CTE is found by: exact for a quoted name (`"customers"`), upper
+ * case for an unquoted one, as Snowflake resolves them.
+ */
+export function cteKey(name: unknown): string | undefined {
+  if (!isNode(name) || typeof name.value !== 'string') return undefined;
+  return name.type === 'double_quote_string' || name.type === 'backticks_quote_string' ? name.value : up(name.value);
+}
+
+/** The name a bare table reference looks a CTE up by: exact when quoted, upper case otherwise. */
+export function tableRefKey(item: Record<string, unknown>): string {
+  const table = String(item.table);
+  const quoted = isNode(item.surround) && typeof item.surround.table === 'string' && item.surround.table !== '';
+  return quoted ? table : up(table);
+}
+
 /** Kinds whose AST we walk; everything else stays incomplete unless the tokens explain it. */
 const PARSED_KINDS = new Set<Kind>(['select', 'insert', 'update', 'delete', 'create', 'drop', 'truncate', 'alter']);
 
@@ -228,15 +247,19 @@ class Walker {
     } else this.columns.set(key, { table, column: up(column), clauses: [clause] });
   }
 
-  /** Find the source a qualifier names, searching outward through scopes. */
-  findSource(scope: Scope | undefined, qualifier: string): Source | undefined {
+  /**
+   * The sources a qualifier names, searching outward through scopes: every match
+   * of the nearest scope that has one (names are compared upper-cased, so a
+   * quoted `"customers"` CTE and the CUSTOMERS table both match: fail closed).
+   */
+  findSources(scope: Scope | undefined, qualifier: string): Source[] {
     for (let s = scope; s; s = s.parent) {
-      const hit = s.sources.find((src) => src.alias === qualifier);
-      if (hit) return hit;
-      const byTable = s.sources.find((src) => src.table && lastPart(src.table) === qualifier);
-      if (byTable) return byTable;
+      const hits = s.sources.filter((src) => src.alias === qualifier);
+      if (hits.length > 0) return hits;
+      const byTable = s.sources.filter((src) => src.table && lastPart(src.table) === qualifier);
+      if (byTable.length > 0) return byTable;
     }
-    return undefined;
+    return [];
   }
 
   /** Record a column of `src` (or of the tables it passes through); returns the base tables a `*` reached. */
@@ -258,12 +281,12 @@ class Walker {
     }
     const { column: col, qualifier } = ref;
     if (qualifier) {
-      const src = this.findSource(scope, qualifier);
-      if (!src) {
+      const srcs = this.findSources(scope, qualifier);
+      if (srcs.length === 0) {
         this.gap(`the qualifier ${qualifier} names no table in scope`);
         return [];
       }
-      return this.touch(src, col, clause);
+      return srcs.flatMap((src) => this.touch(src, col, clause));
     }
     if (col === '*') {
       // An unqualified `*` means the sources of the nearest scope that has any.
@@ -369,12 +392,14 @@ class Walker {
     if (Array.isArray(ast.with)) {
       for (const cte of ast.with) {
         if (!isNode(cte)) continue;
-        const name = isNode(cte.name) && typeof cte.name.value === 'string' ? up(cte.name.value) : undefined;
+        const name = cteKey(cte.name);
         if (!name) {
           this.gap('a CTE without a readable name');
           continue;
         }
-        scope.ctes.set(name, []);
+        // The body is walked before the name is in scope: inside its own body (a
+        // recursive CTE too) the name is taken for the real table of that name,
+        // which can only add reads (fail closed).
         const stmt = isNode(cte.stmt) ? (isNode(cte.stmt.ast) ? cte.stmt.ast : cte.stmt) : undefined;
         if (stmt) scope.ctes.set(name, this.query(stmt, scope));
         else this.gap(`the body of CTE ${name}`);
@@ -437,7 +462,7 @@ class Walker {
         scope.sources.push({ alias: alias ?? '' });
       } else if (typeof item.table === 'string') {
         const bare = !item.db && !item.schema;
-        const cte = bare ? this.cte(scope, up(item.table)) : undefined;
+        const cte = bare ? this.cte(scope, tableRefKey(item)) : undefined;
         if (cte) {
           scope.sources.push({ alias: alias ?? up(item.table), passthrough: cte });
         } else {
@@ -450,6 +475,17 @@ class Walker {
         continue;
       }
       if (item.on) this.expr(item.on, scope, 'join');
+      if (isNode(item.operator)) {
+        // PIVOT / UNPIVOT: the columns they name are read; the output columns are renamed in ways Airlock does not track.
+        this.expr(item.operator, scope, 'from');
+        this.gap(`${String(item.operator.type ?? 'a FROM operator').toUpperCase()} reshapes the table in ways Airlock does not track`);
+      }
+      if (isNode(item.tablesample)) this.expr(item.tablesample, scope, 'other');
+      for (const key of Object.keys(item)) {
+        const value = item[key];
+        const empty = value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+        if (!empty && !FROM_ITEM_KEYS.has(key)) this.gap(`a FROM item with ${key}, which Airlock does not analyse`);
+      }
       if (Array.isArray(item.using)) {
         for (const u of item.using) {
           const col = columnName(u) ?? (isNode(u) && typeof u.value === 'string' ? u.value : undefined);

@@ -227,7 +227,7 @@ describe('attack classes under mutation (issue 11)', () => {
     let expr = col;
     for (let k = int(r, 0, 3); k > 0; k--) expr = pick(r, REWRITES)(expr);
     expr = pick(r, AGGREGATES)(expr);
-    switch (int(r, 0, 3)) {
+    switch (int(r, 0, 4)) {
       case 0:
         return `select ${expr} from ${pick(r, STRING_TABLES)}`;
       case 1: {
@@ -242,6 +242,14 @@ describe('attack classes under mutation (issue 11)', () => {
       }
       case 2:
         return `select ${pick(r, ['c::varchar', 'to_json(c)', 'cast(c as string)', 'array_construct(c)', 'object_construct(c.*)'])} from customers c`;
+      case 3: {
+        // A CTE named like the table it reads, or an UNPIVOT that names the column.
+        const cte = pick(r, ['"customers"', 'customers', '"Customers"']);
+        return pick(r, [
+          `with ${cte} as (select customer_id, ${col} from customers) select customer_id from ${cte} where ${expr} is not null`,
+          `select k, ${expr.replaceAll(col, 'v')} from customers unpivot (v for k in (${col}))`,
+        ]);
+      }
       default:
         return `select ${expr} from customers`;
     }

@@ -168,6 +168,40 @@ describe('class 2: column scoping in subqueries (correlation) and aliases as val
   });
 });
 
+describe('class 1 and 2 continued: names Airlock resolves differently, syntax it does not walk', () => {
+  const CASES = [
+    // A CTE named like a table: in Snowflake a quoted lower-case name is another name, and a CTE
+    // is not its own body's table, so these read the real CUSTOMERS.
+    `with "customers" as (select customer_id, ssn from customers) select customer_id from "customers" where ssn like '189-43-%'`,
+    `with "customers" as (select customer_id as id, card_number as x from customers) select "customers".id from "customers" where substr("customers".x, 1, 1) = '4'`,
+    'with customers as (select notes from customers) select * from customers',
+    'with recursive customers as (select notes from customers) select count(*) from customers',
+    `with "CUSTOMERS" as (select * from customers) select ssn from customers`,
+    `with c as (select customer_id, email from customers) select customer_id from c where email like '%@x.com'`,
+    'with orders as (select shipping_address from orders) select count(*) from orders',
+    // PIVOT / UNPIVOT name columns where the walker never looked.
+    'select customer_id, k, v from customers unpivot (v for k in (first_name, last_name, ssn, street_address, notes, email))',
+    "select k from orders unpivot (v for k in (shipping_address)) where v like '1%'",
+    'select segment, "1", "2" from customers pivot (max(ssn) for customer_id in (1, 2))',
+    "select customer_id from customers pivot (count(*) for ssn in ('189-43-2403'))",
+    'select * from customers tablesample bernoulli ((select max(length(notes)) from customers))',
+  ];
+  it.each(CASES)('not allowed: %s', (sql) => {
+    expect(decide(sql).action, explain(sql)).not.toBe('allow');
+  });
+
+  it('a quoted CTE of another spelling does not hide the real table', () => {
+    const d = decide(`with "customers" as (select 1 as id) select ssn from customers`);
+    expect(d.statements[0]!.tables).toContain('ANALYTICS.PUBLIC.CUSTOMERS');
+    expect(d.statements[0]!.sensitive!.map((x) => x.name)).toContain('ANALYTICS.PUBLIC.CUSTOMERS.SSN');
+  });
+
+  it('plain CTEs that do not shadow a table stay allowed', () => {
+    expect(decide('with recent as (select order_id, amount from orders) select count(*) from recent').action).toBe('allow');
+    expect(decide('with "Recent" as (select order_id from orders) select order_id from "Recent"').action).toBe('allow');
+  });
+});
+
 describe('class 4: other sessions\' data under other names', () => {
   const OBJECTS = [
     'snowflake.account_usage.query_history', 'snowflake.account_usage.access_history', 'snowflake.account_usage.login_history',
