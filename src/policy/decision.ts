@@ -3,14 +3,17 @@
  * fields are only ever added.
  */
 
+import type { RuleReasonCode, Risk } from './codes.ts';
+
+export type { Risk } from './codes.ts';
+
 /** What happens to a request. */
 export type Action = 'allow' | 'review' | 'deny';
 
-export type Risk = 'low' | 'medium' | 'high' | 'critical';
-
 /** One reason for a decision, with a stable code. */
 export interface Reason {
-  code: string;
+  /** Stable; the built-in codes are listed in codes.ts and docs/api.md. */
+  code: RuleReasonCode;
   message: string;
   /** Index of the statement the reason is about. */
   statement: number;

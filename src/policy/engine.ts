@@ -9,7 +9,8 @@
 import { classify, type Classification } from './classify.ts';
 import { higher, stricter, type Action, type Decision, type Reason, type Risk, type SensitiveTouch, type StatementFacts } from './decision.ts';
 import { astFacts, joinName, MAX_TREE_DEPTH, splitName, type AstFacts, type Defaults } from './facts.ts';
-import { FLAG_CODES, type Flag } from './flags.ts';
+import { codeFor, kindCode, riskOfCode, type CodeEvidence, type ReasonCode } from './codes.ts';
+import type { Flag } from './flags.ts';
 import {
   BUILT_IN_FUNCTIONS,
   HARMLESS_TABLE_FUNCTIONS,
@@ -52,34 +53,6 @@ const MAX_NESTING = 3;
  * facts.ts ({@link MAX_TREE_DEPTH}).
  */
 export const COMPLEXITY_LIMITS = { tokens: 50_000, parenDepth: 200, setOperations: 500 } as const;
-
-const CODE_RISK: Record<string, Risk> = {
-  READ_ONLY: 'low',
-  SELECT_STAR: 'low',
-  UNBOUNDED_READ: 'medium',
-  SENSITIVE_COLUMN: 'medium',
-  SENSITIVE_TABLE: 'high',
-  WRITE: 'medium',
-  DDL: 'medium',
-  CLONE: 'medium',
-  STAGE_ACCESS: 'medium',
-  SESSION_CHANGE: 'medium',
-  UNKNOWN_FUNCTION: 'medium',
-  MULTI_STATEMENT: 'medium',
-  UNBOUNDED_WRITE: 'high',
-  DESTRUCTIVE_DDL: 'high',
-  DESTRUCTIVE_WRITE: 'high',
-  PRIVILEGE_CHANGE: 'high',
-  CODE_EXECUTION: 'high',
-  SYSTEM_FUNCTION: 'high',
-  CROSS_SESSION: 'high',
-  HIDDEN_WRITE: 'high',
-  UNKNOWN_STATEMENT: 'high',
-  INCOMPLETE_ANALYSIS: 'high',
-  EXFILTRATION: 'critical',
-  ACCOUNT_CHANGE: 'critical',
-  SQL_UNPARSEABLE: 'high',
-};
 
 /** Everything known about one statement, ready for matching. */
 interface Analysis {
@@ -580,7 +553,7 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
       if (cr.rule.action !== action) continue;
       const rs = reasonsFor(cr, ev, a, index, prefix);
       reasons.push(...rs);
-      for (const r of rs) risk = higher(risk, cr.rule.risk ?? CODE_RISK[r.code] ?? 'medium');
+      for (const r of rs) risk = higher(risk, cr.rule.risk ?? riskOfCode(r.code) ?? 'medium');
       if (action === 'review') {
         const ap = cr.rule.approvals;
         const d = file.defaults.approvals;
@@ -594,7 +567,7 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     if (matched.length === 0) {
       const code = kindCode(a);
       reasons.push({ statement: index, code, message: `${prefix}${describe(a)}: no policy rule matches, so the default action "${action}" applies.` });
-      risk = higher(risk, action === 'allow' ? 'low' : (CODE_RISK[code] ?? 'medium'));
+      risk = higher(risk, action === 'allow' ? 'low' : (riskOfCode(code) ?? 'medium'));
       if (action === 'review') {
         const d = file.defaults.approvals;
         approvals.push({ required: d.required, from: d.from ?? [], expires: durationSeconds(d.expires_after ?? DEFAULT_EXPIRY_SECONDS) });
@@ -602,7 +575,7 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     }
     if (!a.facts.complete) {
       // Never allowed; the verb still sets how severe the review is.
-      const verbRisk = CODE_RISK[kindCode(a)] ?? 'high';
+      const verbRisk = riskOfCode(kindCode(a)) ?? 'high';
       risk = higher(risk, higher('high', verbRisk));
       if (action === 'allow') {
         action = 'review';
@@ -640,7 +613,7 @@ export function createPolicyEngine(policy: ParsedPolicy, options: EngineOptions 
     const lexed = lex(sql);
     const fingerprint = fingerprintOf(lexed.statements);
     const policyInfo = { ...(file.name ? { name: file.name } : {}), version: policy.version };
-    const refuse = (code: string, message: string, statements: StatementFacts[] = []): Decision => ({
+    const refuse = (code: ReasonCode, message: string, statements: StatementFacts[] = []): Decision => ({
       action: 'deny',
       risk: 'high',
       reasons: [{ code, message, statement: 0 }],
@@ -730,14 +703,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-interface Evidence {
-  kind?: string;
-  category?: string;
-  flag?: Flag;
-  table?: string;
-  column?: string;
-  fn?: string;
-  incomplete?: boolean;
+interface Evidence extends CodeEvidence {
   sensitive?: SensitiveTouch[];
 }
 
@@ -745,65 +711,6 @@ function resolveParts(parts: string[], d: Defaults): string {
   if (parts.length >= 3) return joinName(parts.slice(-3));
   if (parts.length === 2) return joinName([d.database, parts[0]!, parts[1]!]);
   return joinName([d.database, d.schema, parts[0]!]);
-}
-
-/** The code a statement's own kind implies, most severe family first. */
-function kindCode(a: Analysis): string {
-  const cats = a.cls.categories;
-  if (cats.includes('exfiltration')) return 'EXFILTRATION';
-  if (cats.includes('account')) return 'ACCOUNT_CHANGE';
-  if (cats.includes('privilege')) return 'PRIVILEGE_CHANGE';
-  if (cats.includes('session') || cats.includes('transaction')) return 'SESSION_CHANGE';
-  if (cats.includes('code')) return 'CODE_EXECUTION';
-  if (cats.includes('destructive')) return ['drop', 'create', 'alter', 'undrop'].includes(a.cls.kind) ? 'DESTRUCTIVE_DDL' : 'DESTRUCTIVE_WRITE';
-  if (a.flags.has('no_where') && cats.includes('write')) return 'UNBOUNDED_WRITE';
-  if (cats.includes('write')) return 'WRITE';
-  if (cats.includes('ddl')) return 'DDL';
-  if (cats.includes('stage')) return 'STAGE_ACCESS';
-  if (cats.includes('unknown')) return 'UNKNOWN_STATEMENT';
-  return 'READ_ONLY';
-}
-
-function categoryCode(category: string, a: Analysis): string {
-  switch (category) {
-    case 'exfiltration':
-      return 'EXFILTRATION';
-    case 'account':
-      return 'ACCOUNT_CHANGE';
-    case 'privilege':
-      return 'PRIVILEGE_CHANGE';
-    case 'session':
-    case 'transaction':
-      return 'SESSION_CHANGE';
-    case 'code':
-      return 'CODE_EXECUTION';
-    case 'destructive':
-      return ['drop', 'create', 'alter', 'undrop'].includes(a.cls.kind) ? 'DESTRUCTIVE_DDL' : 'DESTRUCTIVE_WRITE';
-    case 'write':
-      return a.flags.has('no_where') ? 'UNBOUNDED_WRITE' : 'WRITE';
-    case 'ddl':
-      return 'DDL';
-    case 'stage':
-      return 'STAGE_ACCESS';
-    case 'unknown':
-      return 'UNKNOWN_STATEMENT';
-    default:
-      return 'READ_ONLY';
-  }
-}
-
-function codeFor(ev: Evidence, a: Analysis): string {
-  if (ev.flag) return FLAG_CODES[ev.flag];
-  if (ev.incomplete) return 'INCOMPLETE_ANALYSIS';
-  if (ev.fn) return isSystemFunction(ev.fn) ? 'SYSTEM_FUNCTION' : 'FUNCTION_CALL';
-  if (ev.column) return 'COLUMN_RULE';
-  if (ev.category) return categoryCode(ev.category, a);
-  if (ev.kind) {
-    if (ev.kind.endsWith('_without_where')) return 'UNBOUNDED_WRITE';
-    return kindCode(a);
-  }
-  if (ev.table) return 'TABLE_RULE';
-  return 'POLICY_RULE';
 }
 
 /** A short description: `DROP TABLE ANALYTICS.PUBLIC.CUSTOMERS`, `SELECT on ANALYTICS.PUBLIC.ORDERS`. */
