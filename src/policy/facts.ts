@@ -122,6 +122,13 @@ export function splitName(name: string): string[] {
 }
 const lastPart = (name: string) => splitName(name).pop()!;
 
+/** DATABASE.SCHEMA.TABLE from one to three name parts (more: the last three), filled in from the defaults. */
+export function resolveParts(parts: readonly string[], d: Defaults): string {
+  if (parts.length >= 3) return joinName(parts.slice(-3));
+  if (parts.length === 2) return joinName([d.database, parts[0]!, parts[1]!]);
+  return joinName([d.database, d.schema, parts[0]!]);
+}
+
 /** Words the parser sometimes takes for a table alias: the statement then means something else. */
 const KEYWORD_ALIASES = new Set([
   'NATURAL', 'LEFT', 'RIGHT', 'FULL', 'INNER', 'OUTER', 'CROSS', 'JOIN', 'ON', 'USING', 'WHERE', 'SAMPLE',
