@@ -397,8 +397,6 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         cards: slackQueue,
         ...(slackDirectory ? { emailOf: (id: string) => slackDirectory.emailOf(id) } : {}),
         access,
-        redis: command,
-        prefix,
         logger: logger.child({ component: 'slack' }),
         sessions: auditSearch,
       });

@@ -2,12 +2,13 @@
  * Approval state in Redis: votes, expiry, and the Slack card's address, kept in
  * the `approval` field of the query record hash (see `queries/store.ts`).
  *
- * Why an optimistic compare-and-set in Lua, with the pure machine deciding in
- * between, rather than WATCH/MULTI or the whole rule set in Lua:
+ * Why an optimistic read-decide-write ({@link QueryStore.update}: the pure
+ * machine decides, one Lua compare-and-set writes only if status and approval
+ * are still exactly what it read) rather than WATCH/MULTI or the whole rule
+ * set in Lua:
  * - the rules stay in one place (`machine.ts`), in TypeScript, unit-tested as a
- *   table; Lua only checks "status and approval are still exactly what I read"
- *   and writes whole fields (re-encoding JSON inside Lua would turn empty arrays
- *   into objects, the same reason QueryStore's Lua never decodes records);
+ *   table; Lua never re-encodes the record's JSON (that would turn empty
+ *   arrays into objects);
  * - WATCH is per connection, so on a shared ioredis connection concurrent
  *   callers would watch each other's keys; a Lua CAS works on any connection;
  * - it is lock-free: each round at least one contender commits, so N racing
@@ -15,49 +16,19 @@
  *   `approved`/`queued` and stop without writing anything.
  * A cancel or expiry through QueryStore.transition changes `status`, so it also
  * invalidates a vote computed from the old snapshot: racing vote, expiry and
- * cancel resolve to exactly one outcome.
+ * cancel resolve to exactly one outcome. The status change itself, the TTL of
+ * a finished record and the pending index are QueryStore's.
  */
 import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
-import { queryEventsChannel, queryRecordKey, recordFromHash } from '../queries/store.ts';
-import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus } from '../queries/types.ts';
+import { queryKeys, type QueryKeys } from '../queries/keys.ts';
+import { QueryStore, type QueryStoreOptions, type RecordPatch } from '../queries/store.ts';
+import type { QueryRecord } from '../queries/types.ts';
 import { isOwnerless } from './identity.ts';
 import { applyVote, approvalError, initialApproval, isDue, type ApprovalState, type VoteInput, type VoteOutcome } from './machine.ts';
 
-/**
- * KEYS[1] record; ARGV[1] expected raw `status` field, ARGV[2] expected raw
- * `approval` field ('' = absent), ARGV[3] channel, ARGV[4] id, ARGV[5] TTL
- * ('0' = keep), ARGV[6..] field/value pairs.
- * Returns {1, HGETALL} written, {0} missing, {-1} changed since read.
- */
-const CAS_LUA = `
-local cur = redis.call('HMGET', KEYS[1], 'status', 'approval')
-if not cur[1] then return {0} end
-local approval = cur[2] or ''
-if cur[1] ~= ARGV[1] or approval ~= ARGV[2] then return {-1} end
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if ARGV[5] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return {1, redis.call('HGETALL', KEYS[1])}
-`;
-
-/** Rounds before giving up; each round lets at least one contender through, so this bounds contention, not correctness. */
-const MAX_ROUNDS = 200;
-
-/** Fields this store writes (JSON-encoded, as QueryStore encodes them). */
-interface Patch {
-  status?: QueryStatus;
-  approval?: ApprovalState;
-  error?: QueryRecord['error'];
-}
-
-type Decide<T> = (record: QueryRecord) => { value: T; patch?: Patch };
-
-export interface ApprovalStoreOptions {
-  prefix: string;
-  /** Seconds a record lives after it reaches a terminal status (as QueryStore). */
-  resultTtlSeconds: number;
-}
+/** As QueryStore's: the same records, the same TTL once they finish. */
+export type ApprovalStoreOptions = QueryStoreOptions;
 
 /**
  * The approval's state, or the one a review starts with when none was written
@@ -77,15 +48,18 @@ export interface ModalBinding {
 
 /** Repository for votes, expiry and card addresses, atomic on the query record. */
 export class ApprovalStore {
+  /** The channel QueryStore publishes on, so long-polls wake on votes and outcomes. */
   readonly channel: string;
+  private readonly records: QueryStore;
+  private readonly keys: QueryKeys;
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: ApprovalStoreOptions,
+    options: ApprovalStoreOptions,
   ) {
-    // The same channel QueryStore publishes on, so long-polls wake on votes and outcomes.
-    this.channel = queryEventsChannel(options.prefix);
-    redis.defineCommand('airlockApprovalCas', { numberOfKeys: 1, lua: CAS_LUA });
+    this.records = new QueryStore(redis, options);
+    this.keys = queryKeys(options.prefix);
+    this.channel = this.records.channel;
   }
 
   /**
@@ -93,7 +67,7 @@ export class ApprovalStore {
    * for an unknown (or long expired) query, VALIDATION_FAILED for a deny without a reason.
    */
   async vote(id: string, input: VoteInput): Promise<{ outcome: VoteOutcome; record: QueryRecord }> {
-    const done = await this.update<VoteOutcome>(id, (record) => {
+    const done = await this.records.update<VoteOutcome>(id, (record) => {
       const state = approvalOf(record);
       const next = applyVote(record.status, state, input);
       // Only recorded, approved, rejected and expired change anything.
@@ -116,7 +90,7 @@ export class ApprovalStore {
    * Returns the record only when this call changed it.
    */
   async expire(id: string, now: Date): Promise<QueryRecord | undefined> {
-    const done = await this.update<boolean>(id, (record) => {
+    const done = await this.records.update<boolean>(id, (record) => {
       const state = approvalOf(record);
       if (record.status !== 'pending_approval' || !isDue(state, now)) return { value: false };
       return { value: true, patch: { status: 'expired', approval: state, ...errorPatch('expired', state) } };
@@ -129,7 +103,7 @@ export class ApprovalStore {
    * Returns the state (existing or new), or undefined when the query is gone or is not a pending review.
    */
   async init(id: string): Promise<ApprovalState | undefined> {
-    const done = await this.update<ApprovalState | undefined>(id, (record) => {
+    const done = await this.records.update<ApprovalState | undefined>(id, (record) => {
       if (record.approval) return { value: record.approval };
       if (record.status !== 'pending_approval') return { value: undefined };
       const state = approvalOf(record);
@@ -156,7 +130,7 @@ export class ApprovalStore {
    */
   async claim(id: string, what: string, ttlMs: number): Promise<'claimed' | 'done' | 'busy'> {
     try {
-      const key = this.claimKey(id, what);
+      const key = this.keys.claim(id, what);
       if ((await this.redis.set(key, 'claimed', 'PX', ttlMs, 'NX')) === 'OK') return 'claimed';
       return (await this.redis.get(key)) === 'done' ? 'done' : 'busy';
     } catch (err) {
@@ -167,7 +141,7 @@ export class ApprovalStore {
   /** The claimed step happened (kept a week, longer than any review lives). */
   async complete(id: string, what: string): Promise<void> {
     try {
-      await this.redis.set(this.claimKey(id, what), 'done', 'EX', 7 * 24 * 3600);
+      await this.redis.set(this.keys.claim(id, what), 'done', 'EX', 7 * 24 * 3600);
     } catch (err) {
       throw new AirlockError('STORE_UNAVAILABLE', 'Redis is unavailable; try again shortly.', { cause: err });
     }
@@ -175,7 +149,7 @@ export class ApprovalStore {
 
   /** Give a claim back (the step did not happen), so the next attempt may take it at once. */
   async unclaim(id: string, what: string): Promise<void> {
-    await this.redis.del(this.claimKey(id, what)).catch(() => undefined);
+    await this.redis.del(this.keys.claim(id, what)).catch(() => undefined);
   }
 
   /**
@@ -184,12 +158,12 @@ export class ApprovalStore {
    * view is refused (see ApprovalService.vote).
    */
   async bindModal(viewId: string, binding: ModalBinding, ttlSeconds: number): Promise<void> {
-    await this.guard(() => this.redis.set(this.modalKey(viewId), JSON.stringify(binding), 'EX', Math.max(60, Math.ceil(ttlSeconds))));
+    await this.guard(() => this.redis.set(this.keys.modal(viewId), JSON.stringify(binding), 'EX', Math.max(60, Math.ceil(ttlSeconds))));
   }
 
   /** The binding of a modal, if it was opened by Airlock and has not lapsed. */
   async modalBinding(viewId: string): Promise<ModalBinding | undefined> {
-    const raw = await this.guard(() => this.redis.get(this.modalKey(viewId)));
+    const raw = await this.guard(() => this.redis.get(this.keys.modal(viewId)));
     if (!raw) return undefined;
     try {
       const b = JSON.parse(raw) as Partial<ModalBinding>;
@@ -204,15 +178,7 @@ export class ApprovalStore {
 
   /** Forget a modal's binding once its deny counted (a replayed submission then binds nothing). */
   async unbindModal(viewId: string): Promise<void> {
-    await this.redis.del(this.modalKey(viewId)).catch(() => undefined);
-  }
-
-  private modalKey(viewId: string): string {
-    return `${this.options.prefix}:approval-modal:${viewId}`;
-  }
-
-  private claimKey(id: string, what: string): string {
-    return `${this.options.prefix}:approval-claim:${what}:${id}`;
+    await this.redis.del(this.keys.modal(viewId)).catch(() => undefined);
   }
 
   /** Remember the thread summary's `ts`; false when one was already recorded. */
@@ -221,48 +187,12 @@ export class ApprovalStore {
   }
 
   private async setOnce(id: string, change: (state: ApprovalState) => ApprovalState | undefined): Promise<boolean> {
-    const done = await this.update<boolean>(id, (record) => {
+    const done = await this.records.update<boolean>(id, (record) => {
       const next = change(approvalOf(record));
       return next ? { value: true, patch: { approval: next } } : { value: false };
     });
     if (!done) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
     return done.value;
-  }
-
-  /**
-   * Read, decide, compare-and-set; retry from a fresh read when the record
-   * changed in between. Undefined when the record does not exist.
-   */
-  private async update<T>(id: string, decide: Decide<T>): Promise<{ value: T; record: QueryRecord } | undefined> {
-    const key = queryRecordKey(this.options.prefix, id);
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const hash = await this.guard(() => this.redis.hgetall(key));
-      const record = recordFromHash(hash);
-      if (!record) return undefined;
-      const { value, patch } = decide(record);
-      if (!patch) return { value, record };
-      const fields: Record<string, unknown> = { ...patch, updatedAt: new Date().toISOString() };
-      const args: string[] = [];
-      for (const [f, v] of Object.entries(fields)) if (v !== undefined) args.push(f, JSON.stringify(v));
-      const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
-      const reply = await this.guard(() =>
-        (this.redis as unknown as {
-          airlockApprovalCas(key: string, status: string, approval: string, channel: string, id: string, ttl: number, ...fields: string[]): Promise<[number, string[]?]>;
-        }).airlockApprovalCas(key, hash.status!, hash.approval ?? '', this.channel, id, ttl, ...args),
-      );
-      if (reply[0] === 0) return undefined;
-      if (reply[0] === 1) {
-        const flat = reply[1] ?? [];
-        const written: Record<string, string> = {};
-        for (let i = 0; i < flat.length; i += 2) written[flat[i]!] = flat[i + 1]!;
-        const after = recordFromHash(written);
-        if (!after) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
-        return { value, record: after };
-      }
-      // Lost the race: someone else wrote first. Back off a little once contention persists.
-      if (round >= 3) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, round)));
-    }
-    throw new AirlockError('STORE_UNAVAILABLE', `Query ${id} is changing too fast to record this; try again.`);
   }
 
   private async guard<T>(op: () => Promise<T>): Promise<T> {
@@ -275,7 +205,7 @@ export class ApprovalStore {
   }
 }
 
-function errorPatch(status: string, state: ApprovalState): Pick<Patch, 'error'> {
+function errorPatch(status: string, state: ApprovalState): Pick<RecordPatch, 'error'> {
   const error = approvalError(status, state);
   return error ? { error } : {};
 }

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
+import { queryKeys } from './keys.ts';
 
 type Listener = (id: string) => void;
 
@@ -19,9 +20,10 @@ export class Notifier {
     private readonly prefix: string,
   ) {}
 
-  /** Channel names; `events` is also published by QueryStore's Lua transition. */
+  /** Channel names; `events` is also published by QueryStore's compare-and-set. */
   get channels() {
-    return { events: `${this.prefix}:query-events`, cancel: `${this.prefix}:query-cancel` };
+    const keys = queryKeys(this.prefix);
+    return { events: keys.events, cancel: keys.cancel };
   }
 
   /**

@@ -1,51 +1,66 @@
 /**
  * Query records and results in Redis.
  *
- * Records are JSON strings under `{prefix}:q:{id}`; status changes go through
- * one Lua compare-and-set so that racing workers, replicas or a cancel resolve
- * to exactly one outcome. Results are stored in pages (a list of JSON arrays)
- * with a TTL, so a large result can be paged without loading it whole. Every
- * status change is published on `{prefix}:query-events` so waiting API
- * requests wake at once (faster than polling or BullMQ queue events).
+ * Records are hashes under `queryKeys(prefix).record(id)`; every change goes
+ * through one Lua compare-and-set ({@link QueryStore.transition} for "from one
+ * of these statuses", {@link QueryStore.update} for read-decide-write, which
+ * ApprovalStore uses for votes), so racing workers, replicas, votes or a cancel
+ * resolve to exactly one outcome. The same script keeps the pending index (a
+ * sorted set of the ids in `pending_approval`) and publishes every change on
+ * the events channel, so waiting API requests wake at once. Results are stored
+ * in pages (a list of JSON arrays) with a TTL, so a large result can be paged
+ * without loading it whole.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
+import { queryKeys, type QueryKeys } from './keys.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
+
+export { queryRecordKey } from './keys.ts';
 
 /** Rows per stored page. */
 export const PAGE_ROWS = 1000;
 
+/** Seconds a record lives before it finishes (a review expires long before). */
+const LIVE_TTL_SECONDS = 24 * 3600;
+
 /**
  * A record is a hash: `base` (the JSON of fields fixed at creation) plus one
- * field per mutable part (`status`, `updatedAt`, `execution`, `error`), each
- * JSON. Re-encoding JSON inside Lua would turn empty arrays into objects, so
- * Lua only compares the status and writes whole fields.
+ * field per mutable part (`status`, `updatedAt`, `execution`, `error`,
+ * `approval`), each JSON. Re-encoding JSON inside Lua would turn empty arrays
+ * into objects, so Lua only compares the status (and, for read-decide-write,
+ * the raw `approval` field) and writes whole fields.
  *
- * KEYS[1] record key; ARGV[1] JSON list of allowed current statuses,
- * ARGV[2] channel, ARGV[3] id, ARGV[4] TTL to set ('0' = keep), ARGV[5..] field/value pairs.
- * Returns {1, ''} on success, {0, ''} when missing, {-1, current} on conflict.
+ * KEYS[1] record, KEYS[2] pending index; ARGV[1] JSON list of allowed current
+ * statuses, ARGV[2] '1' to also require the raw `approval` field to equal
+ * ARGV[3] ('' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
+ * ('0' = keep), ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
+ * Returns {1, HGETALL} written, {0, ''} missing, {-1, current status} on conflict.
  */
-const TRANSITION_LUA = `
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return {0, ''} end
-local status = cjson.decode(current)
-local allowed = cjson.decode(ARGV[1])
+const CAS_LUA = `
+local cur = redis.call('HMGET', KEYS[1], 'status', 'approval')
+if not cur[1] then return {0, ''} end
+local status = cjson.decode(cur[1])
 local ok = false
-for _, s in ipairs(allowed) do if status == s then ok = true end end
+for _, s in ipairs(cjson.decode(ARGV[1])) do if status == s then ok = true end end
+if ARGV[2] == '1' and (cur[2] or '') ~= ARGV[3] then ok = false end
 if not ok then return {-1, status} end
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if ARGV[4] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
+if status == 'pending_approval' and ARGV[7] ~= '' and ARGV[7] ~= status then redis.call('ZREM', KEYS[2], ARGV[5]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
 /**
  * Create only if absent, in one round trip, and claim the idempotency key in
  * the same step: a key never points at a record that does not exist (a failed
- * create leaves no claim behind; a racing replay sees the record).
- * KEYS[1] record, KEYS[2] idempotency key ('' = none); ARGV[1] ttl, ARGV[2] id,
- * ARGV[3] idempotency TTL, ARGV[4..] field/value pairs.
+ * create leaves no claim behind; a racing replay sees the record). A pending
+ * review joins the pending index in the same step.
+ * KEYS[1] record, KEYS[2] idempotency key ('' = none), KEYS[3] pending index;
+ * ARGV[1] ttl, ARGV[2] id, ARGV[3] idempotency TTL, ARGV[4] pending score
+ * ('' = not pending), ARGV[5..] field/value pairs.
  * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already claimed.
  */
 const CREATE_LUA = `
@@ -54,16 +69,32 @@ if KEYS[2] ~= '' then
   if existing then return {-1, existing} end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ''} end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
 return {1, ''}
 `;
 
-// `approval` (votes, card) is written by ApprovalStore's compare-and-set on the same hash.
+// `approval` (votes, card) is decided by ApprovalStore and written through {@link QueryStore.update}.
 const MUTABLE = ['status', 'updatedAt', 'execution', 'error', 'approval'] as const;
 type MutableField = (typeof MUTABLE)[number];
+/** The fields a compare-and-set may write. */
 export type RecordPatch = Partial<Pick<QueryRecord, MutableField>>;
+
+/** A read-decide-write step: a value for the caller, and the fields to write (none: nothing is written). */
+export type Decide<T> = (record: QueryRecord) => { value: T; patch?: RecordPatch };
+
+/** Rounds of {@link QueryStore.update} before giving up; each round lets at least one contender through. */
+const MAX_ROUNDS = 200;
+
+/** What a compare-and-set expects to find: one of `statuses`, and, when given, exactly this raw `approval` field. */
+interface Expected {
+  statuses: readonly QueryStatus[];
+  approval?: string;
+}
+
+type CasResult = { code: 'written'; record: QueryRecord } | { code: 'missing' } | { code: 'conflict'; status: string };
 
 function toHash(record: QueryRecord): Record<string, string> {
   const base: Partial<QueryRecord> = { ...record };
@@ -86,19 +117,10 @@ function fromHash(hash: Record<string, string>): QueryRecord | undefined {
   return record;
 }
 
-/** Redis key of a query record; ApprovalStore updates the same hash. */
-/** The pub/sub channel every record change is published on (long-polls listen to it). */
-export function queryEventsChannel(prefix: string): string {
-  return `${prefix}:query-events`;
-}
-
-export function queryRecordKey(prefix: string, id: string): string {
-  return `${prefix}:q:${id}`;
-}
-
-/** Decode a record hash (for ApprovalStore, which reads the same key); undefined when incomplete. */
-export function recordFromHash(hash: Record<string, string>): QueryRecord | undefined {
-  return fromHash(hash);
+function pairs(flat: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+  return hash;
 }
 
 export interface QueryStoreOptions {
@@ -107,25 +129,31 @@ export interface QueryStoreOptions {
   resultTtlSeconds: number;
 }
 
+type Scripts = {
+  airlockCas(key: string, pending: string, from: string, checkApproval: string, approval: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]): Promise<[number, string | string[]]>;
+  airlockCreate(key: string, idemKey: string, pending: string, ttl: number, id: string, idemTtl: number, score: string, ...fields: string[]): Promise<[number, string]>;
+};
+
 /** Repository for query records and results. */
 export class QueryStore {
+  /** The pub/sub channel every record change is published on. */
   readonly channel: string;
+  private readonly keys: QueryKeys;
+  /** Records written before the pending index existed are added to it once per process. */
+  private backfilled = false;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: QueryStoreOptions,
   ) {
-    this.channel = queryEventsChannel(options.prefix);
-    redis.defineCommand('airlockTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
-    redis.defineCommand('airlockCreate', { numberOfKeys: 2, lua: CREATE_LUA });
+    this.keys = queryKeys(options.prefix);
+    this.channel = this.keys.events;
+    redis.defineCommand('airlockCas', { numberOfKeys: 2, lua: CAS_LUA });
+    redis.defineCommand('airlockCreate', { numberOfKeys: 3, lua: CREATE_LUA });
   }
 
-  private key(id: string): string {
-    return `${this.options.prefix}:q:${id}`;
-  }
-
-  private resultKey(id: string): string {
-    return `${this.options.prefix}:q:${id}:rows`;
+  private get scripts(): Scripts {
+    return this.redis as unknown as Scripts;
   }
 
   private async guard<T>(op: () => Promise<T>): Promise<T> {
@@ -145,10 +173,9 @@ export class QueryStore {
   async create(record: QueryRecord, idempotency?: { agentId: string; key: string }): Promise<string | undefined> {
     return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
-      const idemKey = idempotency ? this.idempotencyKey(idempotency.agentId, idempotency.key) : '';
-      const [code, existing] = await (this.redis as unknown as {
-        airlockCreate(key: string, idemKey: string, ttl: number, id: string, idemTtl: number, ...fields: string[]): Promise<[number, string]>;
-      }).airlockCreate(this.key(record.id), idemKey, 24 * 3600, record.id, 24 * 3600, ...fields);
+      const idemKey = idempotency ? this.keys.idempotency(idempotency.agentId, idempotency.key) : '';
+      const score = record.status === 'pending_approval' ? String(Date.parse(record.createdAt)) : '';
+      const [code, existing] = await this.scripts.airlockCreate(this.keys.record(record.id), idemKey, this.keys.pending, LIVE_TTL_SECONDS, record.id, LIVE_TTL_SECONDS, score, ...fields);
       if (code === -1) return existing;
       if (code !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
       return undefined;
@@ -156,7 +183,7 @@ export class QueryStore {
   }
 
   async get(id: string): Promise<QueryRecord | undefined> {
-    return this.guard(async () => fromHash(await this.redis.hgetall(this.key(id))));
+    return this.guard(async () => fromHash(await this.redis.hgetall(this.keys.record(id))));
   }
 
   /**
@@ -165,34 +192,128 @@ export class QueryStore {
    * STATE_CONFLICT naming the current status.
    */
   async transition(id: string, from: QueryStatus[], patch: RecordPatch): Promise<QueryRecord> {
+    const result = await this.cas(id, { statuses: from }, patch);
+    if (result.code === 'missing') throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
+    if (result.code === 'conflict') {
+      throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${result.status}; it cannot become ${patch.status ?? 'updated'} from there.`, {
+        details: { status: result.status },
+      });
+    }
+    return result.record;
+  }
+
+  /**
+   * Read, decide, compare-and-set; retry from a fresh read when the record
+   * changed in between (its status or its `approval` field). Undefined when
+   * the record does not exist. Lock-free: each round at least one contender
+   * commits, so N racing callers finish in at most N rounds.
+   */
+  async update<T>(id: string, decide: Decide<T>): Promise<{ value: T; record: QueryRecord } | undefined> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const hash = await this.guard(() => this.redis.hgetall(this.keys.record(id)));
+      const record = fromHash(hash);
+      if (!record) return undefined;
+      const { value, patch } = decide(record);
+      if (!patch) return { value, record };
+      const result = await this.cas(id, { statuses: [record.status], approval: hash.approval ?? '' }, patch);
+      if (result.code === 'missing') return undefined;
+      if (result.code === 'written') return { value, record: result.record };
+      // Lost the race: someone else wrote first. Back off a little once contention persists.
+      if (round >= 3) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, round)));
+    }
+    throw new AirlockError('STORE_UNAVAILABLE', `Query ${id} is changing too fast to record this; try again.`);
+  }
+
+  /**
+   * The one compare-and-set: stamps `updatedAt`, gives a record that reaches a
+   * terminal status the life of its results, and keeps the pending index.
+   */
+  private async cas(id: string, expected: Expected, patch: RecordPatch): Promise<CasResult> {
     return this.guard(async () => {
       const full: RecordPatch = { ...patch, updatedAt: new Date().toISOString() };
       // Finished records live as long as their results.
       const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
       const args: string[] = [];
       for (const f of MUTABLE) if (full[f] !== undefined) args.push(f, JSON.stringify(full[f]));
-      const [code, value] = await (this.redis as unknown as {
-        airlockTransition(key: string, from: string, channel: string, id: string, ttl: number, ...fields: string[]): Promise<[number, string | string[]]>;
-      }).airlockTransition(this.key(id), JSON.stringify(from), this.channel, id, ttl, ...args);
-      if (code === 0) throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
-      if (code === -1) {
-        throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${String(value)}; it cannot become ${patch.status ?? 'updated'} from there.`, {
-          details: { status: value },
-        });
-      }
-      const flat = value as string[];
-      const hash: Record<string, string> = {};
-      for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-      const record = fromHash(hash);
+      const checkApproval = expected.approval === undefined ? '0' : '1';
+      const [code, value] = await this.scripts.airlockCas(
+        this.keys.record(id),
+        this.keys.pending,
+        JSON.stringify(expected.statuses),
+        checkApproval,
+        expected.approval ?? '',
+        this.channel,
+        id,
+        ttl,
+        patch.status ?? '',
+        ...args,
+      );
+      if (code === 0) return { code: 'missing' };
+      if (code === -1) return { code: 'conflict', status: String(value) };
+      const record = fromHash(pairs(value as string[]));
       if (!record) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
-      return record;
+      return { code: 'written', record };
     });
+  }
+
+  /**
+   * Queries waiting for approval, newest first, at most `limit`, from the
+   * pending index. Ids whose record is gone (it lived its day) or no longer
+   * pending are dropped from the index on the way.
+   */
+  async pending(limit: number): Promise<QueryRecord[]> {
+    return this.guard(async () => {
+      if (!this.backfilled) {
+        await this.backfillPending();
+        this.backfilled = true;
+      }
+      const out: QueryRecord[] = [];
+      const stale: string[] = [];
+      for (let start = 0; out.length < limit; start += limit) {
+        const ids = await this.redis.zrevrange(this.keys.pending, start, start + limit - 1);
+        if (ids.length === 0) break;
+        for (const id of ids) {
+          const record = fromHash(await this.redis.hgetall(this.keys.record(id)));
+          if (record?.status !== 'pending_approval') stale.push(id);
+          else if (out.length < limit) out.push(record);
+        }
+      }
+      if (stale.length > 0) await this.redis.zrem(this.keys.pending, ...stale);
+      return out;
+    });
+  }
+
+  /**
+   * Index the pending records written by a version without the index (once per
+   * process, so every replica of an upgrade catches what older replicas wrote
+   * before it started). A record decided meanwhile is dropped again by {@link pending}.
+   */
+  private async backfillPending(): Promise<void> {
+    const base = this.keys.record('');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.recordPattern, 'COUNT', 500);
+      cursor = next;
+      const ids = keys.map((k) => k.slice(base.length)).filter((id) => !id.includes(':'));
+      if (ids.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hmget(this.keys.record(id), 'status', 'base');
+      const replies = (await pipeline.exec()) ?? [];
+      const add: Array<string | number> = [];
+      replies.forEach(([, reply], i) => {
+        const [status, baseJson] = (reply ?? []) as Array<string | null>;
+        if (status !== JSON.stringify('pending_approval') || !baseJson) return;
+        add.push(Date.parse((JSON.parse(baseJson) as QueryRecord).createdAt), ids[i]!);
+      });
+      if (add.length > 0) await this.redis.zadd(this.keys.pending, 'NX', ...add);
+    } while (cursor !== '0');
   }
 
   /** Store result pages; returns the sha256 over the canonical JSON of columns + rows. */
   async saveResult(id: string, columns: ResultColumn[], rows: AsyncIterable<unknown[]>): Promise<{ rowCount: number; sha256: string }> {
     return this.guard(async () => {
-      const key = this.resultKey(id);
+      const key = this.keys.rows(id);
+      const meta = this.keys.rowsMeta(id);
       const hash = createHash('sha256');
       hash.update(JSON.stringify(columns.map((c) => [c.name, c.type])));
       let page: unknown[][] = [];
@@ -220,9 +341,9 @@ export class QueryStore {
       if (!cleared) final.del(key);
       if (page.length > 0) final.rpush(key, JSON.stringify(page));
       await final
-        .hset(`${key}:meta`, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
+        .hset(meta, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
         .expire(key, this.options.resultTtlSeconds)
-        .expire(`${key}:meta`, this.options.resultTtlSeconds)
+        .expire(meta, this.options.resultTtlSeconds)
         .exec();
       return { rowCount, sha256: hash.digest('hex') };
     });
@@ -231,10 +352,10 @@ export class QueryStore {
   /** Read a page of rows starting at `offset` (multiple of nothing in particular). */
   async readResult(id: string, offset: number, limit: number, truncated: boolean): Promise<ResultPage> {
     return this.guard(async () => {
-      const key = this.resultKey(id);
+      const key = this.keys.rows(id);
       const firstPage = Math.floor(offset / PAGE_ROWS);
       const lastPage = Math.floor((Math.max(offset + limit, 1) - 1) / PAGE_ROWS);
-      const replies = (await this.redis.multi().hgetall(`${key}:meta`).lrange(key, firstPage, lastPage).exec()) ?? [];
+      const replies = (await this.redis.multi().hgetall(this.keys.rowsMeta(id)).lrange(key, firstPage, lastPage).exec()) ?? [];
       const meta = (replies[0]?.[1] ?? {}) as Record<string, string>;
       const pages = (replies[1]?.[1] ?? []) as string[];
       if (!meta.columns) {
@@ -261,11 +382,6 @@ export class QueryStore {
         ...(end < rowCount ? { nextCursor: encodeCursor(end) } : {}),
       };
     });
-  }
-
-  /** Where `idempotencyKey → id` is kept for an agent (hashed: keys are agent-chosen text). */
-  private idempotencyKey(agentId: string, key: string): string {
-    return `${this.options.prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`;
   }
 }
 

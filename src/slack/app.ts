@@ -7,15 +7,13 @@
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 
 type BoltApp = App;
-import type { Redis } from 'ioredis';
 import type { ApprovalService, VoteOrigin } from '../approvals/service.ts';
 import type { AuditSearch, SessionSummary } from '../audit/search.ts';
 import { approvalOf } from '../approvals/store.ts';
 import { isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CardNotifier } from '../queue/slack-queue.ts';
-import { queryRecordKey, type QueryStore } from '../queries/store.ts';
-import type { QueryRecord } from '../queries/types.ts';
+import type { QueryStore } from '../queries/store.ts';
 import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
@@ -42,8 +40,6 @@ export interface SlackAppDeps {
   approvals: ApprovalService;
   queries: QueryStore;
   cards: CardNotifier;
-  redis: Redis;
-  prefix: string;
   logger: Logger;
   /**
    * The user's email (users.info), for the owner check and the audit trail.
@@ -190,7 +186,7 @@ export function createSlackApp(deps: SlackAppDeps): BoltApp {
         }
       }
       if (sub === 'pending') {
-        const records = await pendingRecords(deps);
+        const records = await deps.queries.pending(20);
         const items = await Promise.all(
           records.map(async (record) => {
             const card = record.approval?.card;
@@ -378,34 +374,4 @@ async function searchSessions(search: AuditSearch, term: string): Promise<Sessio
   const seen = new Map<string, SessionSummary>();
   for (const s of [...agent.sessions, ...table.sessions]) seen.set(s.id, s);
   return [...seen.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).slice(0, 20);
-}
-
-/** Queries waiting for approval, newest first. */
-async function pendingRecords(deps: SlackAppDeps): Promise<QueryRecord[]> {
-  return (await scanRecords(deps)).filter((r) => r.status === 'pending_approval').slice(0, 20);
-}
-
-/**
- * Query records still in Redis, newest first: a bounded scan (5,000 records).
- * Finished records expire with their results; full history is in the session
- * log (`/airlock search`).
- */
-async function scanRecords(deps: SlackAppDeps): Promise<QueryRecord[]> {
-  const out: QueryRecord[] = [];
-  let cursor = '0';
-  const ids: string[] = [];
-  const base = queryRecordKey(deps.prefix, '');
-  do {
-    const [next, keys] = await deps.redis.scan(cursor, 'MATCH', `${base}*`, 'COUNT', 500);
-    cursor = next;
-    for (const k of keys) {
-      const id = k.slice(base.length);
-      if (!id.includes(':')) ids.push(id);
-    }
-  } while (cursor !== '0' && ids.length < 5000);
-  for (const id of ids) {
-    const r = await deps.queries.get(id);
-    if (r) out.push(r);
-  }
-  return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
 }

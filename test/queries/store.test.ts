@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../../src/errors.ts';
+import { queryKeys } from '../../src/queries/keys.ts';
 import { PAGE_ROWS, QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
@@ -109,6 +110,45 @@ describe('records', () => {
 
   it('says NOT_FOUND for an unknown id', async () => {
     await expect(store.transition(randomUUID(), ['queued'], { status: 'running' })).rejects.toSatisfy((e) => codeOf(e) === 'NOT_FOUND');
+  });
+});
+
+describe('pending index', () => {
+  // A prefix of its own: the list is per install.
+  const own = uniquePrefix('store-pending');
+  afterAll(() => cleanupPrefix(own));
+  const pendingRecord = (at: string) => record({ status: 'pending_approval', createdAt: at, updatedAt: at });
+
+  it('lists pending reviews newest first, and a decided one leaves the list in the same step', async () => {
+    const s = new QueryStore(redis, { prefix: own, resultTtlSeconds: 60 });
+    const older = pendingRecord('2026-01-01T00:00:00.000Z');
+    const newer = pendingRecord('2026-01-02T00:00:00.000Z');
+    const queued = record();
+    for (const r of [older, newer, queued]) await s.create(r);
+    expect((await s.pending(20)).map((r) => r.id)).toEqual([newer.id, older.id]);
+    expect((await s.pending(1)).map((r) => r.id)).toEqual([newer.id]);
+    await s.transition(newer.id, ['pending_approval'], { status: 'cancelled' });
+    expect(await redis.zscore(queryKeys(own).pending, newer.id)).toBeNull();
+    expect((await s.pending(20)).map((r) => r.id)).toEqual([older.id]);
+  });
+
+  it('finds pending records written before the index existed, and drops ids whose record is gone', async () => {
+    const legacy = uniquePrefix('store-legacy');
+    try {
+      const writer = new QueryStore(redis, { prefix: legacy, resultTtlSeconds: 60 });
+      const old = pendingRecord('2026-01-03T00:00:00.000Z');
+      const gone = pendingRecord('2026-01-04T00:00:00.000Z');
+      await writer.create(old);
+      await writer.create(gone);
+      // As the previous version left it: records, no index.
+      await redis.del(queryKeys(legacy).pending, queryKeys(legacy).record(gone.id));
+      const reader = new QueryStore(redis, { prefix: legacy, resultTtlSeconds: 60 });
+      await redis.zadd(queryKeys(legacy).pending, String(Date.parse(gone.createdAt)), gone.id);
+      expect((await reader.pending(20)).map((r) => r.id)).toEqual([old.id]);
+      expect(await redis.zrange(queryKeys(legacy).pending, '0', '-1')).toEqual([old.id]);
+    } finally {
+      await cleanupPrefix(legacy);
+    }
   });
 });
 

@@ -1,0 +1,54 @@
+/**
+ * Redis key names of queries and their approvals, all under `{prefix}` (like
+ * `audit/keys.ts` and BullMQ's `QueueKeys`): the one place that knows how a
+ * query's record, result, idempotency claim, pending index, channels, claims
+ * and modal bindings are named. Keys are internal; renaming one needs a
+ * migration note in docs/deployment.md, since a deploy must read what the
+ * previous version wrote.
+ */
+import { createHash } from 'node:crypto';
+
+export interface QueryKeys {
+  /** Hash: a query record (`base` JSON plus one JSON field per mutable part). */
+  record(id: string): string;
+  /** `SCAN` pattern matching every record key (and their `:rows` keys; ids never contain `:`). */
+  recordPattern: string;
+  /** List of result pages, each a JSON array of rows. */
+  rows(id: string): string;
+  /** Hash `{columns, rowCount}` of a stored result. */
+  rowsMeta(id: string): string;
+  /** String `id` claimed by an agent's idempotency key (hashed: the key is agent-chosen text). */
+  idempotency(agentId: string, key: string): string;
+  /** Sorted set of the ids in `pending_approval`, scored by creation time (ms). */
+  pending: string;
+  /** Pub/sub channel: "query X changed" (long-polls wake on it). */
+  events: string;
+  /** Pub/sub channel: "cancel query X" (reaches whichever worker runs X). */
+  cancel: string;
+  /** Short exclusive claim on one step (`what`) of one query. */
+  claim(id: string, what: string): string;
+  /** Binding of a deny modal (Slack view id) to its query, card and user. */
+  modal(viewId: string): string;
+}
+
+/** The key names of an install whose keys start with `prefix`. */
+export function queryKeys(prefix: string): QueryKeys {
+  const record = (id: string) => `${prefix}:q:${id}`;
+  return {
+    record,
+    recordPattern: `${record('')}*`,
+    rows: (id) => `${record(id)}:rows`,
+    rowsMeta: (id) => `${record(id)}:rows:meta`,
+    idempotency: (agentId, key) => `${prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`,
+    pending: `${prefix}:queries:pending`,
+    events: `${prefix}:query-events`,
+    cancel: `${prefix}:query-cancel`,
+    claim: (id, what) => `${prefix}:approval-claim:${what}:${id}`,
+    modal: (viewId) => `${prefix}:approval-modal:${viewId}`,
+  };
+}
+
+/** Redis key of a query record (test helpers read the hash directly). */
+export function queryRecordKey(prefix: string, id: string): string {
+  return queryKeys(prefix).record(id);
+}
