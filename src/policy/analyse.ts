@@ -8,9 +8,11 @@
  */
 import { classify, type Classification } from './classify.ts';
 import type { SensitiveTouch, StatementFacts } from './decision.ts';
-import { astFacts, joinName, MAX_TREE_DEPTH, resolveParts, splitName, type AstFacts, type Defaults } from './facts.ts';
+import { astFacts, type AstFacts } from './facts.ts';
 import { BUILT_IN_FUNCTIONS, isCrossSession, isCrossSessionFunction, isCrossSessionObject, isSystemFunction, PRESIGNED_FUNCTIONS } from './functions.ts';
 import { lex, stringValue, type LexedStatement } from './lexer.ts';
+import { joinName, resolveParts, splitName, type Defaults } from './names.ts';
+import { MAX_TREE_DEPTH } from './parse.ts';
 import { matchesName, tableOfColumnPattern, type CompiledSensitive } from './patterns.ts';
 import type { PolicyFile } from './schema.ts';
 import { complexityProblem, hasTopLevelWhere, tokenFallback, tokenFlags, tokenGaps } from './tokens.ts';
@@ -62,6 +64,8 @@ export function analyse(st: LexedStatement, source: string, depth: number, pc: A
   const { ast, gaps } = treeFacts(st, source, cls, tooComplex, pc.defaults);
   statementGaps(st, cls, flags, gaps);
   const names = namesOf(st, cls, ast, gaps.length > 0, pc);
+  const fileShaped = names.tables.find((t) => splitName(t).some((part) => FILE_SHAPED.test(part)));
+  if (fileShaped) gaps.push(`${fileShaped} is shaped like a file path, not a table`);
   if (names.unknownCall) flags.add('unknown_function');
   const functions = ast?.functions ?? [];
   objectFlags(names.tables, functions, flags);
@@ -90,6 +94,14 @@ export function analyse(st: LexedStatement, source: string, depth: number, pc: A
   const { columnClauses, stars } = names;
   return { index: st.index, text: st.text, cls, facts, tags, flags, columnClauses, stars, functions, inner, ...(complex ? { tooComplex: complex } : {}) };
 }
+
+/**
+ * A name part that is a path or a file name (slashes, a leading dot, a data-file
+ * extension): no Snowflake table anyone means, and some engines (DuckDB under
+ * the emulator) read it as a host file (`"/."."/."."/x.json"`, `'/etc/x'`), so a
+ * statement naming one is never allowed.
+ */
+const FILE_SHAPED = /[/\\]|^\.|\.(csv|tsv|txt|json|jsonl|ndjson|parquet|avro|orc|xml|gz|zst|bz2|xlsx?|db|duckdb|sqlite3?|arrow|feather|log|env|pem|key|p8)$/i;
 
 /** The parser's facts, when the statement is within bounds and the tokens alone do not explain it. */
 function treeFacts(st: LexedStatement, source: string, cls: Classification, tooComplex: string | undefined, defaults: Defaults): { ast?: AstFacts; gaps: string[] } {

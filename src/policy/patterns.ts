@@ -2,9 +2,9 @@
  * Name patterns (`DB.SCHEMA.TABLE[.COLUMN]` with `*` in any part) compiled to
  * matchers, and the sensitive catalog compiled from them. Pure.
  *
- * Names are compared upper-cased (see facts.ts): over-matching fails closed.
+ * Names are compared upper-cased (see names.ts): over-matching fails closed.
  */
-import { joinName, splitName } from './facts.ts';
+import { joinName, splitName } from './names.ts';
 import { patternParts, type ParsedPolicy } from './schema.ts';
 
 /** Whether one name part matches one pattern part. */
@@ -14,7 +14,7 @@ export type PartMatcher = (name: string) => boolean;
 export function partMatcher(part: string): PartMatcher {
   if (part === '*') return () => true;
   const text = part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part;
-  // Names are compared upper-cased (see facts.ts): over-matching fails closed.
+  // Names are compared upper-cased (see names.ts): over-matching fails closed.
   const upper = text.toUpperCase();
   if (!upper.includes('*')) return (name) => name === upper;
   const re = new RegExp(`^${upper.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);

@@ -3,7 +3,7 @@
  * bounds (SQL_TOO_COMPLEX), gaps and flags the tree may hide, and a fallback
  * reading of names for statements the parser cannot explain. Pure.
  */
-import { resolveParts, joinName, type Defaults } from './facts.ts';
+import { joinName, resolveParts, type Defaults } from './names.ts';
 import { BUILT_IN_FUNCTIONS, HARMLESS_TABLE_FUNCTIONS, isCrossSession, isCrossSessionFunction, isSystemFunction, PRESIGNED_FUNCTIONS } from './functions.ts';
 import { identifierName, type LexedStatement } from './lexer.ts';
 
