@@ -57,7 +57,7 @@ export class CardSync {
       await this.post(record, card);
       return;
     }
-    await this.deps.client.chat.update({ channel: approval.card.channel, ts: approval.card.ts, text: card.text, blocks: card.blocks as never });
+    await this.deps.client.chat.update({ channel: approval.card.channel, ts: approval.card.ts, text: card.text, blocks: card.blocks });
     if (TERMINAL_STATUSES.has(record.status) && approval.summaryTs === undefined) await this.summary(record);
   }
 
@@ -67,7 +67,7 @@ export class CardSync {
     if (got !== 'OK') throw new AirlockError('SLACK_UNAVAILABLE', `Another worker is posting the card of ${record.id}; retrying.`);
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
-      posted = await this.deps.client.chat.postMessage({ channel: this.deps.channel, text: card.text, blocks: card.blocks as never, unfurl_links: false });
+      posted = await this.deps.client.chat.postMessage({ channel: this.deps.channel, text: card.text, blocks: card.blocks, unfurl_links: false });
     } catch (err) {
       // Nothing was posted: let the retry (or another worker) take the lock at once.
       await this.deps.redis.del(lock).catch(() => undefined);
@@ -85,7 +85,7 @@ export class CardSync {
     await appendAfterTheFact(this.deps.audit, { type: 'card_posted', session: record.id, actor: 'slack', data: { channel, ts } }, this.deps.logger);
     if (card.overflowSql) {
       for (const reply of sqlThreadReplies(record)) {
-        await this.deps.client.chat.postMessage({ channel, thread_ts: ts, text: reply.text, blocks: reply.blocks as never });
+        await this.deps.client.chat.postMessage({ channel, thread_ts: ts, text: reply.text, blocks: reply.blocks });
       }
     }
   }
@@ -108,7 +108,7 @@ export class CardSync {
         channel: approval.card.channel,
         thread_ts: approval.card.ts,
         text: message.text,
-        blocks: message.blocks as never,
+        blocks: message.blocks,
       });
     } catch (err) {
       await this.deps.redis.del(lock).catch(() => undefined);
