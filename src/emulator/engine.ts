@@ -8,7 +8,7 @@
  * found at start are attached again, so data survives restarts.
  */
 import { readdirSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TIMESTAMP_TZ_COMMENT } from './sql/type-map.ts';
 
@@ -43,6 +43,11 @@ export class Engine {
   static async open(options: { dbFile?: string } = {}): Promise<Engine> {
     const instance = await DuckDBInstance.create(options.dbFile ?? ':memory:');
     const admin = await instance.connect();
+    // No SQL an agent sends may reach the host's files: DuckDB would read `"/."."/."."/etc/x.json"`
+    // or `read_text(…)` as a file. Only the database's own folder stays reachable (to attach the
+    // sibling database files); once off, external access cannot be turned back on.
+    if (options.dbFile) await admin.run(`SET allowed_directories = [${quoteString(`${dirname(resolve(options.dbFile))}/`)}]`);
+    await admin.run('SET enable_external_access = false');
     const engine = new Engine(instance, admin, options.dbFile);
     if (options.dbFile) {
       for (const name of engine.siblingDatabases()) await engine.createDatabase(name);

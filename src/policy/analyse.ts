@@ -6,10 +6,11 @@
  * The steps run in a fixed order: a statement's `flags` and `gaps` keep the
  * order they were found in, and that order shows in the decision JSON.
  */
-import { classify, type Classification } from './classify.ts';
+import { classify } from './classify.ts';
 import type { SensitiveTouch, StatementFacts } from './decision.ts';
 import { astFacts, type AstFacts } from './facts.ts';
 import { BUILT_IN_FUNCTIONS, isCrossSession, isCrossSessionFunction, isCrossSessionObject, isSystemFunction, PRESIGNED_FUNCTIONS } from './functions.ts';
+import type { Classification } from './kinds.ts';
 import { lex, stringValue, type LexedStatement } from './lexer.ts';
 import { joinName, resolveParts, splitName, type Defaults } from './names.ts';
 import { MAX_TREE_DEPTH } from './parse.ts';
