@@ -4,128 +4,11 @@
  *
  * This is what keeps an unparsed `DROP DATABASE` from looking like a "medium"
  * risk: the verb is always known from the tokens, and the AST only adds facts.
+ * The vocabulary (kinds, categories, object types) is in kinds.ts; here, one
+ * step per verb family fills in a {@link Classification}.
  */
+import { ADMIN_ROLES, generalObjects, matchObject, MODIFIERS, OBJECT_CATEGORY, WRITE_WORDS, type Category, type Classification, type Kind } from './kinds.ts';
 import { identifierName, type Token } from './lexer.ts';
-
-/** The statement verbs Airlock distinguishes (`kind` in the decision JSON). */
-export const KINDS = [
-  'select', 'insert', 'update', 'delete', 'merge', 'copy', 'put', 'get', 'list', 'remove',
-  'create', 'alter', 'drop', 'undrop', 'truncate', 'grant', 'revoke', 'use', 'show', 'describe',
-  'explain', 'call', 'execute_immediate', 'execute_task', 'set', 'unset', 'begin', 'commit',
-  'rollback', 'comment', 'unknown',
-] as const;
-export type Kind = (typeof KINDS)[number];
-
-/** Object types after CREATE/ALTER/DROP/UNDROP/USE, longest phrase first. */
-const OBJECT_PHRASES: ReadonlyArray<[string[], string]> = [
-  [['EXTERNAL', 'ACCESS', 'INTEGRATION'], 'external_access_integration'],
-  [['ROW', 'ACCESS', 'POLICY'], 'row_access_policy'],
-  [['CORTEX', 'SEARCH', 'SERVICE'], 'cortex_search_service'],
-  [['STORAGE', 'INTEGRATION'], 'storage_integration'],
-  [['API', 'INTEGRATION'], 'api_integration'],
-  [['NOTIFICATION', 'INTEGRATION'], 'notification_integration'],
-  [['SECURITY', 'INTEGRATION'], 'security_integration'],
-  [['CATALOG', 'INTEGRATION'], 'catalog_integration'],
-  [['EXTERNAL', 'TABLE'], 'external_table'],
-  [['DYNAMIC', 'TABLE'], 'dynamic_table'],
-  [['ICEBERG', 'TABLE'], 'iceberg_table'],
-  [['HYBRID', 'TABLE'], 'hybrid_table'],
-  [['EVENT', 'TABLE'], 'event_table'],
-  [['EXTERNAL', 'FUNCTION'], 'external_function'],
-  [['MATERIALIZED', 'VIEW'], 'materialized_view'],
-  [['NETWORK', 'POLICY'], 'network_policy'],
-  [['NETWORK', 'RULE'], 'network_rule'],
-  [['MASKING', 'POLICY'], 'masking_policy'],
-  [['PASSWORD', 'POLICY'], 'password_policy'],
-  [['SESSION', 'POLICY'], 'session_policy'],
-  [['AUTHENTICATION', 'POLICY'], 'authentication_policy'],
-  [['AGGREGATION', 'POLICY'], 'aggregation_policy'],
-  [['PROJECTION', 'POLICY'], 'projection_policy'],
-  [['FILE', 'FORMAT'], 'file_format'],
-  [['DATABASE', 'ROLE'], 'database_role'],
-  [['APPLICATION', 'ROLE'], 'application_role'],
-  [['APPLICATION', 'PACKAGE'], 'application_package'],
-  [['RESOURCE', 'MONITOR'], 'resource_monitor'],
-  [['REPLICATION', 'GROUP'], 'replication_group'],
-  [['FAILOVER', 'GROUP'], 'failover_group'],
-  [['MANAGED', 'ACCOUNT'], 'managed_account'],
-  [['COMPUTE', 'POOL'], 'compute_pool'],
-  [['IMAGE', 'REPOSITORY'], 'image_repository'],
-  [['GIT', 'REPOSITORY'], 'git_repository'],
-  [['SECONDARY', 'ROLES'], 'secondary_roles'],
-  [['INTEGRATION'], 'integration'],
-  [['TABLE'], 'table'],
-  [['VIEW'], 'view'],
-  [['STAGE'], 'stage'],
-  [['SHARE'], 'share'],
-  [['USER'], 'user'],
-  [['ROLE'], 'role'],
-  [['TASK'], 'task'],
-  [['PIPE'], 'pipe'],
-  [['PROCEDURE'], 'procedure'],
-  [['FUNCTION'], 'function'],
-  [['DATABASE'], 'database'],
-  [['SCHEMA'], 'schema'],
-  [['WAREHOUSE'], 'warehouse'],
-  [['SEQUENCE'], 'sequence'],
-  [['STREAM'], 'stream'],
-  [['SECRET'], 'secret'],
-  [['TAG'], 'tag'],
-  [['ALERT'], 'alert'],
-  [['ACCOUNT'], 'account'],
-  [['SESSION'], 'session'],
-  [['CONNECTION'], 'connection'],
-  [['NOTEBOOK'], 'notebook'],
-  [['STREAMLIT'], 'streamlit'],
-  [['SERVICE'], 'service'],
-  [['APPLICATION'], 'application'],
-  [['MODEL'], 'model'],
-  [['ORGANIZATION', 'ACCOUNT'], 'organization_account'],
-];
-
-/** Every object type name, for validating policy files. */
-export const OBJECT_TYPES: readonly string[] = [...new Set(OBJECT_PHRASES.map(([, o]) => o)), 'location'];
-
-/** Broad families of statements a policy can match on. */
-export const CATEGORIES = [
-  'read', 'write', 'ddl', 'destructive', 'privilege', 'exfiltration', 'account', 'code', 'session',
-  'transaction', 'stage', 'unknown',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-/** Modifiers that may sit between the verb and the object type. */
-const MODIFIERS = new Set([
-  'OR', 'REPLACE', 'ALTER', 'IF', 'NOT', 'EXISTS', 'TEMPORARY', 'TEMP', 'TRANSIENT', 'VOLATILE', 'LOCAL',
-  'GLOBAL', 'SECURE', 'RECURSIVE',
-]);
-
-/** Roles whose use or grant is an account-level change. */
-export const ADMIN_ROLES = new Set(['ACCOUNTADMIN', 'SECURITYADMIN', 'ORGADMIN', 'USERADMIN', 'SYSADMIN', 'GLOBALORGADMIN']);
-
-/** Write and DDL verbs that must never appear inside a read. */
-const WRITE_WORDS = new Set([
-  'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'TRUNCATE', 'DROP', 'CREATE', 'ALTER', 'UNDROP', 'GRANT', 'REVOKE',
-  'COPY', 'PUT', 'REMOVE', 'CALL', 'EXECUTE', 'USE', 'UNSET', 'COMMIT', 'ROLLBACK',
-]);
-
-export interface Classification {
-  kind: Kind;
-  /** The leading keyword as written (upper case), or null when the statement starts with no word. */
-  verb: string | null;
-  /** Object type for DDL, USE, COPY (`table`/`location`), else null. */
-  object: string | null;
-  /** The names a policy's `match.kind` can use: the kind, `kind_object`, and derived ones. */
-  tags: string[];
-  categories: Category[];
-  /** Token-level findings (`replace`, `clone`, `admin_role`, `hidden_write`, …). */
-  flags: string[];
-  /** Object names found after the object type (as dotted parts), e.g. the table a DROP names. */
-  targets: string[][];
-  /** Tables a statement reads, found from tokens where the parser cannot help (COPY … FROM t). */
-  sources: string[][];
-  /** True when the tokens alone explain the statement fully (SHOW, USE, BEGIN…). */
-  lexicallyComplete: boolean;
-}
 
 const word = (t: Token | undefined): string | undefined => (t?.kind === 'word' ? t.text : undefined);
 
@@ -142,13 +25,6 @@ export function readName(tokens: readonly Token[], i: number): { parts: string[]
     else break;
   }
   return parts.length > 0 ? { parts, next: j } : undefined;
-}
-
-function matchObject(tokens: readonly Token[], i: number): { object: string; next: number } | undefined {
-  for (const [phrase, object] of OBJECT_PHRASES) {
-    if (phrase.every((w, k) => word(tokens[i + k]) === w)) return { object, next: i + phrase.length };
-  }
-  return undefined;
 }
 
 /** Index of the first token after a WITH clause's CTE list, at paren depth 0. */
@@ -168,63 +44,28 @@ function afterCtes(tokens: readonly Token[]): number {
   return tokens.length;
 }
 
-const OBJECT_CATEGORY: Record<string, Category[]> = {
-  stage: ['exfiltration'],
-  storage_integration: ['exfiltration'],
-  api_integration: ['exfiltration'],
-  notification_integration: ['exfiltration'],
-  external_access_integration: ['exfiltration'],
-  security_integration: ['account'],
-  catalog_integration: ['exfiltration'],
-  integration: ['exfiltration'],
-  external_function: ['exfiltration'],
-  external_table: ['exfiltration'],
-  share: ['exfiltration', 'account'],
-  user: ['privilege'],
-  role: ['privilege'],
-  database_role: ['privilege'],
-  application_role: ['privilege'],
-  secondary_roles: ['privilege'],
-  network_policy: ['account'],
-  network_rule: ['account'],
-  password_policy: ['account'],
-  session_policy: ['account'],
-  authentication_policy: ['account'],
-  account: ['account'],
-  managed_account: ['account'],
-  organization_account: ['account'],
-  replication_group: ['account', 'exfiltration'],
-  failover_group: ['account', 'exfiltration'],
-  resource_monitor: ['account'],
-  connection: ['account'],
-  procedure: ['code'],
-  function: ['code'],
-  task: ['code'],
-  alert: ['code'],
-  pipe: ['code'],
-  session: ['session'],
-  masking_policy: ['privilege'],
-  row_access_policy: ['privilege'],
-  aggregation_policy: ['privilege'],
-  projection_policy: ['privilege'],
-};
-
-/** Generalised tags: `create_storage_integration` also matches `create_integration`. */
-function generalObjects(object: string): string[] {
-  const out = [object];
-  if (object.endsWith('_integration')) out.push('integration');
-  if (object.endsWith('_table')) out.push('table');
-  if (object.endsWith('_view')) out.push('view');
-  if (object.endsWith('_policy')) out.push('policy');
-  if (object === 'external_function') out.push('function');
-  if (object.endsWith('_role')) out.push('role');
-  return out;
+/** One statement being classified: its tokens, its words, where its main verb is, and the result so far. */
+interface Step {
+  tokens: readonly Token[];
+  words: string[];
+  mainAt: number;
+  c: Classification;
 }
+
+const add = (c: Classification, ...cats: Category[]): void => {
+  for (const x of cats) if (!c.categories.includes(x)) c.categories.push(x);
+};
+const flag = (c: Classification, f: string): void => {
+  if (!c.flags.includes(f)) c.flags.push(f);
+};
+const setKind = (c: Classification, kind: Kind, ...cats: Category[]): void => {
+  c.kind = kind;
+  add(c, ...cats);
+};
 
 /** Classify one statement from its tokens. */
 export function classify(tokens: readonly Token[]): Classification {
-  const first = tokens[0];
-  const verb = word(first) ?? null;
+  const verb = word(tokens[0]) ?? null;
   const c: Classification = {
     kind: 'unknown',
     verb,
@@ -236,245 +77,18 @@ export function classify(tokens: readonly Token[]): Classification {
     sources: [],
     lexicallyComplete: false,
   };
-  const add = (...cats: Category[]) => {
-    for (const x of cats) if (!c.categories.includes(x)) c.categories.push(x);
-  };
-  const flag = (f: string) => {
-    if (!c.flags.includes(f)) c.flags.push(f);
-  };
   const words = tokens.filter((t) => t.kind === 'word').map((t) => t.text);
   if (words.some((w) => ADMIN_ROLES.has(w)) || tokens.some((t) => t.kind === 'quoted' && ADMIN_ROLES.has(identifierName(t)))) {
-    flag('admin_role');
+    flag(c, 'admin_role');
   }
-
-  let main = verb;
-  let mainAt = 0;
-  if (verb === 'WITH') {
-    mainAt = afterCtes(tokens);
-    main = word(tokens[mainAt]) ?? null;
-    if (main && main !== 'SELECT') flag('write_after_cte');
-  } else if (first?.text === '(') {
-    // A parenthesised query: `(select …) union (select …)`.
-    const firstWord = tokens.find((t) => t.kind === 'word');
-    main = firstWord?.text === 'SELECT' ? 'SELECT' : null;
-  }
-
-  switch (main) {
-    case 'SELECT':
-    case 'VALUES':
-      c.kind = 'select';
-      add('read');
-      break;
-    case 'INSERT':
-      c.kind = 'insert';
-      add('write');
-      if (word(tokens[mainAt + 1]) === 'OVERWRITE') {
-        flag('overwrite');
-        add('destructive');
-      }
-      break;
-    case 'UPDATE':
-      c.kind = 'update';
-      add('write');
-      break;
-    case 'DELETE':
-      c.kind = 'delete';
-      add('write');
-      break;
-    case 'MERGE':
-      c.kind = 'merge';
-      add('write');
-      break;
-    case 'TRUNCATE': {
-      c.kind = 'truncate';
-      add('write', 'destructive');
-      let i = mainAt + 1;
-      while (['TABLE', 'IF', 'EXISTS'].includes(word(tokens[i]) ?? '')) i++;
-      const name = readName(tokens, i);
-      if (name) c.targets.push(name.parts);
-      c.lexicallyComplete = isSimple(tokens) && name !== undefined && name.next === tokens.length;
-      break;
-    }
-    case 'COPY': {
-      c.kind = 'copy';
-      // COPY INTO @stage / 'location' unloads data; COPY INTO table loads it; COPY FILES moves stage files.
-      const intoAt = tokens.findIndex((t, k) => k > mainAt && t.kind === 'word' && t.text === 'INTO');
-      const after = intoAt >= 0 ? tokens[intoAt + 1] : undefined;
-      const into = intoAt >= 0 ? readName(tokens, intoAt + 1) : undefined;
-      const fromAt = tokens.findIndex((t, k) => k > intoAt && t.kind === 'word' && t.text === 'FROM');
-      const from = fromAt >= 0 ? readName(tokens, fromAt + 1) : undefined;
-      if (word(tokens[mainAt + 1]) === 'FILES' || after?.text === '@' || after?.kind === 'string' || after?.text === '~') {
-        c.object = 'location';
-        add('exfiltration');
-        if (from) c.sources.push(from.parts);
-      } else {
-        c.object = 'table';
-        if (into) c.targets.push(into.parts);
-        add('write');
-        // Loading reads from a stage or an external location.
-        add('stage');
-      }
-      break;
-    }
-    case 'PUT':
-    case 'GET':
-      c.kind = main === 'PUT' ? 'put' : 'get';
-      add('exfiltration');
-      break;
-    case 'LIST':
-    case 'LS':
-      c.kind = 'list';
-      add('stage');
-      break;
-    case 'REMOVE':
-    case 'RM':
-      c.kind = 'remove';
-      add('stage', 'destructive');
-      break;
-    case 'CREATE':
-    case 'ALTER':
-    case 'DROP':
-    case 'UNDROP': {
-      c.kind = main.toLowerCase() as Kind;
-      let i = mainAt + 1;
-      while (i < tokens.length && MODIFIERS.has(word(tokens[i]) ?? '')) {
-        if (word(tokens[i]) === 'REPLACE') flag('replace');
-        i++;
-      }
-      const obj = matchObject(tokens, i);
-      if (obj) {
-        c.object = obj.object;
-        let j = obj.next;
-        while (j < tokens.length && MODIFIERS.has(word(tokens[j]) ?? '')) j++;
-        const name = readName(tokens, j);
-        if (name) c.targets.push(name.parts);
-      }
-      add('ddl');
-      if (c.kind === 'drop') add('destructive');
-      if (c.flags.includes('replace')) add('destructive');
-      if (words.includes('CLONE')) flag('clone');
-      if (c.kind === 'alter' && words.some((w) => w === 'DROP' || w === 'SWAP' || w === 'RENAME' || w === 'UNSET')) {
-        add('destructive');
-      }
-      if (c.object) for (const cat of OBJECT_CATEGORY[c.object] ?? []) add(cat);
-      if (c.object === 'session') {
-        // ALTER SESSION changes the shared warehouse session, not a schema object.
-        c.categories = c.categories.filter((x) => x !== 'ddl');
-      }
-      if (c.object === 'database' || c.object === 'schema') {
-        if (c.kind === 'drop') flag('drop_container');
-      }
-      if (!c.object) flag('unknown_object');
-      // DROP/UNDROP <object> [IF EXISTS] <name> [CASCADE|RESTRICT] is fully explained by its tokens.
-      if ((c.kind === 'drop' || c.kind === 'undrop') && c.object && c.targets.length === 1 && isSimple(tokens)) {
-        c.lexicallyComplete = true;
-      }
-      break;
-    }
-    case 'GRANT':
-    case 'REVOKE':
-      c.kind = main === 'GRANT' ? 'grant' : 'revoke';
-      add('privilege');
-      // GRANT … TO SHARE hands data to another account.
-      if (words.includes('SHARE')) add('exfiltration');
-      if (c.flags.includes('admin_role') || words.includes('OWNERSHIP') || (words.includes('ALL') && words.includes('ACCOUNT'))) {
-        add('account');
-      }
-      break;
-    case 'USE': {
-      c.kind = 'use';
-      const obj = matchObject(tokens, 1);
-      c.object = obj?.object ?? 'database';
-      add('session');
-      if (c.object === 'role' || c.object === 'secondary_roles') add('privilege');
-      if (c.flags.includes('admin_role')) add('account');
-      const name = readName(tokens, obj?.next ?? 1);
-      if (name) c.targets.push(name.parts);
-      c.lexicallyComplete = isSimple(tokens);
-      break;
-    }
-    case 'SHOW':
-      c.kind = 'show';
-      add('read');
-      c.lexicallyComplete = isSimple(tokens);
-      break;
-    case 'DESC':
-    case 'DESCRIBE': {
-      c.kind = 'describe';
-      add('read');
-      const obj = matchObject(tokens, 1);
-      if (obj) c.object = obj.object;
-      const name = readName(tokens, obj?.next ?? 1);
-      if (name) c.targets.push(name.parts);
-      c.lexicallyComplete = isSimple(tokens);
-      break;
-    }
-    case 'EXPLAIN':
-      c.kind = 'explain';
-      add('read');
-      break;
-    case 'CALL':
-      c.kind = 'call';
-      add('code');
-      break;
-    case 'EXECUTE':
-    case 'EXEC':
-      if (word(tokens[1]) === 'IMMEDIATE') {
-        c.kind = 'execute_immediate';
-        add('code');
-      } else if (word(tokens[1]) === 'TASK') {
-        c.kind = 'execute_task';
-        add('code');
-        const name = readName(tokens, 2);
-        if (name) c.targets.push(name.parts);
-      } else {
-        add('unknown');
-      }
-      break;
-    case 'SET':
-    case 'UNSET':
-      c.kind = main === 'SET' ? 'set' : 'unset';
-      add('session');
-      break;
-    case 'BEGIN':
-    case 'START':
-      // BEGIN [TRANSACTION|WORK] [NAME x] is a transaction; BEGIN … END is a script block.
-      if (main === 'START' && word(tokens[1]) !== 'TRANSACTION') {
-        add('unknown');
-        break;
-      }
-      if (tokens.slice(1).every((t) => ['TRANSACTION', 'WORK', 'NAME'].includes(t.text) || t.kind === 'quoted' || (t.kind === 'word' && tokens[tokens.indexOf(t) - 1]?.text === 'NAME'))) {
-        c.kind = 'begin';
-        add('transaction');
-        c.lexicallyComplete = true;
-      } else {
-        add('code', 'unknown');
-        flag('script_block');
-      }
-      break;
-    case 'COMMIT':
-    case 'ROLLBACK':
-      c.kind = main === 'COMMIT' ? 'commit' : 'rollback';
-      add('transaction');
-      c.lexicallyComplete = tokens.slice(1).every((t) => t.text === 'WORK');
-      break;
-    case 'COMMENT':
-      c.kind = 'comment';
-      add('ddl');
-      break;
-    default:
-      add('unknown');
-  }
-  if (c.kind === 'unknown' && !c.categories.includes('unknown')) add('unknown');
-
+  const { main, mainAt } = mainVerb(tokens, verb, c);
+  byVerb({ tokens, words, mainAt, c }, main);
+  if (c.kind === 'unknown' && !c.categories.includes('unknown')) add(c, 'unknown');
   // A read whose tokens carry a write verb (outside strings and quoted names) is never a plain read.
-  if (c.kind === 'select' || c.kind === 'explain' || c.kind === 'show' || c.kind === 'describe') {
-    const hidden = tokens.find(
-      (t, k) => t.kind === 'word' && WRITE_WORDS.has(t.text) && tokens[k + 1]?.text !== '(' && tokens[k - 1]?.text !== '.',
-    );
-    if (hidden && !(c.kind === 'show' || c.kind === 'describe')) flag('hidden_write');
+  if (c.kind === 'select' || c.kind === 'explain') {
+    const hidden = tokens.find((t, k) => t.kind === 'word' && WRITE_WORDS.has(t.text) && tokens[k + 1]?.text !== '(' && tokens[k - 1]?.text !== '.');
+    if (hidden) flag(c, 'hidden_write');
   }
-
   c.tags = [c.kind];
   if (c.object) for (const o of generalObjects(c.object)) c.tags.push(`${c.kind}_${o}`);
   if (c.kind === 'copy' && c.object === 'location') c.tags.push('unload');
@@ -482,17 +96,224 @@ export function classify(tokens: readonly Token[]): Classification {
   return c;
 }
 
+/** The verb that decides the kind: after a WITH's CTEs, or SELECT for a parenthesised query. */
+function mainVerb(tokens: readonly Token[], verb: string | null, c: Classification): { main: string | null; mainAt: number } {
+  if (verb === 'WITH') {
+    const mainAt = afterCtes(tokens);
+    const main = word(tokens[mainAt]) ?? null;
+    if (main && main !== 'SELECT') flag(c, 'write_after_cte');
+    return { main, mainAt };
+  }
+  if (tokens[0]?.text === '(') {
+    // A parenthesised query: `(select …) union (select …)`.
+    const firstWord = tokens.find((t) => t.kind === 'word');
+    return { main: firstWord?.text === 'SELECT' ? 'SELECT' : null, mainAt: 0 };
+  }
+  return { main: verb, mainAt: 0 };
+}
+
+/** One verb family per case: the kind, its categories, and what the tokens after the verb add. */
+function byVerb(s: Step, main: string | null): void {
+  const { c, tokens } = s;
+  switch (main) {
+    case 'SELECT':
+    case 'VALUES':
+      return setKind(c, 'select', 'read');
+    case 'INSERT':
+      setKind(c, 'insert', 'write');
+      if (word(tokens[s.mainAt + 1]) === 'OVERWRITE') {
+        flag(c, 'overwrite');
+        add(c, 'destructive');
+      }
+      return;
+    case 'UPDATE':
+      return setKind(c, 'update', 'write');
+    case 'DELETE':
+      return setKind(c, 'delete', 'write');
+    case 'MERGE':
+      return setKind(c, 'merge', 'write');
+    case 'TRUNCATE':
+      return truncate(s);
+    case 'COPY':
+      return copy(s);
+    case 'PUT':
+    case 'GET':
+      return setKind(c, main === 'PUT' ? 'put' : 'get', 'exfiltration');
+    case 'LIST':
+    case 'LS':
+      return setKind(c, 'list', 'stage');
+    case 'REMOVE':
+    case 'RM':
+      return setKind(c, 'remove', 'stage', 'destructive');
+    case 'CREATE':
+    case 'ALTER':
+    case 'DROP':
+    case 'UNDROP':
+      return ddl(s, main);
+    case 'GRANT':
+    case 'REVOKE':
+      return grant(s, main);
+    case 'USE':
+      return use(s);
+    case 'SHOW':
+      setKind(c, 'show', 'read');
+      c.lexicallyComplete = isSimple(tokens);
+      return;
+    case 'DESC':
+    case 'DESCRIBE':
+      return describe(s);
+    case 'EXPLAIN':
+      return setKind(c, 'explain', 'read');
+    case 'CALL':
+      return setKind(c, 'call', 'code');
+    case 'EXECUTE':
+    case 'EXEC':
+      return execute(s);
+    case 'SET':
+    case 'UNSET':
+      return setKind(c, main === 'SET' ? 'set' : 'unset', 'session');
+    case 'BEGIN':
+    case 'START':
+      return begin(s, main);
+    case 'COMMIT':
+    case 'ROLLBACK':
+      setKind(c, main === 'COMMIT' ? 'commit' : 'rollback', 'transaction');
+      c.lexicallyComplete = tokens.slice(1).every((t) => t.text === 'WORK');
+      return;
+    case 'COMMENT':
+      return setKind(c, 'comment', 'ddl');
+    default:
+      add(c, 'unknown');
+  }
+}
+
+function truncate({ c, tokens, mainAt }: Step): void {
+  setKind(c, 'truncate', 'write', 'destructive');
+  let i = mainAt + 1;
+  while (['TABLE', 'IF', 'EXISTS'].includes(word(tokens[i]) ?? '')) i++;
+  const name = readName(tokens, i);
+  if (name) c.targets.push(name.parts);
+  c.lexicallyComplete = isSimple(tokens) && name !== undefined && name.next === tokens.length;
+}
+
+/** COPY INTO @stage / 'location' unloads data; COPY INTO table loads it; COPY FILES moves stage files. */
+function copy({ c, tokens, mainAt }: Step): void {
+  c.kind = 'copy';
+  const intoAt = tokens.findIndex((t, k) => k > mainAt && t.kind === 'word' && t.text === 'INTO');
+  const after = intoAt >= 0 ? tokens[intoAt + 1] : undefined;
+  const into = intoAt >= 0 ? readName(tokens, intoAt + 1) : undefined;
+  const fromAt = tokens.findIndex((t, k) => k > intoAt && t.kind === 'word' && t.text === 'FROM');
+  const from = fromAt >= 0 ? readName(tokens, fromAt + 1) : undefined;
+  if (word(tokens[mainAt + 1]) === 'FILES' || after?.text === '@' || after?.kind === 'string' || after?.text === '~') {
+    c.object = 'location';
+    add(c, 'exfiltration');
+    if (from) c.sources.push(from.parts);
+  } else {
+    c.object = 'table';
+    if (into) c.targets.push(into.parts);
+    add(c, 'write');
+    // Loading reads from a stage or an external location.
+    add(c, 'stage');
+  }
+}
+
+/** CREATE / ALTER / DROP / UNDROP [modifiers] <object type> [modifiers] <name> … */
+function ddl({ c, tokens, words, mainAt }: Step, main: 'CREATE' | 'ALTER' | 'DROP' | 'UNDROP'): void {
+  c.kind = main.toLowerCase() as Kind;
+  let i = mainAt + 1;
+  while (i < tokens.length && MODIFIERS.has(word(tokens[i]) ?? '')) {
+    if (word(tokens[i]) === 'REPLACE') flag(c, 'replace');
+    i++;
+  }
+  const obj = matchObject(tokens, i);
+  if (obj) {
+    c.object = obj.object;
+    let j = obj.next;
+    while (j < tokens.length && MODIFIERS.has(word(tokens[j]) ?? '')) j++;
+    const name = readName(tokens, j);
+    if (name) c.targets.push(name.parts);
+  }
+  add(c, 'ddl');
+  if (c.kind === 'drop') add(c, 'destructive');
+  if (c.flags.includes('replace')) add(c, 'destructive');
+  if (words.includes('CLONE')) flag(c, 'clone');
+  if (c.kind === 'alter' && words.some((w) => w === 'DROP' || w === 'SWAP' || w === 'RENAME' || w === 'UNSET')) {
+    add(c, 'destructive');
+  }
+  if (c.object) for (const cat of OBJECT_CATEGORY[c.object] ?? []) add(c, cat);
+  if (c.object === 'session') {
+    // ALTER SESSION changes the shared warehouse session, not a schema object.
+    c.categories = c.categories.filter((x) => x !== 'ddl');
+  }
+  if (c.object === 'database' || c.object === 'schema') {
+    if (c.kind === 'drop') flag(c, 'drop_container');
+  }
+  if (!c.object) flag(c, 'unknown_object');
+  // DROP/UNDROP <object> [IF EXISTS] <name> [CASCADE|RESTRICT] is fully explained by its tokens.
+  if ((c.kind === 'drop' || c.kind === 'undrop') && c.object && c.targets.length === 1 && isSimple(tokens)) {
+    c.lexicallyComplete = true;
+  }
+}
+
+function grant({ c, words }: Step, main: 'GRANT' | 'REVOKE'): void {
+  setKind(c, main === 'GRANT' ? 'grant' : 'revoke', 'privilege');
+  // GRANT … TO SHARE hands data to another account.
+  if (words.includes('SHARE')) add(c, 'exfiltration');
+  if (c.flags.includes('admin_role') || words.includes('OWNERSHIP') || (words.includes('ALL') && words.includes('ACCOUNT'))) {
+    add(c, 'account');
+  }
+}
+
+function use({ c, tokens }: Step): void {
+  c.kind = 'use';
+  const obj = matchObject(tokens, 1);
+  c.object = obj?.object ?? 'database';
+  add(c, 'session');
+  if (c.object === 'role' || c.object === 'secondary_roles') add(c, 'privilege');
+  if (c.flags.includes('admin_role')) add(c, 'account');
+  const name = readName(tokens, obj?.next ?? 1);
+  if (name) c.targets.push(name.parts);
+  c.lexicallyComplete = isSimple(tokens);
+}
+
+function describe({ c, tokens }: Step): void {
+  setKind(c, 'describe', 'read');
+  const obj = matchObject(tokens, 1);
+  if (obj) c.object = obj.object;
+  const name = readName(tokens, obj?.next ?? 1);
+  if (name) c.targets.push(name.parts);
+  c.lexicallyComplete = isSimple(tokens);
+}
+
+/** EXECUTE IMMEDIATE and EXECUTE TASK; any other EXECUTE is unknown. */
+function execute({ c, tokens }: Step): void {
+  if (word(tokens[1]) === 'IMMEDIATE') {
+    setKind(c, 'execute_immediate', 'code');
+  } else if (word(tokens[1]) === 'TASK') {
+    setKind(c, 'execute_task', 'code');
+    const name = readName(tokens, 2);
+    if (name) c.targets.push(name.parts);
+  } else {
+    add(c, 'unknown');
+  }
+}
+
+/** BEGIN [TRANSACTION|WORK] [NAME x] is a transaction; BEGIN … END is a script block. */
+function begin({ c, tokens }: Step, main: 'BEGIN' | 'START'): void {
+  if (main === 'START' && word(tokens[1]) !== 'TRANSACTION') {
+    add(c, 'unknown');
+    return;
+  }
+  if (tokens.slice(1).every((t) => ['TRANSACTION', 'WORK', 'NAME'].includes(t.text) || t.kind === 'quoted' || (t.kind === 'word' && tokens[tokens.indexOf(t) - 1]?.text === 'NAME'))) {
+    setKind(c, 'begin', 'transaction');
+    c.lexicallyComplete = true;
+  } else {
+    add(c, 'code', 'unknown');
+    flag(c, 'script_block');
+  }
+}
+
 /** Statements the tokens fully explain: words, names, literals, dots, commas, `=` and `@` only. */
 function isSimple(tokens: readonly Token[]): boolean {
   return tokens.every((t) => t.kind !== 'symbol' || ['.', ',', '=', '@', '/', '*', '%'].includes(t.text));
-}
-
-/** The tags and categories a policy file may name, for validating `match.kind`. */
-export function knownKindTags(): Set<string> {
-  const out = new Set<string>(KINDS);
-  for (const verb of ['create', 'alter', 'drop', 'undrop', 'use', 'describe']) {
-    for (const o of OBJECT_TYPES) for (const g of generalObjects(o)) out.add(`${verb}_${g}`);
-  }
-  for (const extra of ['unload', 'load', 'delete_without_where', 'update_without_where', 'copy_location', 'copy_table']) out.add(extra);
-  return out;
 }

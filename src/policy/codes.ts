@@ -6,7 +6,7 @@
  * give it a risk in {@link CODE_RISK} if it has one of its own, and list it in
  * docs/api.md (test/docs/codes.test.ts keeps the two equal).
  */
-import type { Classification } from './classify.ts';
+import type { Classification } from './kinds.ts';
 import type { Flag } from './flags.ts';
 import { isSystemFunction } from './functions.ts';
 

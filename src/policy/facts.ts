@@ -11,7 +11,7 @@
  * identifiers, so `"Email"` and `EMAIL` look alike here; matching them as the
  * same name can only over-match, which fails closed.
  */
-import type { Kind } from './classify.ts';
+import type { Kind } from './kinds.ts';
 import type { LexedStatement } from './lexer.ts';
 import type { Defaults } from './names.ts';
 import { hasLimitClause, isNode, type Node } from './nodes.ts';

@@ -3,7 +3,7 @@
  * depth bound that keeps a deep tree from costing the stack. Pure.
  */
 import sqlParser from 'node-sql-parser';
-import type { Kind } from './classify.ts';
+import type { Kind } from './kinds.ts';
 import type { LexedStatement } from './lexer.ts';
 import { isNode, type Node } from './nodes.ts';
 

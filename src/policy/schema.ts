@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CATEGORIES, knownKindTags } from './classify.ts';
+import { CATEGORIES, knownKindTags } from './kinds.ts';
 import { FLAGS } from './flags.ts';
 
 export const ACTIONS = ['allow', 'review', 'deny'] as const;
