@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
 import { queryKeys, type QueryKeys } from './keys.ts';
+import { assertInitial, assertTransitions } from './lifecycle.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
 
 export { queryRecordKey } from './keys.ts';
@@ -171,6 +172,7 @@ export class QueryStore {
    * create; when the key is already claimed nothing is written and the existing id is returned.
    */
   async create(record: QueryRecord, idempotency?: { agentId: string; key: string }): Promise<string | undefined> {
+    assertInitial(record.status);
     return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
       const idemKey = idempotency ? this.keys.idempotency(idempotency.agentId, idempotency.key) : '';
@@ -225,10 +227,12 @@ export class QueryStore {
   }
 
   /**
-   * The one compare-and-set: stamps `updatedAt`, gives a record that reaches a
-   * terminal status the life of its results, and keeps the pending index.
+   * The one compare-and-set: refuses a status change the lifecycle table does
+   * not allow (before touching Redis), stamps `updatedAt`, gives a record that
+   * reaches a terminal status the life of its results, and keeps the pending index.
    */
   private async cas(id: string, expected: Expected, patch: RecordPatch): Promise<CasResult> {
+    if (patch.status) assertTransitions(expected.statuses, patch.status);
     return this.guard(async () => {
       const full: RecordPatch = { ...patch, updatedAt: new Date().toISOString() };
       // Finished records live as long as their results.

@@ -6,20 +6,25 @@ import type { MaskingReport } from '../masking/report.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { TruncatedBy } from './result-caps.ts';
 
-/** Statuses of DESIGN §1. */
-export type QueryStatus =
-  | 'pending_approval'
-  | 'approved'
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'outcome_unknown'
-  | 'denied'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled';
+/** Statuses of DESIGN §1; the moves between them are in `lifecycle.ts`. */
+export const QUERY_STATUSES = [
+  'pending_approval',
+  'approved',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'outcome_unknown',
+  'denied',
+  'rejected',
+  'expired',
+  'cancelled',
+] as const;
 
+/** Where a query stands. */
+export type QueryStatus = (typeof QUERY_STATUSES)[number];
+
+/** Statuses a query ends in (its record then lives as long as its result). */
 export const TERMINAL_STATUSES: ReadonlySet<QueryStatus> = new Set([
   'succeeded',
   'failed',

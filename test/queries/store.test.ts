@@ -108,6 +108,14 @@ describe('records', () => {
     expect(ttl).toBeLessThanOrEqual(60);
   });
 
+  it('refuses a transition the lifecycle table does not allow, without touching the record', async () => {
+    const r = record();
+    await store.create(r);
+    await expect(store.transition(r.id, ['queued'], { status: 'approved' })).rejects.toSatisfy((e) => codeOf(e) === 'INTERNAL');
+    await expect(store.create(record({ status: 'running' }))).rejects.toSatisfy((e) => codeOf(e) === 'INTERNAL');
+    expect(await store.get(r.id)).toEqual(r);
+  });
+
   it('says NOT_FOUND for an unknown id', async () => {
     await expect(store.transition(randomUUID(), ['queued'], { status: 'running' })).rejects.toSatisfy((e) => codeOf(e) === 'NOT_FOUND');
   });
