@@ -7,12 +7,12 @@
  */
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/env.ts';
-import { AirlockError, asAirlockError } from '../errors.ts';
-import { exportStoreFromConfig } from '../audit/export-store.ts';
-import { exportAudit, trimAudit } from '../audit/export.ts';
-import { RedisAuditLog } from '../audit/redis-log.ts';
-import { verifyAll } from '../audit/verify.ts';
+import type { Config } from '../../config/env.ts';
+import { AirlockError, asAirlockError } from '../../errors.ts';
+import { exportStoreFromConfig } from '../../audit/export-store.ts';
+import { exportAudit, trimAudit } from '../../audit/export.ts';
+import { RedisAuditLog } from '../../audit/redis-log.ts';
+import { verifyAll } from '../../audit/verify.ts';
 
 const HELP = `Usage:
   airlock audit verify                   walk the hash chain in the exports and in Redis; exit 1 and

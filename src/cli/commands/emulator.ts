@@ -1,0 +1,56 @@
+/** `airlock emulator`: the Snowflake-wire emulator alone. */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { AirlockError } from '../../errors.ts';
+import { logger, onShutdown, stderr } from '../lib/process.ts';
+
+/** `airlock emulator [--port N] [--db FILE] [--seed demo] …`: prints its URL on stdout, runs until Ctrl-C. */
+export async function emulator(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      db: { type: 'string' },
+      seed: { type: 'string' },
+      account: { type: 'string' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'public-key': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = values.port === undefined ? 8085 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AirlockError('BAD_REQUEST', `--port must be 0-65535, not ${values.port}.`);
+  if (values.seed !== undefined && values.seed !== 'demo' && values.seed !== 'none') {
+    throw new AirlockError('BAD_REQUEST', `--seed takes "demo" or "none", not "${values.seed}".`);
+  }
+  let publicKeyPem: string | undefined;
+  if (values['public-key']) {
+    try {
+      publicKeyPem = await readFile(values['public-key'], 'utf8');
+    } catch {
+      throw new AirlockError('BAD_REQUEST', `Cannot read the public key file ${values['public-key']}.`);
+    }
+  }
+  const password = values.password ?? (publicKeyPem ? undefined : 'airlock');
+  const { startEmulator } = await import('../../emulator/server.ts');
+  stderr('Starting the Snowflake-wire emulator…');
+  const t0 = performance.now();
+  const emu = await startEmulator({
+    host: values.host ?? '127.0.0.1',
+    port,
+    seed: values.seed === 'none' ? 'none' : 'demo',
+    account: values.account ?? 'EMU',
+    user: values.user ?? 'AIRLOCK',
+    ...(values.db ? { dbFile: values.db } : {}),
+    ...(password ? { password } : {}),
+    ...(publicKeyPem ? { publicKeyPem } : {}),
+    logger: logger(),
+  });
+  stderr(`ready in ${Math.round(performance.now() - t0)} ms; account ${values.account ?? 'EMU'}, user ${values.user ?? 'AIRLOCK'}` +
+    `${password && !values.password ? ', password airlock' : ''}${publicKeyPem ? ', key pair accepted' : ''}`);
+  process.stdout.write(`${emu.url}\n`);
+  await onShutdown(() => emu.close());
+  return 0;
+}
