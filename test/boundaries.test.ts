@@ -41,4 +41,15 @@ describe('module boundaries', () => {
     }
     expect(offenders).toEqual([]);
   });
+
+  it('reads no wall clock in the query and approval services and stores (they take a Clock)', async () => {
+    const offenders: string[] = [];
+    for (const dir of ['src/queries', 'src/approvals']) {
+      for (const file of await tsFiles(dir)) {
+        const text = await readFile(file, 'utf8');
+        for (const m of text.matchAll(/new Date\(\)|Date\.now\(\)/g)) offenders.push(`${file}: ${m[0]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
 });

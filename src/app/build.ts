@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from 'bullmq';
+import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/env.ts';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -60,6 +61,8 @@ export interface BuildOptions {
   maskingKey?: Buffer;
   /** Replace the Redis audit log (tests use a failing one to prove the fail-closed paths). */
   auditLog?: AuditLog;
+  /** The one clock every store, service, card sync and the Slack receiver read (default: the wall clock). */
+  clock?: Clock;
 }
 
 export interface AirlockApp {
@@ -224,7 +227,8 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     return c;
   };
   const command = connect('command');
-  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS });
+  const clock = options.clock ?? systemClock;
+  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
   const notifier = new Notifier(connect('subscriber'), command, prefix);
   const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
   const closers: Array<() => Promise<unknown>> = [];
@@ -237,8 +241,8 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
   const slack = slackSettings(config, options.roles);
   const slackClient = slack ? new WebClient(slack.botToken, webClientOptions(slack.apiUrl)) : undefined;
-  const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS });
-  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix);
+  const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
+  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock);
   closers.push(() => expiry.close());
   const executeQueue = new ExecuteQueue(connect('queue', true), prefix);
   closers.push(() => executeQueue.close());
@@ -268,6 +272,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     audit,
     aliases: config.AIRLOCK_IDENTITY_ALIASES,
     ownerless: config.AIRLOCK_OWNERLESS_TOKENS,
+    clock,
   });
 
   let api: FastifyInstance | undefined;
@@ -295,6 +300,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       masking,
       audit,
       workerName: hostname(),
+      clock,
     });
     const expiryWorker = startApprovalsWorker({
       connection: connect('approvals-worker', true),
@@ -357,7 +363,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
 
   // The Slack outbox runs where Slack work runs: the worker or the slack role.
   if (slack?.channel && slackClient && (options.roles.includes('worker') || options.roles.includes('slack'))) {
-    const sync = new CardSync({ client: slackClient, channel: slack.channel, queries: store, approvals: approvalStore, redis: command, prefix, logger: logger.child({ component: 'slack' }), audit });
+    const sync = new CardSync({ client: slackClient, channel: slack.channel, queries: store, approvals: approvalStore, redis: command, prefix, logger: logger.child({ component: 'slack' }), audit, now: clock });
     const slackWorker = startSlackWorker({ connection: connect('slack-worker', true), prefix, logger: logger.child({ component: 'slack' }), sync: (id) => sync.sync(id) });
     slackWorker.on('error', (err) => logger.warn({ component: 'slack', err: err.message }, 'slack worker error'));
     closers.push(() => slackWorker.close());
@@ -377,13 +383,14 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
         ...(cards ? { cards } : {}),
         logger: logger.child({ component: 'queries' }),
         limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
+        clock,
       });
     }
     // Slack's requests are received by the slack role, and by the api role when it has the signing secret.
     const receives = slack && (options.roles.includes('slack') || (options.roles.includes('api') && (slack.signingSecret || slack.appToken)));
     const receiver =
       receives && slack.signingSecret && !slack.appToken
-        ? new FastifySlackReceiver({ signingSecret: slack.signingSecret, logger: logger.child({ component: 'slack' }) })
+        ? new FastifySlackReceiver({ signingSecret: slack.signingSecret, logger: logger.child({ component: 'slack' }), now: () => clock().getTime() })
         : undefined;
     let boltApp: ReturnType<typeof createSlackApp> | undefined;
     if (receives && slack) {

@@ -11,6 +11,7 @@
  */
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
 import { redactText } from '../audit/redact.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { PolicyFile } from '../policy/schema.ts';
@@ -79,8 +80,8 @@ export interface ApprovalServiceDeps {
    * releases it later once the log answers).
    */
   audit?: AuditLog;
-  /** Injected clock (STYLE habit 8). */
-  now?: () => Date;
+  /** Injected clock (STYLE habit 8); default: the wall clock. */
+  clock?: Clock;
 }
 
 /** What a click did, with a sentence for the clicker's ephemeral reply. */
@@ -97,10 +98,10 @@ const RELEASE_RETRY_MS = 30_000;
 const APPROVED_CLAIM_MS = 10 * 60_000;
 
 export class ApprovalService {
-  private readonly now: () => Date;
+  private readonly now: Clock;
 
   constructor(private readonly deps: ApprovalServiceDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.clock ?? systemClock;
   }
 
   /**

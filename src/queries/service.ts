@@ -4,6 +4,7 @@
  * HTTP, BullMQ and Redis details live in their adapters.
  */
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, asAirlockError, isAirlockError, isTransient } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Decision } from '../policy/decision.ts';
@@ -97,6 +98,8 @@ export interface QueryServiceDeps {
   logger: Logger;
   limits: { maxWaitMs: number; maxSqlBytes: number; inlineRows: number };
   ids?: () => string;
+  /** Stamps `createdAt` and decides expiry (default: the wall clock). */
+  clock?: Clock;
   /** The session log; `received` and `decided` are appended before anything runs. */
   audit?: AuditLog;
   /** The approval workflow: told when a query needs review (sets its approval state, schedules expiry). */
@@ -172,9 +175,11 @@ export function checkSqlText(sql: string, maxBytes: number): void {
 
 export class QueryService {
   private readonly ids: () => string;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: QueryServiceDeps) {
     this.ids = deps.ids ?? randomUUID;
+    this.clock = deps.clock ?? systemClock;
   }
 
   /** Evaluate, record and (when allowed) enqueue; wait up to `waitMs` for the outcome. */
@@ -183,7 +188,7 @@ export class QueryService {
     checkSqlText(input.sql, limits.maxSqlBytes);
     const decision = evaluate(input.sql, requester);
     const id = this.ids();
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     const denied = decision.action === 'deny';
     const review = decision.action === 'review';
     const record: QueryRecord = {
@@ -340,7 +345,7 @@ export class QueryService {
   private async expireIfDue(record: QueryRecord): Promise<QueryRecord> {
     if (record.status !== 'pending_approval') return record;
     const seconds = record.decision.approvals.expiresInSeconds;
-    if (seconds === undefined || Date.parse(record.createdAt) + seconds * 1000 > Date.now()) return record;
+    if (seconds === undefined || Date.parse(record.createdAt) + seconds * 1000 > this.clock().getTime()) return record;
     try {
       const expired = await this.deps.store.transition(record.id, ['pending_approval'], {
         status: 'expired',
@@ -381,13 +386,14 @@ export class QueryService {
     await notifier.start();
     let wake: () => void = () => undefined;
     const off = notifier.on(notifier.channels.events, id, () => wake());
-    const deadline = Date.now() + waitMs;
+    // Elapsed time, not the clock: a frozen test clock must not stretch a long-poll.
+    const deadline = performance.now() + waitMs;
     try {
       for (;;) {
         // Register first, then read: a change between the two still wakes us.
         const changed = new Promise<void>((resolve) => (wake = resolve));
         const record = await this.owned(requester, id);
-        const left = deadline - Date.now();
+        const left = deadline - performance.now();
         if (TERMINAL_STATUSES.has(record.status) || left <= 0) return record;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
@@ -433,6 +439,8 @@ export interface ExecutionServiceDeps {
   audit?: AuditLog;
   /** Name of this worker in audit events. */
   workerName?: string;
+  /** Stamps `startedAt` and `finishedAt` (default: the wall clock). */
+  clock?: Clock;
 }
 
 /** The abort reason of statements stopped by the worker's shutdown (an agent's cancel has none). */
@@ -443,9 +451,11 @@ export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
 
   private readonly workerName: string;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: ExecutionServiceDeps) {
     this.workerName = deps.workerName ?? 'worker';
+    this.clock = deps.clock ?? systemClock;
   }
 
   /** Cancel every statement this process runs (shutdown after the grace period). */
@@ -470,7 +480,7 @@ export class ExecutionService {
 
   private async run(id: string, attempt: number, record: QueryRecord): Promise<void> {
     const { store, warehouse, logger, limits, notifier } = this.deps;
-    const startedAt = new Date().toISOString();
+    const startedAt = this.clock().toISOString();
     const controller = new AbortController();
     // Listen for cancel before the record says `running`: a cancel sent the moment it
     // does (the API publishes it only for running queries) must not be lost.
@@ -561,7 +571,7 @@ export class ExecutionService {
         execution: {
           warehouseQueryId: result.queryId,
           startedAt,
-          finishedAt: new Date().toISOString(),
+          finishedAt: this.clock().toISOString(),
           durationMs,
           rowCount: saved.rowCount,
           ...(result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}),
@@ -604,7 +614,7 @@ export class ExecutionService {
         // A read cut short by this worker's shutdown goes back to the queue (below) for another worker.
         err = new AirlockError('WAREHOUSE_UNAVAILABLE', 'The worker running this read shut down; it runs again on another worker.', { cause: thrown });
       }
-      const execution = { startedAt, finishedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
+      const execution = { startedAt, finishedAt: this.clock().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
       if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
         await store.transition(id, ['running'], { status: 'queued', execution }).catch(() => undefined);
         throw err;

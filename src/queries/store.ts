@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError } from '../errors.ts';
 import { queryKeys, type QueryKeys } from './keys.ts';
 import { assertInitial, assertTransitions } from './lifecycle.ts';
@@ -128,6 +129,8 @@ export interface QueryStoreOptions {
   prefix: string;
   /** Seconds that records and results live after they finish. */
   resultTtlSeconds: number;
+  /** Stamps `updatedAt` (default: the wall clock). */
+  clock?: Clock;
 }
 
 type Scripts = {
@@ -234,7 +237,7 @@ export class QueryStore {
   private async cas(id: string, expected: Expected, patch: RecordPatch): Promise<CasResult> {
     if (patch.status) assertTransitions(expected.statuses, patch.status);
     return this.guard(async () => {
-      const full: RecordPatch = { ...patch, updatedAt: new Date().toISOString() };
+      const full: RecordPatch = { ...patch, updatedAt: (this.options.clock ?? systemClock)().toISOString() };
       // Finished records live as long as their results.
       const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
       const args: string[] = [];

@@ -10,6 +10,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isTransient } from '../errors.ts';
 import { bullPrefix } from './execute-queue.ts';
 
@@ -41,7 +42,7 @@ export class ApprovalsQueue implements ExpiryScheduler {
   constructor(
     connection: Redis,
     prefix: string,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.queue = new Queue<ExpiryPayload>(APPROVALS_QUEUE, {
       connection,
@@ -58,7 +59,7 @@ export class ApprovalsQueue implements ExpiryScheduler {
 
   async schedule(id: string, at: Date): Promise<void> {
     try {
-      await this.queue.add('expire', { queryId: id }, { jobId: expiryJobId(id), delay: Math.max(0, at.getTime() - this.now()) });
+      await this.queue.add('expire', { queryId: id }, { jobId: expiryJobId(id), delay: Math.max(0, at.getTime() - this.clock().getTime()) });
     } catch (err) {
       throw new AirlockError('QUEUE_UNAVAILABLE', 'The job queue (Redis) is unavailable; try again shortly.', { cause: err });
     }

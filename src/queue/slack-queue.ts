@@ -97,6 +97,7 @@ export function startSlackWorker(options: {
         const log = { component: 'slack', queryId: parsed.data.queryId, attempt: job.attemptsMade + 1 };
         if (r.kind === 'rate_limited') {
           options.logger.warn({ ...log, retryAfterMs: r.retryAfterMs }, 'slack rate limited; retrying after Retry-After');
+          // BullMQ schedules by the wall clock, so this is Date.now(), not the injected Clock.
           await job.moveToDelayed(Date.now() + r.retryAfterMs, token);
           throw new DelayedError();
         }

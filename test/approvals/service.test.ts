@@ -89,7 +89,7 @@ beforeEach(() => {
   expiry = new FakeExpiry();
   directory = new FakeDirectory();
   clock = undefined;
-  service = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, now: () => clock ?? new Date() });
+  service = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, clock: () => clock ?? new Date() });
 });
 
 afterAll(async () => {
@@ -329,7 +329,7 @@ describe('the session log', () => {
   it('records votes, the approval and the rejection; an approval the log does not take is not released until it does', async () => {
     const log = new RedisAuditLog(redis, { prefix: `${prefix}:audit-test` });
     const audit = new SwitchableAudit(log);
-    const svc = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, audit, now: () => clock ?? new Date() });
+    const svc = new ApprovalService({ store, queries, queue, directory, approvers: APPROVERS, logger, expiry, audit, clock: () => clock ?? new Date() });
     const all = async () => {
       const out = [];
       for await (const entry of log.entries()) out.push(eventOf(entry));

@@ -116,6 +116,14 @@ describe('records', () => {
     expect(await store.get(r.id)).toEqual(r);
   });
 
+  it('stamps updatedAt from its clock, not the wall clock', async () => {
+    const at = new Date('2030-05-06T07:08:09.000Z');
+    const timed = new QueryStore(redis, { prefix, resultTtlSeconds: 60, clock: () => at });
+    const r = record();
+    await timed.create(r);
+    expect((await timed.transition(r.id, ['queued'], { status: 'running' })).updatedAt).toBe(at.toISOString());
+  });
+
   it('says NOT_FOUND for an unknown id', async () => {
     await expect(store.transition(randomUUID(), ['queued'], { status: 'running' })).rejects.toSatisfy((e) => codeOf(e) === 'NOT_FOUND');
   });
