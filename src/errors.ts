@@ -125,6 +125,32 @@ const STATUS: Record<AirlockErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** Every {@link AirlockErrorCode}, for checks that the docs list them all (test/docs/codes.test.ts). */
+export const AIRLOCK_ERROR_CODES = Object.keys(STATUS) as readonly AirlockErrorCode[];
+
+/**
+ * Codes a query's `error` can carry that are never HTTP errors: how a query
+ * ended without a warehouse or Airlock failure. Written by the query and
+ * approval services; listed in docs/api.md.
+ */
+export const QUERY_OUTCOME_CODES = [
+  /** The agent withdrew the query before it ran. */
+  'CANCELLED',
+  /** A worker stopped while a write ran; it was not re-run, so whether it took effect is unknown. */
+  'OUTCOME_UNKNOWN',
+  /** An approver denied the query. */
+  'APPROVAL_REJECTED',
+] as const;
+/** A code that ends a query without being an HTTP error. */
+export type QueryOutcomeCode = (typeof QUERY_OUTCOME_CODES)[number];
+
+/**
+ * `QueryRecord.error.code`: an {@link AirlockErrorCode} raised while the query
+ * was handled (WAREHOUSE_*, QUEUE_UNAVAILABLE, AUDIT_UNAVAILABLE,
+ * APPROVAL_EXPIRED, INTERNAL, …) or a {@link QueryOutcomeCode}.
+ */
+export type QueryErrorCode = AirlockErrorCode | QueryOutcomeCode;
+
 /** The HTTP status for a code; the only place statuses are decided. */
 export function httpStatusFor(code: AirlockErrorCode): number {
   return STATUS[code];

@@ -2,6 +2,7 @@
  * The query record: what an agent asked, what was decided, where it stands.
  */
 import type { ApprovalState } from '../approvals/machine.ts';
+import type { QueryErrorCode } from '../errors.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { TruncatedBy } from './result-caps.ts';
@@ -76,8 +77,9 @@ export interface ExecutionInfo {
   masking?: MaskingReport;
 }
 
+/** Why a query failed, was cancelled, rejected or expired; `code` is listed in docs/api.md. */
 export interface QueryError {
-  code: string;
+  code: QueryErrorCode;
   message: string;
   details?: Record<string, unknown>;
 }

@@ -298,8 +298,8 @@ describe('approvalCard: final states', () => {
     {
       status: 'failed',
       votes: yes,
-      over: { error: { code: 'WAREHOUSE_ERROR', message: 'Table does not exist <x>' } },
-      line: '❌ Approved by <@U1>, <@U2> — failed: Table does not exist &lt;x&gt; (`WAREHOUSE_ERROR`)',
+      over: { error: { code: 'WAREHOUSE_SQL_ERROR', message: 'Table does not exist <x>' } },
+      line: '❌ Approved by <@U1>, <@U2> — failed: Table does not exist &lt;x&gt; (`WAREHOUSE_SQL_ERROR`)',
     },
     {
       status: 'outcome_unknown',
@@ -381,10 +381,10 @@ describe('threadSummary', () => {
     });
     expect(allText(rej)).toContain('⛔ <@U9> denied');
     expect(allText(rej)).toContain('*Masked columns:* _none_');
-    const allowed = threadSummary({ record: record({ status: 'failed', decision: decision({ action: 'allow', reasons: [] }), error: { code: 'WAREHOUSE_ERROR', message: 'boom' } }), sessionId: 's' });
+    const allowed = threadSummary({ record: record({ status: 'failed', decision: decision({ action: 'allow', reasons: [] }), error: { code: 'WAREHOUSE_SQL_ERROR', message: 'boom' } }), sessionId: 's' });
     expect(checkMessage(allowed.blocks, allowed.text)).toEqual([]);
     expect(allText(allowed)).toContain('*Approvals:* none needed (allow by policy)');
-    expect(allText(allowed)).toContain('*Error:* `WAREHOUSE_ERROR` boom');
+    expect(allText(allowed)).toContain('*Error:* `WAREHOUSE_SQL_ERROR` boom');
   });
 });
 
