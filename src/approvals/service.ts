@@ -17,7 +17,6 @@ import type { Logger } from '../log.ts';
 import type { PolicyFile } from '../policy/schema.ts';
 import type { QueryStore } from '../queries/store.ts';
 import type { QueryRecord } from '../queries/types.ts';
-import type { ExpiryScheduler } from '../queue/approvals-queue.ts';
 import {
   approvalsSoFar,
   eligibility,
@@ -30,6 +29,7 @@ import {
   type Voter,
 } from './machine.ts';
 import type { IdentityAliases } from './identity.ts';
+import type { ApprovedJobs, ExpiryScheduler } from './ports.ts';
 import { approvalOf, type ApprovalStore } from './store.ts';
 
 /** Who is who in Slack (the Slack adapter implements it with `usergroups.users.list`; cache briefly). */
@@ -56,15 +56,10 @@ export interface VoteOptions {
   fingerprintSeen?: string;
 }
 
-/** The enqueue side of the execute queue (ExecuteQueue fits; declared here so approvals never import queries/service). */
-export interface ExecuteEnqueuer {
-  enqueue(queryId: string): Promise<void>;
-}
-
 export interface ApprovalServiceDeps {
   store: ApprovalStore;
   queries: QueryStore;
-  queue: ExecuteEnqueuer;
+  queue: ApprovedJobs;
   directory: Directory;
   approvers: PolicyFile['approvers'];
   logger: Logger;

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
+import type { CardNotifier, ExecuteJobs } from './ports.ts';
 import { decodeCursor, type QueryStore } from './store.ts';
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
 import type { JsonValue } from '../audit/events.ts';
@@ -17,7 +18,6 @@ import { redactDecision, redactLabels, redactText, sha256Hex } from '../audit/re
 import { redactErrorText } from '../masking/error-text.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
-import type { CardNotifier } from '../queue/slack-queue.ts';
 import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 
@@ -84,16 +84,10 @@ export function reviewPendingNote(record: Pick<QueryRecord, 'createdAt' | 'decis
   );
 }
 
-/** The enqueue side of the execute queue (a port, so tests and roles can differ). */
-export interface JobQueue {
-  enqueue(queryId: string): Promise<void>;
-  remove(queryId: string): Promise<boolean>;
-}
-
 export interface QueryServiceDeps {
   store: QueryStore;
   notifier: Notifier;
-  queue: JobQueue;
+  queue: ExecuteJobs;
   evaluate: Evaluate;
   logger: Logger;
   limits: { maxWaitMs: number; maxSqlBytes: number; inlineRows: number };

@@ -10,6 +10,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { ExpiryScheduler } from '../approvals/ports.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isTransient } from '../errors.ts';
 import { bullPrefix } from './execute-queue.ts';
@@ -19,14 +20,6 @@ export const APPROVALS_QUEUE = 'approvals';
 const payloadSchema = z.object({ queryId: z.string().min(1).max(100) });
 export type ExpiryPayload = z.infer<typeof payloadSchema>;
 
-/** Schedules the end of a review; a port so the approval service can be tested without BullMQ. */
-export interface ExpiryScheduler {
-  /** Expire `id` at `at` unless decided before; idempotent per query. */
-  schedule(id: string, at: Date): Promise<void>;
-  /** Drop the pending expiry of `id` (best effort; a job that fires anyway finds nothing to do). */
-  cancel(id: string): Promise<void>;
-}
-
 /**
  * The job id of a query's expiry. BullMQ refuses custom ids with one `:` (it
  * reserves `a:b:c` for repeatable jobs), so this is `expire-<id>`, not `expire:<id>`.
@@ -35,7 +28,7 @@ export function expiryJobId(queryId: string): string {
   return `expire-${queryId}`;
 }
 
-/** Producer side. */
+/** Producer side: the approval workflow's {@link ExpiryScheduler}. */
 export class ApprovalsQueue implements ExpiryScheduler {
   private readonly queue: Queue<ExpiryPayload>;
 

@@ -10,6 +10,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AirlockError, isTransient } from '../errors.ts';
+import type { ExecuteJobs } from '../queries/ports.ts';
 
 export const EXECUTE_QUEUE = 'execute';
 
@@ -21,8 +22,8 @@ export function bullPrefix(prefix: string): string {
   return `${prefix}:bull`;
 }
 
-/** Producer side. */
-export class ExecuteQueue {
+/** Producer side: the services' {@link ExecuteJobs}. */
+export class ExecuteQueue implements ExecuteJobs {
   private readonly queue: Queue<ExecutePayload>;
 
   constructor(connection: Redis, prefix: string) {

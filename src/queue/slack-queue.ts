@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { CardNotifier } from '../queries/ports.ts';
 import { bullPrefix } from './execute-queue.ts';
 
 export const SLACK_QUEUE = 'slack';
@@ -21,15 +22,8 @@ export const SLACK_QUEUE = 'slack';
 const payloadSchema = z.object({ queryId: z.string().min(1).max(100) });
 type SlackPayload = z.infer<typeof payloadSchema>;
 
-/** Something that wants the card of a query brought up to date. */
-export interface CardNotifier {
-  /**
-   * `change` names what happened (`opened`, `vote-2`, `finished`…): one job per
-   * change, so a change that lands while an earlier job for the same card is
-   * running is never swallowed by job-id dedupe; a replay of the same change is.
-   */
-  changed(queryId: string, change: string): Promise<void>;
-}
+/** Declared by the query services (`queries/ports.ts`); re-exported for the Slack app, which imports it from here. */
+export type { CardNotifier } from '../queries/ports.ts';
 
 /** Producer side. */
 export class SlackQueue implements CardNotifier {

@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createPolicyEngine } from '../../src/policy/engine.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
-import { ExecutionService, QueryService, type JobQueue } from '../../src/queries/service.ts';
+import type { ExecuteJobs } from '../../src/queries/ports.ts';
+import { ExecutionService, QueryService } from '../../src/queries/service.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord, Requester } from '../../src/queries/types.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
@@ -29,7 +30,7 @@ const connect = () => {
 };
 let store: QueryStore;
 let notifier: Notifier;
-const queue: JobQueue = { enqueue: async () => undefined, remove: async () => true };
+const queue: ExecuteJobs = { enqueue: async () => undefined, remove: async () => true };
 
 const parsed = parsePolicy(readFileSync('policies/default.yaml', 'utf8'));
 if (!parsed.ok) throw new Error('the shipped policy is invalid');
