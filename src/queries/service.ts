@@ -230,7 +230,7 @@ export class QueryService {
     try {
       await queue.enqueue(id);
     } catch (err) {
-      const error = { code: 'QUEUE_UNAVAILABLE', message: 'The job queue was unavailable.' };
+      const error = { code: 'QUEUE_UNAVAILABLE' as const, message: 'The job queue was unavailable.' };
       await store.transition(id, ['queued'], { status: 'failed', error }).catch(() => undefined);
       await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: 'system', data: error }, this.deps.logger);
       throw err;
@@ -485,7 +485,7 @@ export class ExecutionService {
       if (record.status === 'running') {
         // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
         if (!record.readOnly) {
-          const error = { code: 'OUTCOME_UNKNOWN', message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
+          const error = { code: 'OUTCOME_UNKNOWN' as const, message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
           await store.transition(id, ['running'], { status: 'outcome_unknown', error });
           await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: { ...error, outcomeUnknown: true } }, logger);
         } else {

@@ -102,7 +102,7 @@ describe('records', () => {
   it('gives a finished record the result TTL', async () => {
     const r = record();
     await store.create(r);
-    await store.transition(r.id, ['queued'], { status: 'failed', error: { code: 'X', message: 'x' } });
+    await store.transition(r.id, ['queued'], { status: 'failed', error: { code: 'INTERNAL', message: 'x' } });
     const ttl = await redis.ttl(`${prefix}:q:${r.id}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
