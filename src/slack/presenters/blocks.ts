@@ -7,7 +7,7 @@
 import type { types } from '@slack/bolt';
 
 /** Plain text object. */
-export type PlainText = types.PlainTextElement;
+type PlainText = types.PlainTextElement;
 /** mrkdwn text object (escape user data with `escapeMrkdwn`). */
 export type Mrkdwn = types.MrkdwnElement;
 

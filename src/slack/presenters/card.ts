@@ -91,7 +91,7 @@ export interface ApprovalCard extends Message {
 }
 
 /** How {@link renderCard} renders: as the live card, or as `/airlock show`'s copy. */
-export interface CardOptions {
+interface CardOptions {
   buttons: boolean;
   /** Where the full SQL lives when it does not fit. */
   overflowWhere: string;
