@@ -14,10 +14,8 @@
  * - `summary.ts`: the audit summary in the card's thread
  * - `replies.ts`: `/airlock` replies and ephemeral messages
  */
-export type { Block, Message } from './presenters/blocks.ts';
-export { escapeMrkdwn, fitText, humanDuration, slackDate } from './presenters/mrkdwn.ts';
-export { splitSql } from './presenters/sql.ts';
+export { escapeMrkdwn } from './presenters/mrkdwn.ts';
 export { APPROVE_ACTION_ID, DENY_ACTION_ID, approvalCard, sqlThreadReplies } from './presenters/card.ts';
 export { DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID, denyReasonModal } from './presenters/modal.ts';
 export { threadSummary } from './presenters/summary.ts';
-export { ephemeral, pendingList, sessionList, showQuery, usage } from './presenters/replies.ts';
+export { pendingList, sessionList, showQuery, usage } from './presenters/replies.ts';
