@@ -74,7 +74,7 @@ function holds(m: CompiledMatch, a: Analysis, ctx: EvaluationContext): Evidence 
   if (r.kind && !r.kind.some((k) => a.tags.has(k))) return undefined;
   if (r.kind) ev.kind = r.kind.find((k) => a.tags.has(k))!;
   if (r.category) {
-    const hit = r.category.find((c) => a.cls.categories.includes(c as never));
+    const hit = r.category.find((c) => (a.cls.categories as readonly string[]).includes(c));
     if (!hit) return undefined;
     ev.category = hit;
   }
