@@ -1,7 +1,7 @@
 /** The session log's preview of a result: the first rows, passed through unchanged, each cell bounded. */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/events.ts';
-import { firstRows } from '../../src/queries/service.ts';
+import { firstRows } from '../../src/queries/preview.ts';
 
 async function drain(rows: AsyncIterable<unknown[]>): Promise<unknown[][]> {
   const out: unknown[][] = [];

@@ -1,0 +1,309 @@
+/**
+ * Execution (worker role): run a queued query on the warehouse, mask, cap and
+ * store its result, and record the outcome. `run` reads as its steps: take the
+ * query ({@link ExecutionService.take}), log the start ({@link ExecutionService.auditStarted}),
+ * run and store ({@link ExecutionService.runAndStore}), then record success or failure.
+ * Intake (submit, read, cancel) is `service.ts`.
+ */
+import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
+import type { JsonValue } from '../audit/events.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { AirlockError, asAirlockError, isAirlockError, isTransient } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { redactErrorText } from '../masking/error-text.ts';
+import type { MaskingReport } from '../masking/report.ts';
+import type { ResultMasker } from '../masking/service.ts';
+import type { Warehouse } from '../warehouse/port.ts';
+import type { Notifier } from './notifier.ts';
+import type { CardNotifier } from './ports.ts';
+import { detectorCounts, firstRows, PREVIEW_ROWS } from './preview.ts';
+import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
+import type { QueryStore } from './store.ts';
+import type { ExecutionInfo, QueryRecord, ResultColumn } from './types.ts';
+
+export interface ExecutionServiceDeps {
+  store: QueryStore;
+  notifier: Notifier;
+  warehouse: Warehouse;
+  logger: Logger;
+  /** `caps`: cells, bytes and bytes per cell of a result (defaults: {@link DEFAULT_RESULT_CAPS}). */
+  limits: { statementTimeoutMs: number; maxRows: number; caps?: ResultCaps };
+  /** Told when a reviewed query changes, so its Slack card follows. */
+  cards?: CardNotifier;
+  /** Masks results before they are stored. */
+  masking?: ResultMasker;
+  /** The session log; `execution_started` is appended before the warehouse is called. */
+  audit?: AuditLog;
+  /** Name of this worker in audit events. */
+  workerName?: string;
+  /** Stamps `startedAt` and `finishedAt` (default: the wall clock). */
+  clock?: Clock;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/** The abort reason of statements stopped by the worker's shutdown (an agent's cancel has none). */
+const SHUTDOWN = 'airlock-worker-shutdown';
+
+/** What a run stored: the record's and the session log's account of it. */
+interface Stored {
+  warehouseQueryId: string | undefined;
+  rowsAffected: number | undefined;
+  columns: ResultColumn[];
+  saved: { rowCount: number; sha256: string };
+  /** Whether and why the result is cut, as kept on the record. */
+  outcome: Pick<ExecutionInfo, 'truncated' | 'truncatedBy' | 'oversizedCells' | 'note'> & { truncated: boolean };
+  masking: MaskingReport | undefined;
+  /** First rows of the masked result, for `execution_finished` (only when masking ran). */
+  preview: JsonValue[][] | undefined;
+}
+
+/** One run of one query: what every step needs. */
+interface Run {
+  id: string;
+  attempt: number;
+  record: QueryRecord;
+  startedAt: string;
+  controller: AbortController;
+}
+
+/** Runs queued queries in the worker role. */
+export class ExecutionService {
+  private readonly running = new Map<string, AbortController>();
+
+  private readonly workerName: string;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.workerName = deps.workerName ?? 'worker';
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** Cancel every statement this process runs (shutdown after the grace period). */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort(SHUTDOWN);
+  }
+
+  /** Execute one query; throws transient AirlockErrors for the queue to retry. */
+  async execute(id: string, attempt: number): Promise<void> {
+    const record = await this.deps.store.get(id);
+    if (!record) {
+      this.deps.logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
+      return;
+    }
+    try {
+      await this.run(id, attempt, record);
+    } finally {
+      // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
+      if (record.approval?.card) await this.deps.cards?.changed(id, `finished-${attempt}`);
+    }
+  }
+
+  private async run(id: string, attempt: number, record: QueryRecord): Promise<void> {
+    const { notifier } = this.deps;
+    const run: Run = { id, attempt, record, startedAt: this.clock().toISOString(), controller: new AbortController() };
+    // Listen for cancel before the record says `running`: a cancel sent the moment it
+    // does (the API publishes it only for running queries) must not be lost.
+    await notifier.start();
+    const off = notifier.on(notifier.channels.cancel, id, () => run.controller.abort());
+    try {
+      if (!(await this.take(run))) return;
+      if (!(await this.auditStarted(run))) return;
+      this.running.set(id, run.controller);
+      const t0 = performance.now();
+      try {
+        const stored = await this.runAndStore(run);
+        await this.succeeded(run, stored, Math.round(performance.now() - t0));
+      } catch (thrown) {
+        await this.failed(run, thrown, t0);
+      }
+    } finally {
+      off();
+      this.running.delete(id);
+    }
+  }
+
+  /**
+   * Move the record to `running`, or take over a stalled read. False when there
+   * is nothing to run: not queued, taken or cancelled meanwhile, or a write
+   * whose worker died (it ends `outcome_unknown`, never re-run).
+   */
+  private async take({ id, attempt, record, startedAt }: Run): Promise<boolean> {
+    const { store, logger } = this.deps;
+    try {
+      if (record.status === 'queued') {
+        await store.transition(id, ['queued'], { status: 'running', execution: { startedAt, attempts: attempt } });
+        return true;
+      }
+      if (record.status !== 'running') {
+        logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
+        return false;
+      }
+      // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
+      if (record.readOnly) {
+        await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
+        return true;
+      }
+      const error = { code: 'OUTCOME_UNKNOWN' as const, message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
+      await store.transition(id, ['running'], { status: 'outcome_unknown', error });
+      await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: { ...error, outcomeUnknown: true } }, logger);
+      return false;
+    } catch (err) {
+      // Cancelled (or taken) between our read and the transition: nothing to run.
+      if (!isAirlockError(err, 'STATE_CONFLICT')) throw err;
+      logger.info({ queryId: id, status: err.details.status }, 'execute job skipped: query changed state');
+      return false;
+    }
+  }
+
+  /** Fail closed: no statement runs without its start in the session log. False when the log refused it. */
+  private async auditStarted({ id, attempt }: Run): Promise<boolean> {
+    if (!this.deps.audit) return true;
+    try {
+      await this.deps.audit.append({ type: 'execution_started', session: id, actor: this.workerName, data: { worker: this.workerName, attempt } });
+      return true;
+    } catch {
+      await this.deps.store
+        .transition(id, ['running'], { status: 'failed', error: { code: 'AUDIT_UNAVAILABLE', message: 'The audit log was unavailable, so the statement was not run.' } })
+        .catch(() => undefined);
+      this.deps.logger.warn({ queryId: id }, 'audit log unavailable: statement not run');
+      return false;
+    }
+  }
+
+  /** Run the statement, then mask, cap and store what it returned. */
+  private async runAndStore({ id, record, controller }: Run): Promise<Stored> {
+    const { store, warehouse, limits } = this.deps;
+    // The policy may cap rows lower than the installation-wide limit.
+    const maxRows = Math.min(limits.maxRows, record.decision.limits?.maxRows ?? Number.POSITIVE_INFINITY);
+    const result = await warehouse.execute(record.sql, {
+      signal: controller.signal,
+      timeoutMs: limits.statementTimeoutMs,
+      maxRows,
+      queryTag: `airlock:${id}`,
+    });
+    const columns = result.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, precision: c.precision ?? null, scale: c.scale ?? null }));
+    // Masked inside the worker, before anything is stored, returned or shown (DESIGN §6).
+    const masked = this.deps.masking?.begin(record.sql, columns.map((c) => c.name), result.rows);
+    // Then capped by cells and bytes (one LISTAGG row can carry a table), on what would be stored.
+    const caps = limits.caps ?? DEFAULT_RESULT_CAPS;
+    const capped = capRows(masked ? masked.rows : result.rows, caps);
+    // The session log keeps the first rows as a preview, only ever from the masked stream.
+    const preview = masked ? firstRows(capped.rows, PREVIEW_ROWS) : undefined;
+    const saved = await store.saveResult(id, columns, preview ? preview.rows : capped.rows);
+    const cut = capped.report();
+    const truncatedBy: TruncatedBy | undefined = cut.truncatedBy ?? (result.truncated ? 'rows' : undefined);
+    const note = resultNote({
+      truncatedBy,
+      rowCount: saved.rowCount,
+      limit: truncatedBy === 'rows' ? maxRows : truncatedBy === 'cells' ? caps.maxCells : truncatedBy === 'bytes' ? caps.maxBytes : undefined,
+      oversizedCells: cut.oversizedCells,
+      maxCellBytes: caps.maxCellBytes,
+    });
+    return {
+      warehouseQueryId: result.queryId,
+      rowsAffected: result.rowsAffected,
+      columns,
+      saved,
+      outcome: {
+        truncated: truncatedBy !== undefined,
+        ...(truncatedBy ? { truncatedBy } : {}),
+        ...(cut.oversizedCells > 0 ? { oversizedCells: cut.oversizedCells } : {}),
+        ...(note ? { note } : {}),
+      },
+      masking: masked?.report(),
+      preview: preview?.taken,
+    };
+  }
+
+  /** running → succeeded, then `execution_finished` in the session log. */
+  private async succeeded({ id, attempt, startedAt }: Run, stored: Stored, durationMs: number): Promise<void> {
+    const { store, logger } = this.deps;
+    const { warehouseQueryId, rowsAffected, saved, outcome, masking } = stored;
+    await store.transition(id, ['running'], {
+      status: 'succeeded',
+      execution: {
+        warehouseQueryId,
+        startedAt,
+        finishedAt: this.clock().toISOString(),
+        durationMs,
+        rowCount: saved.rowCount,
+        ...(rowsAffected !== undefined ? { rowsAffected } : {}),
+        ...outcome,
+        resultSha256: saved.sha256,
+        attempts: attempt,
+        ...(masking ? { masking } : {}),
+      },
+    });
+    logger.info({ queryId: id, warehouseQueryId, rows: saved.rowCount, durationMs }, 'query succeeded');
+    await appendAfterTheFact(
+      this.deps.audit,
+      {
+        type: 'execution_finished',
+        session: id,
+        actor: this.workerName,
+        data: {
+          rows: saved.rowCount,
+          ...(rowsAffected !== undefined ? { rowsAffected } : {}),
+          durationMs,
+          resultSha256: saved.sha256,
+          truncated: outcome.truncated,
+          ...(outcome.truncatedBy ? { truncatedBy: outcome.truncatedBy } : {}),
+          ...(outcome.oversizedCells ? { oversizedCells: outcome.oversizedCells } : {}),
+          warehouseQueryId,
+          masking: {
+            columns: (masking?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })),
+            ...(masking && masking.columns.some((c) => c.reason === 'detector') ? { detectors: detectorCounts(masking) } : {}),
+          },
+          ...(stored.preview ? { preview: { columns: stored.columns.map((c) => c.name), rows: stored.preview } } : {}),
+        },
+      },
+      logger,
+    );
+  }
+
+  /**
+   * A failed or cancelled run: a transient failure of a read goes back to the
+   * queue (rethrown for BullMQ's backoff); anything else ends the query, and
+   * the session log records only an outcome the record holds.
+   */
+  private async failed({ id, attempt, record, startedAt, controller }: Run, thrown: unknown, t0: number): Promise<void> {
+    const { store, logger } = this.deps;
+    let err = asAirlockError(thrown);
+    if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
+    if (controller.signal.reason === SHUTDOWN && err.code === 'WAREHOUSE_CANCELLED' && record.readOnly) {
+      // A read cut short by this worker's shutdown goes back to the queue (below) for another worker.
+      err = new AirlockError('WAREHOUSE_UNAVAILABLE', 'The worker running this read shut down; it runs again on another worker.', { cause: thrown });
+    }
+    const execution = { startedAt, finishedAt: this.clock().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
+    if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
+      await store.transition(id, ['running'], { status: 'queued', execution }).catch(() => undefined);
+      throw err;
+    }
+    const cancelled = err.code === 'WAREHOUSE_CANCELLED';
+    // A warehouse error can echo a value from the data: only what the agent sent stays (whatever the adapter did).
+    const message = redactErrorText(err.message, { sql: record.sql, names: record.decision.statements.flatMap((s) => s.tables) });
+    const recorded = await store
+      .transition(id, ['running'], { status: cancelled ? 'cancelled' : 'failed', execution, error: { code: err.code, message, details: err.details } })
+      .then(() => true)
+      .catch((e: unknown) => {
+        logger.error({ queryId: id, err: e }, 'could not record the failure');
+        return false;
+      });
+    logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
+    // The session log follows the record: an outcome the record does not hold is not logged either.
+    if (!recorded) return;
+    await appendAfterTheFact(
+      this.deps.audit,
+      cancelled
+        ? { type: 'cancelled', session: id, actor: this.workerName, data: { reason: 'Cancelled while it ran (the agent withdrew it, or Airlock shut down).' } }
+        : {
+            type: 'failed',
+            session: id,
+            actor: this.workerName,
+            data: { code: err.code, message, ...(typeof err.details.queryId === 'string' ? { warehouseQueryId: err.details.queryId } : {}) },
+          },
+      logger,
+    );
+  }
+}
