@@ -21,7 +21,6 @@ const CORE_MAY_NOT_IMPORT: Record<string, string[]> = {
  * is gone (drop it here then).
  */
 const KNOWN_BACK_EDGES: Record<string, string> = {
-  'queries -> approvals': 'queries/types.ts types QueryRecord.approval with ApprovalState (approvals/machine.ts)',
   'audit -> queries': 'audit/sessions.ts takes Requester from queries/types.ts',
   'audit -> config': 'audit/export-store.ts reads the Config type (config/env.ts imports queries/ and approvals/ defaults)',
 };

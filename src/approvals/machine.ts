@@ -14,47 +14,13 @@ import { AirlockError } from '../errors.ts';
 import { canonicalIdentity, type IdentityAliases } from './identity.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { PolicyFile } from '../policy/schema.ts';
+import type { ApprovalState, QueryStatus, Vote, VoteKind, Voter } from '../queries/types.ts';
 
 /** Expiry when a decision carries none (the policy engine always sets one; this is the fallback). */
 export const DEFAULT_APPROVAL_EXPIRY_SECONDS = 3600;
 
-/** A Slack user who clicked Approve or Deny. `email` comes from `users.info`, for the audit trail and the owner check. */
-export interface Voter {
-  slackUserId: string;
-  name?: string;
-  email?: string;
-  /** The canonical form of `email` ({@link canonicalIdentity}): one person votes once, whatever Slack account they use. */
-  identity?: string;
-}
-
-export type VoteKind = 'approve' | 'deny';
-
-/** One recorded vote. */
-export interface Vote {
-  voter: Voter;
-  vote: VoteKind;
-  /** Required for a deny; an optional comment on an approve. */
-  reason?: string;
-  /** ISO time the vote was recorded. */
-  at: string;
-}
-
-/** Where a review stands; stored on the query record as `approval`. */
-export interface ApprovalState {
-  /** Approvals needed (at least 1). */
-  required: number;
-  /** Approver groups (policy `approvers` keys) whose members may vote. */
-  groups: string[];
-  /** The decision's statement fingerprint: a vote binds to it. */
-  fingerprint: string;
-  /** ISO time after which nobody can decide any more. */
-  expiresAt: string;
-  votes: Vote[];
-  /** The Slack card, once posted (any replica can update it from here). */
-  card?: { channel: string; ts: string; postedAt: string };
-  /** `ts` of the threaded audit summary under the card, once posted. */
-  summaryTs?: string;
-}
+// The review's data lives on the query record (queries/types.ts); re-exported for the presenters and tests that read it from here.
+export type { ApprovalState, Vote, VoteKind, Voter } from '../queries/types.ts';
 
 /** What a vote did. Only `recorded`, `approved`, `rejected` and `expired` change anything. */
 export type VoteOutcome =
@@ -72,12 +38,8 @@ export type VoteOutcome =
   /** The click did not come from the card posted for this query (another channel or message, or a modal not opened from it). */
   | 'out_of_place';
 
-/**
- * The statuses this machine writes. Declared here rather than imported from
- * `queries/types.ts` because that file imports {@link ApprovalState}: keeping the
- * machine free of it avoids an import cycle (madge runs in `npm test`).
- */
-export type ApprovalStatus = 'pending_approval' | 'approved' | 'rejected' | 'expired';
+/** The statuses this machine writes. */
+export type ApprovalStatus = Extract<QueryStatus, 'pending_approval' | 'approved' | 'rejected' | 'expired'>;
 
 export interface VoteInput {
   voter: Voter;

@@ -1,7 +1,6 @@
 /**
  * The query record: what an agent asked, what was decided, where it stands.
  */
-import type { ApprovalState } from '../approvals/machine.ts';
 import type { QueryErrorCode } from '../errors.ts';
 import type { MaskingReport } from '../masking/report.ts';
 import type { Decision } from '../policy/decision.ts';
@@ -117,4 +116,45 @@ export interface ResultPage {
   note?: string;
   /** Opaque cursor for the next page, absent on the last. */
   nextCursor?: string;
+}
+
+// The review part of a record: its shape is here, with the record; approvals/machine.ts decides how it changes.
+
+/** A Slack user who clicked Approve or Deny. `email` comes from `users.info`, for the audit trail and the owner check. */
+export interface Voter {
+  slackUserId: string;
+  name?: string;
+  email?: string;
+  /** The canonical form of `email` (`canonicalIdentity`, approvals/identity.ts): one person votes once, whatever Slack account they use. */
+  identity?: string;
+}
+
+/** How a voter voted. */
+export type VoteKind = 'approve' | 'deny';
+
+/** One recorded vote. */
+export interface Vote {
+  voter: Voter;
+  vote: VoteKind;
+  /** Required for a deny; an optional comment on an approve. */
+  reason?: string;
+  /** ISO time the vote was recorded. */
+  at: string;
+}
+
+/** Where a review stands; stored on the query record as `approval`. */
+export interface ApprovalState {
+  /** Approvals needed (at least 1). */
+  required: number;
+  /** Approver groups (policy `approvers` keys) whose members may vote. */
+  groups: string[];
+  /** The decision's statement fingerprint: a vote binds to it. */
+  fingerprint: string;
+  /** ISO time after which nobody can decide any more. */
+  expiresAt: string;
+  votes: Vote[];
+  /** The Slack card, once posted (any replica can update it from here). */
+  card?: { channel: string; ts: string; postedAt: string };
+  /** `ts` of the threaded audit summary under the card, once posted. */
+  summaryTs?: string;
 }
