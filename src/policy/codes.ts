@@ -90,7 +90,7 @@ const CODE_RISK: Partial<Record<ReasonCode, Risk>> = {
 export const riskOfCode = (code: RuleReasonCode): Risk | undefined => CODE_RISK[code as ReasonCode];
 
 /** The reason code a rule matched on a flag reports, unless the rule names its own. */
-export const FLAG_CODES: Record<Flag, ReasonCode> = {
+const FLAG_CODES: Record<Flag, ReasonCode> = {
   incomplete: 'INCOMPLETE_ANALYSIS',
   no_where: 'UNBOUNDED_WRITE',
   no_limit: 'UNBOUNDED_READ',
@@ -121,7 +121,7 @@ export interface KindFacts {
 const CATEGORY_SEVERITY: readonly Classification['categories'][number][] = ['exfiltration', 'account', 'privilege', 'session', 'transaction', 'code', 'destructive', 'write', 'ddl', 'stage', 'unknown'];
 
 /** The code one category implies for a statement (`read` and anything unlisted: READ_ONLY). */
-export function categoryCode(category: string, s: KindFacts): ReasonCode {
+function categoryCode(category: string, s: KindFacts): ReasonCode {
   switch (category) {
     case 'exfiltration':
       return 'EXFILTRATION';
