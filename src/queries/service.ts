@@ -13,7 +13,8 @@ import type { Logger } from '../log.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { Notifier } from './notifier.ts';
 import type { CardNotifier, ExecuteJobs } from './ports.ts';
-import { decodeCursor, type QueryStore } from './store.ts';
+import { decodeCursor } from './cursor.ts';
+import type { QueryStore } from './store.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 import { approvalView, cutOf, reviewPendingNote, type QueryView } from './view.ts';
 

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError } from '../errors.ts';
+import { encodeCursor } from './cursor.ts';
 import { queryKeys, type QueryKeys } from './keys.ts';
 import { assertInitial, assertTransitions } from './lifecycle.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
@@ -390,19 +391,4 @@ export class QueryStore {
       };
     });
   }
-}
-
-/** Cursors are opaque to agents; today they carry a row offset. */
-export function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { o?: unknown };
-    if (typeof value.o === 'number' && Number.isSafeInteger(value.o) && value.o >= 0) return value.o;
-  } catch {
-    // fall through
-  }
-  throw new AirlockError('BAD_REQUEST', 'The cursor is not valid; use the nextCursor value from a previous page.');
 }
