@@ -40,7 +40,7 @@ import { parsePolicy } from '../src/policy/schema.ts';
 import { APPROVE_ACTION_ID } from '../src/slack/presenters.ts';
 import { startFakeSlack, type FakeSlackCall } from '../test/support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, triggerId } from '../test/support/slack-sign.ts';
-import { cardRecorded } from '../test/helpers/slack-harness.ts';
+import { cardRecorded } from '../test/support/slack-harness.ts';
 
 const SECRET = 'bench-signing-secret-0123456789';
 const CHANNEL = 'C0BENCHAPPROVALS';

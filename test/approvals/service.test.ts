@@ -21,7 +21,7 @@ import { createLogger } from '../../src/log.ts';
 import { QueryStore, type RecordPatch } from '../../src/queries/store.ts';
 import type { QueryRecord, QueryStatus } from '../../src/queries/types.ts';
 import type { ExpiryScheduler } from '../../src/approvals/ports.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { APPROVERS, FINGERPRINT, OWNER, reviewRecord, voter } from './fixtures.ts';
 
 const prefix = uniquePrefix('approvals-service');

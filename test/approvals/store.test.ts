@@ -9,7 +9,7 @@ import { ApprovalStore } from '../../src/approvals/store.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { FINGERPRINT, reviewRecord, voter } from './fixtures.ts';
 
 const prefix = uniquePrefix('approvals-store');

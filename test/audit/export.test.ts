@@ -19,7 +19,7 @@ import { S3ExportStore } from '../../src/audit/s3-store.ts';
 import { AuditSearch } from '../../src/audit/search.ts';
 import type { ExportStore } from '../../src/audit/store.ts';
 import { verifyAll, verifyExports } from '../../src/audit/verify.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { sessionEvents } from './fixtures.ts';
 
 const prefixes: string[] = [];

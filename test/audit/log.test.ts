@@ -10,7 +10,7 @@ import { AirlockError } from '../../src/errors.ts';
 import { GENESIS_HASH } from '../../src/audit/events.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { verifyRedis } from '../../src/audit/verify.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { sessionEvents } from './fixtures.ts';
 
 const prefixes: string[] = [];

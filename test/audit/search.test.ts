@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { AuditSearch } from '../../src/audit/search.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { sessionEvents, type SessionSpec } from './fixtures.ts';
 
 const prefix = uniquePrefix('audit-s');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/policy/decision.ts';
-import { airlock } from '../helpers/cli.ts';
+import { airlock } from '../support/cli.ts';
 
 let dir: string;
 let badPolicy: string;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { recordingWarehouse } from '../helpers/warehouse.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { recordingWarehouse } from '../support/warehouse.ts';
 
 const prefix = uniquePrefix('e2e');
 let env: DevEnvironment;

@@ -24,10 +24,10 @@ import { parsePolicy } from '../../src/policy/schema.ts';
 import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
 import { bullPrefix } from '../../src/queue/execute-queue.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
-import { airlock } from '../helpers/cli.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { until } from '../helpers/until.ts';
-import { tappingWarehouse } from '../helpers/warehouse.ts';
+import { airlock } from '../support/cli.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { until } from '../support/until.ts';
+import { tappingWarehouse } from '../support/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
 

@@ -21,8 +21,8 @@ import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { LONG_QUERY } from '../warehouse/contract.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { until } from '../helpers/until.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { until } from '../support/until.ts';
 
 const prefix = uniquePrefix('audit-wiring');
 let env: DevEnvironment;

@@ -18,7 +18,7 @@ import { QueryService } from '../../src/queries/service.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord, Requester } from '../../src/queries/types.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const prefix = uniquePrefix('races');
 const logger = createLogger({ level: 'silent' });

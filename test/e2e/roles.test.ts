@@ -7,7 +7,7 @@ import { buildApp, type AirlockApp } from '../../src/app/build.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const prefix = uniquePrefix('roles');
 let app: AirlockApp;

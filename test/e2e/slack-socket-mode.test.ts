@@ -19,13 +19,13 @@ import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { until } from '../helpers/until.ts';
-import { recordingWarehouse } from '../helpers/warehouse.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { until } from '../support/until.ts';
+import { recordingWarehouse } from '../support/warehouse.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
 import { blockActionsPayload, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
-import { cardRecorded } from '../helpers/slack-harness.ts';
+import { cardRecorded } from '../support/slack-harness.ts';
 
 const APP_TOKEN = 'xapp-1-A0AIRLOCK-1234567890-0123456789abcdef';
 const CHANNEL = 'C0APPROVALS';

@@ -9,7 +9,7 @@ import { AirlockError } from '../../src/errors.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { PAGE_ROWS, QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const prefix = uniquePrefix('store');
 let redis: Redis;

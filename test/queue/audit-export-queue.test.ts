@@ -26,8 +26,8 @@ import {
 } from '../../src/queue/audit-export-queue.ts';
 import { bullPrefix } from '../../src/queue/execute-queue.ts';
 import { sessionEvents } from '../audit/fixtures.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { until } from '../helpers/until.ts';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { until } from '../support/until.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 

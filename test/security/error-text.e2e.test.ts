@@ -21,8 +21,8 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
-import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
-import { tappingWarehouse } from '../helpers/warehouse.ts';
+import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { tappingWarehouse } from '../support/warehouse.ts';
 
 const prefix = uniquePrefix('error-text-e2e');
 let env: DevEnvironment;

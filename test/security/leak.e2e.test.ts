@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
-import { cleanupPrefix, dumpPrefixByKey, REDIS_URL, uniquePrefix } from '../helpers/redis.ts';
+import { cleanupPrefix, dumpPrefixByKey, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { ATTACKS, HARMLESS, PACKING_CAP, PACKING_HARMLESS, type AttackClass } from './support/attack-corpus.ts';
 import { loadDemoSecrets, type DemoSecrets } from './support/demo-secrets.ts';
 

@@ -12,9 +12,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { maskSqlLiterals } from '../../src/slack/display.ts';
-import { cleanupPrefix, uniquePrefix } from '../helpers/redis.ts';
-import { CHANNEL, startHarness, type Harness } from '../helpers/slack-harness.ts';
-import { until } from '../helpers/until.ts';
+import { cleanupPrefix, uniquePrefix } from '../support/redis.ts';
+import { CHANNEL, startHarness, type Harness } from '../support/slack-harness.ts';
+import { until } from '../support/until.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { interactivityBody, viewSubmissionPayload } from '../support/slack-sign.ts';
 

@@ -12,9 +12,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalIdentity, parseIdentityAliases } from '../../src/approvals/identity.ts';
 import { checkEnv } from '../../src/config/env.ts';
-import { cleanupPrefix, uniquePrefix } from '../helpers/redis.ts';
-import { startHarness, type Harness } from '../helpers/slack-harness.ts';
-import { until } from '../helpers/until.ts';
+import { cleanupPrefix, uniquePrefix } from '../support/redis.ts';
+import { startHarness, type Harness } from '../support/slack-harness.ts';
+import { until } from '../support/until.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 
 const prefix = uniquePrefix('sec-slack-identity');

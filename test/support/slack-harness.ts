@@ -11,8 +11,8 @@ import { startDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../src/slack/presenters.ts';
-import type { FakeSlack } from '../support/fake-slack.ts';
-import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId } from '../support/slack-sign.ts';
+import type { FakeSlack } from './fake-slack.ts';
+import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId } from './slack-sign.ts';
 import { Redis } from 'ioredis';
 import { queryRecordKey } from '../../src/queries/store.ts';
 import { REDIS_URL } from './redis.ts';
