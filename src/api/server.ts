@@ -6,7 +6,7 @@
  * without a stack trace.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AirlockError, asAirlockError, httpStatusFor, toErrorBody } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { QueryService } from '../queries/service.ts';

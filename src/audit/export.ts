@@ -198,7 +198,7 @@ async function writeGroup(options: ExportOptions, cp: ExportCheckpoint, group: G
   const first = group.events[0]!;
   const last = group.events[group.events.length - 1]!;
   const keys = exportKeys(new Date(group.windowFrom), first.seq, last.seq);
-  const gz = gzipSync(Buffer.from(group.events.map((e) => JSON.stringify(e)).join('\n') + '\n'));
+  const gz = gzipSync(Buffer.from(`${group.events.map((e) => JSON.stringify(e)).join('\n')}\n`));
   const seriesStartSeq = cp.seriesStartSeq ?? first.seq;
   const manifest: ExportManifest = {
     kind: 'airlock.audit.export',
@@ -221,7 +221,7 @@ async function writeGroup(options: ExportOptions, cp: ExportCheckpoint, group: G
   await guard(async () => {
     await options.store.put(keys.file, gz, 'application/gzip');
     if (options.ocsf) {
-      const ocsf = gzipSync(Buffer.from(group.events.map((e) => JSON.stringify(toOcsfApiActivity(e))).join('\n') + '\n'));
+      const ocsf = gzipSync(Buffer.from(`${group.events.map((e) => JSON.stringify(toOcsfApiActivity(e))).join('\n')}\n`));
       await options.store.put(keys.ocsf, ocsf, 'application/gzip');
     }
     await options.store.put(keys.manifest, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 'application/json');

@@ -1,5 +1,6 @@
 /** Export store on the local filesystem (`AIRLOCK_EXPORT_DIR`). */
 import { randomUUID } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { AirlockError } from '../errors.ts';
@@ -38,7 +39,7 @@ export class FsExportStore implements ExportStore {
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {

@@ -143,7 +143,9 @@ export class RedisAuditLog implements AuditLog {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const stored = await this.commit(batch);
-          batch.forEach((p, i) => p.resolve(stored[i]!));
+          batch.forEach((p, i) => {
+            p.resolve(stored[i]!);
+          });
         } catch (err) {
           this.tail = undefined;
           const error = err instanceof AirlockError ? err : unavailable(err);

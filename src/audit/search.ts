@@ -190,7 +190,7 @@ export class AuditSearch {
     const out: SessionSummary[] = [];
     ids.forEach((id, i) => {
       const h = replies[i]?.[1];
-      if (!h || !h.start) return;
+      if (!h?.start) return;
       const votes = Object.entries(h)
         .filter(([k]) => k.startsWith('voter:'))
         .map(([k, v]) => ({ who: k.slice(6), vote: v }));

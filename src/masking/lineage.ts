@@ -272,7 +272,6 @@ export function alignLineage(lineage: SelectLineage, columns: readonly string[])
   if (!lineage.complete) return columns.map(() => undefined);
   const out: Array<OutputLineage | undefined> = [];
   const items = lineage.items;
-  const stars = items.filter((i) => 'star' in i).length;
   let col = 0;
   let starDone = false;
   for (let k = 0; k < items.length; k++) {

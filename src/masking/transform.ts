@@ -122,7 +122,7 @@ export function createRowMasker(plan: readonly ColumnPlan[], opts: MaskRowsOptio
 
   const mask = (row: readonly unknown[]): unknown[] => {
     let out: unknown[] | undefined;
-    const width = row.length > byIndex.length ? row.length : byIndex.length;
+    const width = Math.max(row.length, byIndex.length);
     for (let i = 0; i < width; i++) {
       const v = row[i];
       if (v === null || v === undefined) continue;

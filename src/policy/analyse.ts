@@ -126,7 +126,7 @@ function treeFacts(st: LexedStatement, source: string, cls: Classification, tooC
 /** Gaps the tokens show beside the tree's: `TABLE(…)`/`IDENTIFIER(…)`, DESC RESULT, hidden writes, unknown objects. */
 function statementGaps(st: LexedStatement, cls: Classification, flags: Set<string>, gaps: string[]): void {
   // The token backstop adds only what the tree did not already explain.
-  for (const g of tokenGaps(st)) if (!gaps.some((x) => x.startsWith(g.slice(0, g.indexOf('(')) + '('))) gaps.push(g);
+  for (const g of tokenGaps(st)) if (!gaps.some((x) => x.startsWith(`${g.slice(0, g.indexOf('('))}(`))) gaps.push(g);
   // DESC RESULT '<query id>' describes another query's result.
   if (cls.kind === 'describe' && st.tokens[1]?.kind === 'word' && st.tokens[1].text === 'RESULT') {
     flags.add('cross_session');

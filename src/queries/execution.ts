@@ -253,7 +253,7 @@ export class ExecutionService {
           warehouseQueryId,
           masking: {
             columns: (masking?.columns ?? []).map((c) => ({ name: c.name, strategy: c.strategy, source: c.detail, reason: c.reason })),
-            ...(masking && masking.columns.some((c) => c.reason === 'detector') ? { detectors: detectorCounts(masking) } : {}),
+            ...(masking?.columns.some((c) => c.reason === 'detector') ? { detectors: detectorCounts(masking) } : {}),
           },
           ...(stored.preview ? { preview: { columns: stored.columns.map((c) => c.name), rows: stored.preview } } : {}),
         },

@@ -73,7 +73,7 @@ export class ApprovalsQueue implements ExpiryScheduler {
 }
 
 /** What the worker's handler reports: `retryAt` when the review is not due yet (clock skew between replicas). */
-export type ExpiryHandlerResult = { retryAt?: Date } | undefined | void;
+export type ExpiryHandlerResult = { retryAt?: Date } | undefined;
 
 /** Consumer side: runs `handle(queryId)` when a review's expiry is due. */
 export function startApprovalsWorker(options: {

@@ -18,20 +18,17 @@ const splitGroups = (s: string): string[] => s.split(',').map((g) => g.trim()).f
  * `airlock policy check`: evaluate SQL against a policy without running it.
  * Exit 0 whatever the decisions say; 2 for usage errors and an invalid policy.
  */
+const POLICY_CHECK_OPTIONS = {
+  policy: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  agent: { type: 'string' },
+  groups: { type: 'string' },
+} as const;
+
 export async function policyCheck(args: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof POLICY_CHECK_OPTIONS; allowPositionals: true; strict: true }>>;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        policy: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        agent: { type: 'string' },
-        groups: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args, options: POLICY_CHECK_OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     return usage(err instanceof Error ? err.message : String(err));
   }

@@ -15,11 +15,11 @@ export const escapeMrkdwn = (s: string): string => s.replace(/&/g, '&amp;').repl
 const truncatedNote = (n: number): string => `… (truncated, ${n.toLocaleString('en-US')} more characters)`;
 
 /**
- * Fits `raw` into `max` characters after escaping (when `escape`), cutting at a
+ * Fits `raw` into `max` characters after escaping (when `escapeText`), cutting at a
  * code-point boundary and saying how much was cut. Never returns more than `max`.
  */
-export function fitText(raw: string, max: number, escape = true): string {
-  const enc = escape ? escapeMrkdwn : (s: string) => s;
+export function fitText(raw: string, max: number, escapeText = true): string {
+  const enc = escapeText ? escapeMrkdwn : (s: string) => s;
   const full = enc(raw);
   if (full.length <= max) return full;
   const chars = Array.from(raw);
