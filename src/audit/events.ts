@@ -19,22 +19,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const EVENT_VERSION = 1;
 
 /** Every kind of step a session records. */
-export type AuditEventType =
-  | 'received'
-  | 'decided'
-  | 'card_posted'
-  | 'vote'
-  | 'vote_refused'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled'
-  | 'execution_started'
-  | 'execution_finished'
-  | 'failed'
-  | 'summary_posted';
-
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
+export const AUDIT_EVENT_TYPES = [
   'received',
   'decided',
   'card_posted',
@@ -48,7 +33,8 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'execution_finished',
   'failed',
   'summary_posted',
-];
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** Any JSON value (what an event may carry). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };

@@ -9,29 +9,16 @@
  * runs the patterns whose minimum shape the text can hold.
  */
 
-/** What a detector recognises. */
-export type DetectorKind =
-  | 'private_key'
-  | 'jwt'
-  | 'api_token'
-  | 'aws_access_key'
-  | 'aws_secret_key'
-  | 'email'
-  | 'iban'
-  | 'card'
-  | 'ssn'
-  | 'phone'
-  | 'ipv6'
-  | 'ipv4';
-
 /**
  * Every detector, in priority order: when two findings overlap, the earlier
  * kind wins (a JWT is not also a run of phone numbers; an IBAN's digits are
  * not also a card).
  */
-export const DETECTOR_KINDS: readonly DetectorKind[] = [
+export const DETECTOR_KINDS = [
   'private_key', 'jwt', 'api_token', 'aws_access_key', 'aws_secret_key', 'email', 'iban', 'card', 'ssn', 'phone', 'ipv6', 'ipv4',
-];
+] as const;
+/** What a detector finds. */
+export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 
 /** One sensitive value found in a text: `text.slice(start, end)`. */
 export interface Finding {
