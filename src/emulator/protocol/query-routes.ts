@@ -2,7 +2,8 @@
  * Query routes: submit a statement, fetch its result, monitor it, abort it.
  */
 import type { IncomingMessage } from 'node:http';
-import type { QueryRecord, QueryRequest, WireBinding } from '../query-service.ts';
+import type { WireBinding } from '../bindings.ts';
+import type { QueryRecord, QueryRequest } from '../query-record.ts';
 import type { EmulatorState } from '../state.ts';
 import { SnowflakeWireError } from '../wire-error.ts';
 import { inProgress, recordReply, resultData, waitFor } from './result-reply.ts';

@@ -2,7 +2,7 @@
  * How a query's state is answered on the wire: a finished result (first rows
  * inline, the rest as chunk URLs), a failure, or "in progress".
  */
-import type { QueryRecord } from '../query-service.ts';
+import type { QueryRecord } from '../query-record.ts';
 import type { StoredResult } from '../result-store.ts';
 import { parametersArray } from '../session-params.ts';
 import { CHUNK_KEY_HEADER, failure, ok, type Reply } from './wire.ts';
