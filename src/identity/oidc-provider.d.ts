@@ -2,7 +2,7 @@
  * The slice of `oidc-provider` 9 that the dev issuer uses.
  *
  * The package ships no types and `@types/oidc-provider` is not installed; this
- * ambient declaration covers only what `dev-issuer.ts` touches. If the real
+ * ambient declaration covers only what the dev issuer (`dev-provider.ts`) touches. If the real
  * types are ever added, delete this file.
  */
 declare module 'oidc-provider' {
