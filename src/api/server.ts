@@ -82,11 +82,6 @@ function fromFastifyError(err: unknown): AirlockError {
 
 /** Build the fastify app (not listening yet). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  // pino's Logger type is wider than FastifyBaseLogger; the instance is used only through the base API.
-  return buildApiInner(deps) as unknown as FastifyInstance;
-}
-
-function buildApiInner(deps: ApiDeps) {
   const app = Fastify({
     // Per-request info lines would drown the log; errors still come through at warn and above.
     loggerInstance: deps.logger.child({ component: 'api' }, { level: 'warn' }),
@@ -94,12 +89,57 @@ function buildApiInner(deps: ApiDeps) {
     // Which X-Forwarded-For hops to believe (AIRLOCK_TRUST_PROXY): the client address goes into the session log.
     trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
-  });
+    // The router's own refusals (a malformed percent-encoding, an over-long id) in Airlock's error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const mapped =
+        err.code === 'FST_ERR_BAD_URL'
+          ? new AirlockError('BAD_REQUEST', 'The URL is not valid (a malformed percent-encoding).')
+          : (err as { statusCode?: number }).statusCode === 414
+            ? new AirlockError('BAD_REQUEST', 'A path parameter is longer than 100 characters; no id is that long.')
+            : fromFastifyError(err);
+      // The framework hook's reply is typed for no route in particular; it is an ordinary reply.
+      void (reply as unknown as FastifyReply).status(httpStatusFor(mapped.code)).send(toErrorBody(mapped));
+    },
+  }) as unknown as FastifyInstance; // pino's Logger type is wider than FastifyBaseLogger; the instance is used only through the base API.
   const metrics = new Metrics();
-  // Only JSON bodies: a text/plain body gets 415, not a confusing validation error.
+  installJsonParser(app);
+  installErrorHandling(app, metrics);
+  deps.mount?.(app);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)));
+  });
+  const ctx: RouteContext = {
+    deps,
+    metrics,
+    authenticate: async (request) => {
+      request.requester = await deps.authenticator.verify(request.headers.authorization);
+    },
+    requester: (request) => {
+      if (!request.requester) throw new AirlockError('AUTH_MISSING', 'Send a bearer token.');
+      return request.requester;
+    },
+  };
+  if (deps.queries) registerQueryRoutes(app, ctx, deps.queries);
+  if (deps.sessions) registerSessionRoutes(app, ctx, deps.sessions);
+  registerOperationRoutes(app, ctx);
+  return app;
+}
+
+/** What every route handler needs: the dependencies, the counters, and the token check. */
+interface RouteContext {
+  deps: ApiDeps;
+  metrics: Metrics;
+  authenticate: (request: FastifyRequest) => Promise<void>;
+  requester: (request: FastifyRequest) => Requester;
+}
+
+/**
+ * Only JSON bodies, parsed by Airlock: a text/plain body gets 415 (not a confusing
+ * validation error), an empty body means "no body" (POST …/cancel needs none),
+ * and malformed JSON or invalid UTF-8 becomes INVALID_JSON at once.
+ */
+function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  // Our own JSON parser: an empty body means "no body" (POST …/cancel needs none),
-  // and malformed JSON becomes INVALID_JSON at once.
   app.removeContentTypeParser('application/json');
   // Bytes, not a string: invalid UTF-8 must be refused, not silently turned into U+FFFD.
   const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -117,7 +157,10 @@ function buildApiInner(deps: ApiDeps) {
       done(new AirlockError('INVALID_JSON', 'The body is not valid JSON.'), undefined);
     }
   });
+}
 
+/** The one error handler: `{error:{code,message,details}}` with the status from src/errors.ts. */
+function installErrorHandling(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler((err, request, reply) => {
     const mapped = fromFastifyError(err);
     const status = httpStatusFor(mapped.code);
@@ -126,95 +169,82 @@ function buildApiInner(deps: ApiDeps) {
     if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
     void reply.status(status).send(toErrorBody(mapped));
   });
-  deps.mount?.(app as unknown as FastifyInstance); // the pino-typed instance is a FastifyInstance at run time
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)));
-  });
+}
 
-  const authenticate = async (request: FastifyRequest) => {
-    request.requester = await deps.authenticator.verify(request.headers.authorization);
-  };
-  const requester = (request: FastifyRequest): Requester => {
-    if (!request.requester) throw new AirlockError('AUTH_MISSING', 'Send a bearer token.');
-    return request.requester;
-  };
+/** A refusal that carries the recorded decision beside the error (POLICY_DENIED, SQL_TOO_COMPLEX). */
+function sendRefusal(reply: FastifyReply, code: 'POLICY_DENIED' | 'SQL_TOO_COMPLEX', message: string, id: string, decision: unknown) {
+  return reply.status(httpStatusFor(code)).send({ ...toErrorBody(new AirlockError(code, message, { details: { id } })), id, decision });
+}
 
-  const queries = deps.queries;
-  if (queries) registerAgentRoutes(queries);
-
-  function registerAgentRoutes(queryService: QueryService): void {
-    app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
-      const body = parse(submitBody, request.body, 'body');
-      try {
-        const view = await queryService.submit(requester(request), body, {
-          address: request.ip,
-          ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
-        });
-        metrics.countQuery(view.status);
-        if (view.status === 'denied') {
-          // An idempotent replay of a denied request is denied again, the same way.
-          const message = view.decision.reasons.map((r) => r.message).join(' ');
-          const code = view.decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
-          const error = new AirlockError(code, message, { details: { id: view.id } });
-          return reply.status(httpStatusFor(code)).send({ ...toErrorBody(error), id: view.id, decision: view.decision });
-        }
-        // 200 once the query has an outcome; 202 while it is still on its way.
-        return reply.status(TERMINAL_STATUSES.has(view.status) ? 200 : 202).send(view);
-      } catch (err) {
-        if (err instanceof AirlockError && (err.code === 'POLICY_DENIED' || err.code === 'SQL_TOO_COMPLEX')) {
-          metrics.countQuery('denied');
-          const { decision, id } = err.details as { decision: unknown; id: string };
-          return reply.status(httpStatusFor(err.code)).send({ ...toErrorBody(new AirlockError(err.code, err.message, { details: { id } })), id, decision });
-        }
-        throw err;
+/** The agent's routes: submit, read, page, cancel, evaluate. */
+function registerQueryRoutes(app: FastifyInstance, ctx: RouteContext, queries: QueryService): void {
+  const { authenticate, requester, metrics, deps } = ctx;
+  app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
+    const body = parse(submitBody, request.body, 'body');
+    try {
+      const view = await queries.submit(requester(request), body, {
+        address: request.ip,
+        ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}),
+      });
+      metrics.countQuery(view.status);
+      if (view.status === 'denied') {
+        // An idempotent replay of a denied request is denied again, the same way.
+        const code = view.decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
+        return sendRefusal(reply, code, view.decision.reasons.map((r) => r.message).join(' '), view.id, view.decision);
       }
-    });
+      // 200 once the query has an outcome; 202 while it is still on its way.
+      return reply.status(TERMINAL_STATUSES.has(view.status) ? 200 : 202).send(view);
+    } catch (err) {
+      if (err instanceof AirlockError && (err.code === 'POLICY_DENIED' || err.code === 'SQL_TOO_COMPLEX')) {
+        metrics.countQuery('denied');
+        const { decision, id } = err.details as { decision: unknown; id: string };
+        return sendRefusal(reply, err.code, err.message, id, decision);
+      }
+      throw err;
+    }
+  });
+  app.get('/v1/queries/:id', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    const { waitMs } = parse(queryWaitQuery, request.query, 'query');
+    return queries.get(requester(request), id, waitMs);
+  });
+  app.get('/v1/queries/:id/results', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    const { cursor, limit } = parse(resultsQuery, request.query, 'query');
+    return queries.results(requester(request), id, cursor, limit);
+  });
+  app.post('/v1/queries/:id/cancel', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    return queries.cancel(requester(request), id);
+  });
+  app.post('/v1/policy/evaluate', { preHandler: authenticate }, async (request) => {
+    const { sql } = parse(evaluateBody, request.body, 'body');
+    checkSqlText(sql, deps.maxSqlBytes);
+    return deps.evaluate(sql, requester(request));
+  });
+}
 
-    app.get('/v1/queries/:id', { preHandler: authenticate }, async (request) => {
-      const { id } = parse(idParams, request.params, 'params');
-      const { waitMs } = parse(queryWaitQuery, request.query, 'query');
-      return queryService.get(requester(request), id, waitMs);
-    });
+/** Session search and replay (reviewers see every session, agents their own). */
+function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext, sessions: SessionAccess): void {
+  const { authenticate, requester } = ctx;
+  app.get('/v1/sessions', { preHandler: authenticate }, async (request) => {
+    const query = parse(sessionsQuery, request.query, 'query');
+    return sessions.find(requester(request), query);
+  });
+  app.get('/v1/sessions/:id', { preHandler: authenticate }, async (request) => {
+    const { id } = parse(sessionIdParams, request.params, 'params');
+    return sessions.transcript(requester(request), id);
+  });
+}
 
-    app.get('/v1/queries/:id/results', { preHandler: authenticate }, async (request) => {
-      const { id } = parse(idParams, request.params, 'params');
-      const { cursor, limit } = parse(resultsQuery, request.query, 'query');
-      return queryService.results(requester(request), id, cursor, limit);
-    });
-
-    app.post('/v1/queries/:id/cancel', { preHandler: authenticate }, async (request) => {
-      const { id } = parse(idParams, request.params, 'params');
-      return queryService.cancel(requester(request), id);
-    });
-
-    app.post('/v1/policy/evaluate', { preHandler: authenticate }, async (request) => {
-      const { sql } = parse(evaluateBody, request.body, 'body');
-      checkSqlText(sql, deps.maxSqlBytes);
-      return deps.evaluate(sql, requester(request));
-    });
-
-  }
-
-  const sessions = deps.sessions;
-  if (sessions) {
-    app.get('/v1/sessions', { preHandler: authenticate }, async (request) => {
-      const query = parse(sessionsQuery, request.query, 'query');
-      return sessions.find(requester(request), query);
-    });
-    app.get('/v1/sessions/:id', { preHandler: authenticate }, async (request) => {
-      const { id } = parse(sessionIdParams, request.params, 'params');
-      return sessions.transcript(requester(request), id);
-    });
-  }
-
+/** Health, readiness, metrics and the OpenAPI document. */
+function registerOperationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const checks = await deps.readiness();
+    const checks = await ctx.deps.readiness();
     const ready = Object.values(checks).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()));
   app.get('/openapi.json', async () => buildOpenApi());
-
-  return app;
 }
