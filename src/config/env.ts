@@ -140,6 +140,14 @@ export const envSchema = z
 /** The parsed, frozen environment. */
 export type Config = Readonly<z.infer<typeof envSchema>>;
 
+/**
+ * REDIS_URL, or the local default. Not a schema default because unset has a
+ * second meaning: `airlock dev` then starts a private redis-server.
+ */
+export function redisUrl(config: Pick<Config, 'REDIS_URL'>): string {
+  return config.REDIS_URL ?? 'redis://127.0.0.1:6379';
+}
+
 /** One problem with one variable, for `airlock config check`. */
 export interface ConfigProblem {
   variable: string;

@@ -1,0 +1,185 @@
+/**
+ * The core every role shares: the policy, the Redis connections, the stores,
+ * the queues and the services. Built once per process by {@link buildCore};
+ * the roles (`roles/api.ts`, `roles/worker.ts`, `roles/slack.ts`) take it and
+ * add their listeners and workers. No state lives only in process memory.
+ */
+import type { Redis } from 'ioredis';
+import type { WebClient } from '@slack/web-api';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Config } from '../config/env.ts';
+import { loadConfiguredPolicy } from '../config/policy-file.ts';
+import { AirlockError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { ApprovalService, type Directory } from '../approvals/service.ts';
+import { ApprovalStore } from '../approvals/store.ts';
+import type { AuditLog } from '../audit/log.ts';
+import type { RedisAuditLog } from '../audit/redis-log.ts';
+import { AuditSearch } from '../audit/search.ts';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
+import type { ParsedPolicy } from '../policy/schema.ts';
+import type { CardNotifier } from '../queries/ports.ts';
+import { Notifier } from '../queries/notifier.ts';
+import type { Evaluate } from '../queries/service.ts';
+import { QueryStore } from '../queries/store.ts';
+import { ApprovalsQueue } from '../queue/approvals-queue.ts';
+import { ExecuteQueue } from '../queue/execute-queue.ts';
+import { SlackQueue } from '../queue/slack-queue.ts';
+import { QueryAccess } from '../slack/access.ts';
+import { SlackDirectory } from '../slack/directory.ts';
+import { redisConnection, sessionLog, slackClient, slackSettings, type SlackSettings } from './adapters.ts';
+import type { Role } from './roles/role.ts';
+
+/** What the core is built from besides the config. */
+export interface CoreOptions {
+  logger: Logger;
+  /** The roles that will run on this core: the Slack settings each needs are checked up front. */
+  roles: readonly Role[];
+  /** Use this policy instead of loading AIRLOCK_POLICY (or the shipped default). */
+  policy?: ParsedPolicy;
+  /** Replace the Redis audit log (tests use a failing one to prove the fail-closed paths). */
+  auditLog?: AuditLog;
+  /** The one clock every store, service, card sync and the Slack receiver read (default: the wall clock). */
+  clock?: Clock;
+}
+
+/** The adapters and services shared by every role. */
+export interface Core {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  policy: ParsedPolicy;
+  evaluate: Evaluate;
+  /** A new named connection, closed with the core. */
+  connect(name: string, forQueue?: boolean): Redis;
+  /** The connection for our own commands (stores, readiness). */
+  command: Redis;
+  store: QueryStore;
+  notifier: Notifier;
+  /** The session log as written (fails closed). */
+  audit: AuditLog;
+  /** The session log in Redis, as read by search and export. */
+  auditReader: RedisAuditLog;
+  auditSearch: AuditSearch;
+  /** Set when SLACK_BOT_TOKEN is. */
+  slack?: SlackSettings;
+  slackClient?: WebClient;
+  slackDirectory?: SlackDirectory;
+  access: QueryAccess;
+  approvalStore: ApprovalStore;
+  expiry: ApprovalsQueue;
+  executeQueue: ExecuteQueue;
+  /** The card outbox: present in every process, so a worker without Slack settings still reports finished queries. */
+  slackQueue: SlackQueue;
+  /** The outbox as the query service sees it: only where Slack is on. */
+  cards?: CardNotifier;
+  approvals: ApprovalService;
+  /** Close the queues, the notifier and every connection. */
+  close(): Promise<void>;
+}
+
+/** Redis connections opened by name, all closed together. */
+function connections(config: Config, logger: Logger) {
+  const opened: Redis[] = [];
+  return {
+    connect(name: string, forQueue = false): Redis {
+      const c = redisConnection(config, name, forQueue ? 'queue' : 'command');
+      c.on('error', (err: Error) => logger.warn({ component: 'redis', connection: name, err: err.message }, 'redis connection error'));
+      opened.push(c);
+      return c;
+    },
+    disconnect(): void {
+      for (const c of opened) c.disconnect();
+    },
+  };
+}
+
+/** The Slack directory when Slack is on; otherwise one that refuses, so nobody can approve. */
+function directoryOf(slackDirectory: SlackDirectory | undefined): Directory {
+  return (
+    slackDirectory ?? {
+      usergroupsOf: async () => {
+        throw new AirlockError('SLACK_UNAVAILABLE', 'Slack is not configured (SLACK_BOT_TOKEN); nobody can approve.');
+      },
+    }
+  );
+}
+
+/** Build the adapters and services every role shares. */
+export async function buildCore(config: Config, options: CoreOptions): Promise<Core> {
+  const { logger } = options;
+  // The policy comes first: an invalid file stops start-up, every problem listed, before any connection opens.
+  const policy = options.policy ?? (await loadConfiguredPolicy(config));
+  const engine: PolicyEngine = createPolicyEngine(policy);
+  logger.info({ policy: policy.file.name ?? null, version: policy.version.slice(0, 12), rules: policy.file.rules.length }, 'policy loaded');
+  const prefix = config.AIRLOCK_REDIS_PREFIX;
+  const redis = connections(config, logger);
+  const { connect } = redis;
+  const command = connect('command');
+  const clock = options.clock ?? systemClock;
+  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
+  const notifier = new Notifier(connect('subscriber'), command, prefix);
+  const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
+
+  // The session log (docs/audit.md): received/decided/execution_started fail closed.
+  const auditReader = sessionLog(config, command);
+  const audit = options.auditLog ?? auditReader;
+
+  // Approvals: state on the query record, expiry as a delayed job, votes only through Slack.
+  const slack = slackSettings(config, options.roles);
+  const client = slackClient(slack);
+  const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
+  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock);
+  const executeQueue = new ExecuteQueue(connect('queue', true), prefix);
+  const slackQueue = new SlackQueue(connect('slack-queue', true), prefix);
+  // Only the user groups named by the policy's approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up.
+  const usergroups = QueryAccess.usergroupsOf(policy.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
+  const slackDirectory = client ? new SlackDirectory({ client, usergroups }) : undefined;
+  const directory = directoryOf(slackDirectory);
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    queries: store,
+    queue: executeQueue,
+    directory,
+    approvers: policy.file.approvers,
+    logger: logger.child({ component: 'approvals' }),
+    expiry,
+    audit,
+    aliases: config.AIRLOCK_IDENTITY_ALIASES,
+    ownerless: config.AIRLOCK_OWNERLESS_TOKENS,
+    clock,
+  });
+
+  return {
+    config,
+    logger,
+    clock,
+    policy,
+    evaluate,
+    connect,
+    command,
+    store,
+    notifier,
+    audit,
+    auditReader,
+    auditSearch: new AuditSearch(auditReader),
+    ...(slack ? { slack } : {}),
+    ...(client ? { slackClient: client } : {}),
+    ...(slackDirectory ? { slackDirectory } : {}),
+    // Who may read queries with /airlock: approvers and AIRLOCK_SLACK_REVIEWERS (docs/approvals.md).
+    access: new QueryAccess({ approvers: policy.file.approvers, reviewers: config.AIRLOCK_SLACK_REVIEWERS, directory }),
+    approvalStore,
+    expiry,
+    executeQueue,
+    slackQueue,
+    ...(slack ? { cards: slackQueue } : {}),
+    approvals,
+    async close() {
+      for (const close of [() => expiry.close(), () => executeQueue.close(), () => slackQueue.close()]) {
+        await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+      }
+      await notifier.close();
+      redis.disconnect();
+    },
+  };
+}

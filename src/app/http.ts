@@ -1,0 +1,47 @@
+/**
+ * The process's one HTTP server. Every role serves /healthz, /readyz and
+ * /metrics (so container health checks work); the api role adds /v1, and a
+ * Slack receiver in HTTP mode adds /slack/events.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApi, type Authenticator } from '../api/server.ts';
+import { authenticatorFromConfig, requireOwnerWhenAsked } from './adapters.ts';
+import type { Core } from './core.ts';
+import type { ApiRole } from './roles/api.ts';
+
+/** What the roles add to the server, and who checks tokens. */
+export interface HttpParts {
+  /** The api role's services (absent: no /v1). */
+  api?: ApiRole;
+  /** Routes of a Slack receiver in HTTP mode. */
+  mount?: (server: FastifyInstance) => void;
+  /** Replace the OIDC authenticator built from the config (tests, benches). */
+  authenticator?: Authenticator;
+  /** Allow http:// issuers (dev issuer, tests). */
+  allowInsecureIssuer?: boolean;
+}
+
+/** Build the HTTP server on the core; it listens when the app does. */
+export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
+  const { config, logger, command } = core;
+  const authenticator =
+    parts.authenticator ??
+    authenticatorFromConfig(config, { logger, ...(parts.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: parts.allowInsecureIssuer } : {}) });
+  return buildApi({
+    ...(parts.mount ? { mount: parts.mount } : {}),
+    ...(parts.api ? { queries: parts.api.queries, sessions: parts.api.sessions } : {}),
+    authenticator: requireOwnerWhenAsked(config, authenticator),
+    evaluate: core.evaluate,
+    logger,
+    bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,
+    trustProxy: config.AIRLOCK_TRUST_PROXY,
+    maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
+    readiness: async () => {
+      const redis = await command
+        .ping()
+        .then((r) => r === 'PONG')
+        .catch(() => false);
+      return { redis };
+    },
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * The api role: the agent API under /v1 (queries, and sessions for
+ * reviewers). The process's HTTP server itself exists in every role
+ * (`../http.ts`); this role only adds the services behind /v1.
+ */
+import { SessionAccess } from '../../audit/sessions.ts';
+import { QueryService } from '../../queries/service.ts';
+import type { Core } from '../core.ts';
+
+/** The services the api role puts behind /v1. */
+export interface ApiRole {
+  queries: QueryService;
+  sessions: SessionAccess;
+}
+
+/** The api role's services on the core; nothing to stop beyond the HTTP server. */
+export function apiRole(core: Core): ApiRole {
+  const { config } = core;
+  const queries = new QueryService({
+    store: core.store,
+    notifier: core.notifier,
+    queue: core.executeQueue,
+    evaluate: core.evaluate,
+    audit: core.audit,
+    approvals: core.approvals,
+    ...(core.cards ? { cards: core.cards } : {}),
+    logger: core.logger.child({ component: 'queries' }),
+    limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
+    clock: core.clock,
+  });
+  const sessions = new SessionAccess(core.auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE });
+  return { queries, sessions };
+}

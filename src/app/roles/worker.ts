@@ -1,0 +1,138 @@
+/**
+ * The worker role: runs approved statements on the warehouse, masks their
+ * results, expires reviews that are due and exports the session log on a
+ * schedule. Needs SNOWFLAKE_* (or a warehouse passed in).
+ */
+import { hostname } from 'node:os';
+import type { Worker } from 'bullmq';
+import { exportStoreFromConfig } from '../../audit/export-store.ts';
+import { createResultMasker } from '../../masking/service.ts';
+import { catalogLookup } from '../../policy/engine.ts';
+import { ExecutionService } from '../../queries/execution.ts';
+import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
+import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
+import { startExecuteWorker } from '../../queue/execute-queue.ts';
+import type { Warehouse } from '../../warehouse/port.ts';
+import { maskingKey, warehouseFromConfig } from '../adapters.ts';
+import type { Core } from '../core.ts';
+import type { Running } from './role.ts';
+
+/** What the worker role may be given instead of building it from the config. */
+export interface WorkerRoleOptions {
+  /** Replace the warehouse built from SNOWFLAKE_* (benches and tests pass their own). */
+  warehouse?: Warehouse;
+  /** Decorate the warehouse (tests count what reaches it; benches time it). */
+  wrapWarehouse?: (warehouse: Warehouse) => Warehouse;
+  /** HMAC key for masking tokens when AIRLOCK_MASKING_KEY is unset (dev keeps one on disk). */
+  maskingKey?: Buffer;
+}
+
+/** The started worker role: the execute worker, and how the whole role stops. */
+export interface WorkerRole extends Running {
+  worker: Worker;
+}
+
+/** Start the worker role on the core. */
+export async function startWorkerRole(core: Core, options: WorkerRoleOptions): Promise<WorkerRole> {
+  const { config, logger } = core;
+  const built = options.warehouse ?? (await warehouseFromConfig(config, logger));
+  const warehouse = options.wrapWarehouse ? options.wrapWarehouse(built) : built;
+  const execution = executionService(core, warehouse, options.maskingKey);
+  const stops: Running[] = [startExpiryWorker(core), ...(await scheduleAuditExport(core))];
+  const worker = startExecuteWorker({
+    connection: core.connect('worker', true),
+    prefix: config.AIRLOCK_REDIS_PREFIX,
+    concurrency: config.AIRLOCK_WORKER_CONCURRENCY,
+    handle: (id, attempt) => execution.execute(id, attempt),
+  });
+  worker.on('error', (err) => logger.warn({ component: 'worker', err: err.message }, 'worker error'));
+  return {
+    worker,
+    async stop() {
+      for (const part of stops) await part.stop().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+      // Let running statements finish for a grace period, then cancel them: reads go back to the queue
+      // for another worker, writes end cancelled (never re-run blindly).
+      const grace = setTimeout(() => execution.abortAll(), config.AIRLOCK_SHUTDOWN_GRACE_SECONDS * 1000);
+      await worker.close();
+      clearTimeout(grace);
+      await warehouse.close();
+    },
+  };
+}
+
+/** Statements run on `warehouse`, results masked by the policy's catalog and strategies. */
+function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | undefined): ExecutionService {
+  const { config, logger, policy } = core;
+  const masking = createResultMasker({
+    defaults: {
+      database: (config.SNOWFLAKE_DATABASE ?? policy.file.defaults.database ?? 'ANALYTICS').toUpperCase(),
+      schema: (config.SNOWFLAKE_SCHEMA ?? policy.file.defaults.schema ?? 'PUBLIC').toUpperCase(),
+    },
+    catalog: catalogLookup(policy.file.sensitive),
+    config: { hashKey: maskingKey(config, logger, givenKey), strategies: policy.file.masking.strategies },
+  });
+  return new ExecutionService({
+    store: core.store,
+    notifier: core.notifier,
+    warehouse,
+    logger: logger.child({ component: 'worker' }),
+    limits: {
+      statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
+      maxRows: config.AIRLOCK_MAX_ROWS,
+      caps: { maxCells: config.AIRLOCK_MAX_RESULT_CELLS, maxBytes: config.AIRLOCK_MAX_RESULT_BYTES, maxCellBytes: config.AIRLOCK_MAX_CELL_BYTES },
+    },
+    cards: core.slackQueue,
+    masking,
+    audit: core.audit,
+    workerName: hostname(),
+    clock: core.clock,
+  });
+}
+
+/** Reviews expire as delayed jobs; a card, if any, is told. */
+function startExpiryWorker(core: Core): Running {
+  const expiryWorker = startApprovalsWorker({
+    connection: core.connect('approvals-worker', true),
+    prefix: core.config.AIRLOCK_REDIS_PREFIX,
+    handle: async (id) => {
+      const result = await core.approvals.expireOrWait(id);
+      if (result.record?.approval?.card) await core.slackQueue.changed(id, 'expired');
+      return result;
+    },
+  });
+  expiryWorker.on('error', (err) => core.logger.warn({ component: 'approvals', err: err.message }, 'expiry worker error'));
+  return { stop: () => expiryWorker.close() };
+}
+
+/** The session log's export (docs/audit.md): one schedule per install, whichever worker starts last sets the interval. */
+async function scheduleAuditExport(core: Core): Promise<Running[]> {
+  const { config, logger } = core;
+  const prefix = config.AIRLOCK_REDIS_PREFIX;
+  const exportQueue = new AuditExportQueue(core.connect('audit-export-queue', true), prefix);
+  const everySeconds = config.AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS;
+  if (everySeconds === 0) {
+    await exportQueue.unschedule();
+    logger.info({ component: 'audit-export' }, 'audit export schedule off (AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS=0); run `airlock audit export` instead');
+    return [{ stop: () => exportQueue.close() }];
+  }
+  const exportStore = exportStoreFromConfig(config);
+  const exportLogger = logger.child({ component: 'audit-export' });
+  const exportWorker = startAuditExportWorker({
+    connection: core.connect('audit-export-worker', true),
+    prefix,
+    logger: exportLogger,
+    run: () =>
+      runScheduledExport({
+        log: core.auditReader,
+        store: exportStore,
+        windowMs: config.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS * 1000,
+        ocsf: config.AIRLOCK_AUDIT_OCSF,
+        retentionMs: config.AIRLOCK_AUDIT_RETENTION_SECONDS * 1000,
+        logger: exportLogger,
+      }),
+  });
+  exportWorker.on('error', (err) => exportLogger.warn({ err: err.message }, 'audit export worker error'));
+  await exportQueue.schedule(everySeconds * 1000);
+  logger.info({ component: 'audit-export', everySeconds, store: exportStore.description }, 'audit export scheduled');
+  return [{ stop: () => exportQueue.close() }, { stop: () => exportWorker.close() }];
+}
