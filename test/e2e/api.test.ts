@@ -12,32 +12,14 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 
 const prefix = uniquePrefix('e2e');
 let env: DevEnvironment;
 let stateDir: string;
 let token: string;
+let call: ApiClient;
 const executed: string[] = [];
-
-async function call(path: string, init: { method?: string; body?: unknown; raw?: string; bytes?: Uint8Array; token?: string | null; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  const bearer = init.token === undefined ? token : init.token;
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  let body: string | Uint8Array | undefined;
-  if (init.bytes !== undefined) body = init.bytes;
-  else if (init.raw !== undefined) body = init.raw;
-  else if (init.body !== undefined) body = JSON.stringify(init.body);
-  if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const res = await fetch(`${env.apiUrl}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
-  const text = await res.text();
-  let json: any; // the responses are checked field by field below
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'));
@@ -50,6 +32,7 @@ beforeAll(async () => {
     wrapWarehouse: recordingWarehouse(executed),
   });
   token = await env.mintToken({ agent: 'e2e-agent', owner: 'owner@example.com', groups: ['analysts'] });
+  call = apiClient(env.apiUrl, token);
 }, 120_000);
 
 afterAll(async () => {
@@ -224,7 +207,7 @@ describe('bad input gets its own clear error and reaches no warehouse', () => {
     ['2 MB body', () => call('/v1/queries', { body: { sql: `select '${'x'.repeat(2 * 1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
     ['SQL over AIRLOCK_MAX_SQL_BYTES', () => call('/v1/queries', { body: { sql: `select '${'y'.repeat(150_000)}'` } }), 413, 'SQL_TOO_LARGE'],
     ['SQL with a NUL byte', () => call('/v1/queries', { body: { sql: 'select 1\u0000; drop table x' } }), 400, 'SQL_INVALID'],
-    ['a body that is not UTF-8', () => call('/v1/queries', { bytes: Buffer.concat([Buffer.from('{"sql": "select \''), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('\'"}')]) }), 400, 'INVALID_JSON'],
+    ['a body that is not UTF-8', () => call('/v1/queries', { raw: Buffer.concat([Buffer.from('{"sql": "select \''), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('\'"}')]) }), 400, 'INVALID_JSON'],
     ['SQL with an unpaired surrogate', () => call('/v1/queries', { raw: '{"sql": "select \'\\ud800\'"}' }), 400, 'SQL_INVALID'],
     ['1 MB of SQL to evaluate', () => call('/v1/policy/evaluate', { body: { sql: `select '${'z'.repeat(1024 * 1024)}'` } }), 413, 'BODY_TOO_LARGE'],
     ['SQL to evaluate over AIRLOCK_MAX_SQL_BYTES', () => call('/v1/policy/evaluate', { body: { sql: `select '${'z'.repeat(200_000)}'` } }), 413, 'SQL_TOO_LARGE'],

@@ -28,6 +28,7 @@ import { airlock } from '../support/cli.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
 
@@ -38,19 +39,15 @@ const redis = new Redis(REDIS_URL);
 let env: DevEnvironment;
 let slack: FakeSlack;
 let stateDir: string;
+/** The API as an agent (the user agent is recorded in the session log); each call names whose token. */
+let api: ApiClient;
 const tokens: Record<'etl' | 'other' | 'reviewer' | 'groupReviewer', string> = { etl: '', other: '', reviewer: '', groupReviewer: '' };
 /** Every string value the warehouse returned, before masking: the seeded PII this test must never find in the log. */
 const rawCells = new Set<string>();
 const ids: Record<string, string> = {};
 
-async function call(who: keyof typeof tokens, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${tokens[who]}`, 'user-agent': 'audit-e2e/1.0', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: await res.json() };
-}
+/** A request to the API as one of {@link tokens}; with a body, a POST of it as JSON. */
+const call = (who: keyof typeof tokens, path: string, body?: unknown) => api(path, { token: tokens[who], body });
 
 async function slackPost(body: string): Promise<void> {
   const req = signedFormRequest({ secret: SECRET, body });
@@ -124,6 +121,7 @@ beforeAll(async () => {
       for (const v of row) if (typeof v === 'string' && v.length >= 6) rawCells.add(v);
     }),
   });
+  api = apiClient(env.apiUrl, undefined, { 'user-agent': 'audit-e2e/1.0' });
   tokens.etl = await env.mintToken({ agent: 'etl-bot', owner: 'dana@example.com', groups: ['analysts'] });
   tokens.other = await env.mintToken({ agent: 'other-bot', owner: 'erin@example.com', groups: ['analysts'] });
   tokens.reviewer = await env.mintToken({ agent: 'sec-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
@@ -289,10 +287,7 @@ describe('who may read sessions', () => {
   });
 
   it('`airlock token --reviewer` mints a reviewer token; without the flag a token sees only its own sessions', async () => {
-    const search = async (jwt: string) => {
-      const res = await fetch(`${env.apiUrl}/v1/sessions`, { headers: { authorization: `Bearer ${jwt}` } });
-      return (await res.json()) as { view: string; sessions: unknown[] };
-    };
+    const search = async (jwt: string) => (await api('/v1/sessions', { token: jwt })).json as { view: string; sessions: unknown[] };
     const reviewer = await airlock(['token', '--agent', 'cli-reviewer', '--reviewer', '--state-dir', stateDir]);
     expect(reviewer.code, reviewer.stderr).toBe(0);
     const asReviewer = await search(reviewer.stdout.trim());
@@ -377,7 +372,7 @@ describe('search over the API', () => {
     }
     expect((await call('reviewer', '/v1/sessions/no-such-session')).status).toBe(404);
     expect((await call('reviewer', '/v1/sessions/bad%20id')).status).toBe(400);
-    const anonymous = await fetch(`${env.apiUrl}/v1/sessions`);
+    const anonymous = await api('/v1/sessions');
     expect(anonymous.status).toBe(401);
   });
 });

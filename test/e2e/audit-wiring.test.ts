@@ -23,20 +23,17 @@ import { parsePolicy } from '../../src/policy/schema.ts';
 import { LONG_QUERY } from '../warehouse/contract.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 
 const prefix = uniquePrefix('audit-wiring');
 let env: DevEnvironment;
 let stateDir: string;
-let token: string;
+let api: ApiClient;
 const redis = new Redis(REDIS_URL);
 
-async function submit(url: string, sql: string, bearer: string, waitMs = 10_000) {
-  const res = await fetch(`${url}/v1/queries`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql, waitMs }),
-  });
-  return { status: res.status, json: (await res.json()) as any };
+/** Submit `sql` as the agent behind `api`, waiting up to `waitMs` for the outcome. */
+async function submit(api: ApiClient, sql: string, waitMs = 10_000) {
+  return api('/v1/queries', { body: { sql, waitMs } });
 }
 
 beforeAll(async () => {
@@ -56,7 +53,7 @@ beforeAll(async () => {
     stateDir,
     port: 0,
   });
-  token = await env.mintToken({ agent: 'audited-agent', owner: 'owner@example.com', groups: ['analysts'] });
+  api = apiClient(env.apiUrl, await env.mintToken({ agent: 'audited-agent', owner: 'owner@example.com', groups: ['analysts'] }));
 }, 120_000);
 
 afterAll(async () => {
@@ -68,7 +65,7 @@ afterAll(async () => {
 
 describe('session log wiring', () => {
   it('an allowed read leaves received → decided → execution_started → execution_finished, on a valid chain', async () => {
-    const r = await submit(env.apiUrl, 'select customer_id, segment from customers order by customer_id limit 3', token);
+    const r = await submit(api, 'select customer_id, segment from customers order by customer_id limit 3');
     expect(r.json.status).toBe('succeeded');
     const log = new RedisAuditLog(redis, { prefix });
     const events = await new AuditSearch(log).transcript(r.json.id);
@@ -79,7 +76,7 @@ describe('session log wiring', () => {
   });
 
   it('a denied query leaves received → decided and nothing else', async () => {
-    const r = await submit(env.apiUrl, 'copy into @leak from customers', token);
+    const r = await submit(api, 'copy into @leak from customers');
     expect(r.status).toBe(403);
     const events = await new AuditSearch(new RedisAuditLog(redis, { prefix })).transcript(r.json.id);
     expect(events.map((e) => e.type)).toEqual(['received', 'decided']);
@@ -87,11 +84,11 @@ describe('session log wiring', () => {
   });
 
   it('a review nobody decides expires on the next read, and the session records it once', async () => {
-    const r = await submit(env.apiUrl, 'select * from analytics.public.expiring', token, 0);
+    const r = await submit(api, 'select * from analytics.public.expiring', 0);
     expect(r.json.status).toBe('pending_approval');
     await new Promise((resolve) => setTimeout(resolve, 1200));
     const reads = await Promise.all(
-      Array.from({ length: 3 }, () => fetch(`${env.apiUrl}/v1/queries/${r.json.id}`, { headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<any>)),
+      Array.from({ length: 3 }, () => api(`/v1/queries/${r.json.id}`).then((x) => x.json)),
     );
     expect(reads.map((x) => x.status)).toEqual(['expired', 'expired', 'expired']);
     const events = await new AuditSearch(new RedisAuditLog(redis, { prefix })).transcript(r.json.id);
@@ -99,12 +96,12 @@ describe('session log wiring', () => {
   });
 
   it('a read cancelled while it runs ends its session with cancelled', async () => {
-    const r = await submit(env.apiUrl, LONG_QUERY, token, 0);
+    const r = await submit(api, LONG_QUERY, 0);
     const id: string = r.json.id;
     const log = new RedisAuditLog(redis, { prefix });
     const search = new AuditSearch(log);
     await until('the statement to start', async () => ((await search.transcript(id)).some((e) => e.type === 'execution_started') ? true : undefined));
-    const cancelled = await fetch(`${env.apiUrl}/v1/queries/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).then((x) => x.json() as Promise<any>);
+    const cancelled = (await api(`/v1/queries/${id}/cancel`, { method: 'POST' })).json;
     expect(cancelled.status).toBe('cancelled');
     const types = await until('the cancelled event', async () => {
       const t = (await search.transcript(id)).map((e) => e.type);
@@ -128,11 +125,12 @@ describe('session log wiring', () => {
     });
     try {
       const url = (await app.listen())!;
-      const r = await submit(url, 'select customer_id from customers limit 1', 'any');
+      const asAnyone = apiClient(url, 'any');
+      const r = await submit(asAnyone, 'select customer_id from customers limit 1');
       expect(r.status).toBe(503);
       expect(r.json.error.code).toBe('AUDIT_UNAVAILABLE');
       const id = r.json.error.details.id as string;
-      const view = await fetch(`${url}/v1/queries/${id}`, { headers: { authorization: 'Bearer any' } }).then((x) => x.json() as Promise<any>);
+      const view = (await asAnyone(`/v1/queries/${id}`)).json;
       expect(view.status).toBe('failed');
       expect(view.execution).toBeUndefined();
     } finally {

@@ -10,6 +10,7 @@ import { pingRedis, startDev } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { isAirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
+import { apiClient } from '../support/api-client.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -36,12 +37,8 @@ describe('airlock dev', () => {
       expect(redisUrl).not.toBe('redis://127.0.0.1:6379');
       expect(await pingRedis(redisUrl)).toBe(true);
       const token = await env.mintToken({ agent: 'dev-test' });
-      const res = await fetch(`${env.apiUrl}/v1/queries`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sql: 'select count(*) as n from orders', waitMs: 10_000 }),
-      });
-      const body = (await res.json()) as { status: string; result: { rows: unknown[][] } };
+      const res = await apiClient(env.apiUrl, token)('/v1/queries', { body: { sql: 'select count(*) as n from orders', waitMs: 10_000 } });
+      const body = res.json as { status: string; result: { rows: unknown[][] } };
       expect(body.status).toBe('succeeded');
       expect(Number(body.result.rows[0]![0])).toBeGreaterThan(0);
     } finally {

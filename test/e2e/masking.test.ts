@@ -16,6 +16,7 @@ import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
+import { apiClient } from '../support/api-client.ts';
 
 const prefix = uniquePrefix('masking-e2e');
 let env: DevEnvironment;
@@ -26,12 +27,7 @@ const logs: string[] = [];
 const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
 
 async function run(sql: string): Promise<any> {
-  const res = await fetch(`${env.apiUrl}/v1/queries`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql, waitMs: 20_000 }),
-  });
-  const body = (await res.json()) as any;
+  const { json: body } = await apiClient(env.apiUrl, token)('/v1/queries', { body: { sql, waitMs: 20_000 } });
   expect(body.status, JSON.stringify(body.error ?? body.decision?.reasons)).toBe('succeeded');
   return body;
 }

@@ -7,11 +7,12 @@ import { buildApp, type AirlockApp } from '../../src/app/build.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const prefix = uniquePrefix('roles');
 let app: AirlockApp;
-let url: string;
+let api: ApiClient;
 
 // Stand-in warehouse: this test never runs a query, it only checks which routes a role serves.
 const idleWarehouse: Warehouse = {
@@ -24,7 +25,7 @@ const idleWarehouse: Warehouse = {
 beforeAll(async () => {
   const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0' });
   app = await buildApp(config, { roles: ['worker'], logger: createLogger({ level: 'silent' }), warehouse: idleWarehouse });
-  url = (await app.listen())!;
+  api = apiClient((await app.listen())!);
 });
 
 afterAll(async () => {
@@ -34,15 +35,15 @@ afterAll(async () => {
 
 describe('worker-only process', () => {
   it('serves /healthz and /readyz', async () => {
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${url}/readyz`);
+    expect((await api('/healthz')).status).toBe(200);
+    const ready = await api('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: true } });
+    expect(ready.json).toEqual({ status: 'ready', checks: { redis: true } });
   });
 
   it('does not serve the agent API', async () => {
-    const res = await fetch(`${url}/v1/queries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sql":"select 1"}' });
+    const res = await api('/v1/queries', { raw: '{"sql":"select 1"}' });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    expect(res.json.error.code).toBe('NOT_FOUND');
   });
 });

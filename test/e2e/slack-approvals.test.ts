@@ -19,6 +19,7 @@ import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { cardRecorded } from '../support/slack-harness.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
 
@@ -32,17 +33,8 @@ const prefix = uniquePrefix('slack-e2e');
 let env: DevEnvironment;
 let slack: FakeSlack;
 let stateDir: string;
-let token: string;
+let api: ApiClient;
 const executed: string[] = [];
-
-async function api(path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: await res.json() };
-}
 
 async function slackPost(body: string, opts: { timestamp?: number; secret?: string } = {}): Promise<number> {
   const req = signedFormRequest({ secret: opts.secret ?? SECRET, body, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
@@ -111,7 +103,7 @@ beforeAll(async () => {
     policy: parsed.policy,
     wrapWarehouse: recordingWarehouse(executed),
   });
-  token = await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] });
+  api = apiClient(env.apiUrl, await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] }));
 }, 120_000);
 
 afterAll(async () => {
@@ -124,7 +116,7 @@ afterAll(async () => {
 describe('approvals in Slack', () => {
   it('DROP: card posted → two eligible approvers → runs once → card updated → thread summary → agent gets the outcome', async () => {
     const sql = 'drop table analytics.public.orders';
-    const submitted = await api('/v1/queries', { sql, purpose: 'clean up' });
+    const submitted = await api('/v1/queries', { body: { sql, purpose: 'clean up' } });
     expect(submitted.status).toBe(202);
     expect(submitted.json.status).toBe('pending_approval');
     const id: string = submitted.json.id;
@@ -153,7 +145,7 @@ describe('approvals in Slack', () => {
   });
 
   it('refuses the owner, ineligible users and duplicate votes with an ephemeral message; the card does not change', async () => {
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 1' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 1' } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     await quiet();
@@ -176,7 +168,7 @@ describe('approvals in Slack', () => {
   });
 
   it('rejects bad signatures, stale and future timestamps with 401 and no state change', async () => {
-    const submitted = await api('/v1/queries', { sql: "update analytics.public.orders set status = 'X' where order_id = 2" });
+    const submitted = await api('/v1/queries', { body: { sql: "update analytics.public.orders set status = 'X' where order_id = 2" } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     const body = click('U0ALICE', APPROVE_ACTION_ID, id, ts);
@@ -207,7 +199,7 @@ describe('approvals in Slack', () => {
   });
 
   it('deny opens a modal; the reason is required; the agent sees the reason', async () => {
-    const submitted = await api('/v1/queries', { sql: 'truncate table analytics.public.customers' });
+    const submitted = await api('/v1/queries', { body: { sql: 'truncate table analytics.public.customers' } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     await slackPost(click('U0ALICE', DENY_ACTION_ID, id, ts));
@@ -228,10 +220,10 @@ describe('approvals in Slack', () => {
   });
 
   it('cancel by the agent withdraws the request and the card says so', async () => {
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 3' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 3' } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
-    const cancelled = await api(`/v1/queries/${id}/cancel`, {});
+    const cancelled = await api(`/v1/queries/${id}/cancel`, { body: {} });
     expect(cancelled.json.status).toBe('cancelled');
     await until('the card to say withdrawn', () => {
       const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
@@ -242,7 +234,7 @@ describe('approvals in Slack', () => {
   it('Slack answering 429 and then 200 posts the card exactly once', async () => {
     await quiet();
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 4' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 4' } });
     const id: string = submitted.json.id;
     await cardOf(id);
     const cards = [...slack.messages.values()].filter((m) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
@@ -258,7 +250,7 @@ describe('approvals in Slack', () => {
     const lines = Array.from({ length: 520 }, (_, i) => `  or customer_id = ${i} -- candidate ${String(i).padStart(4, '0')}`);
     const sql = `delete from analytics.public.customers\nwhere customer_id = -1\n${lines.join('\n')}`;
     expect(sql.length).toBeGreaterThan(20_000);
-    const submitted = await api('/v1/queries', { sql });
+    const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     const thread = await until('the SQL in the thread', () => {
@@ -272,7 +264,7 @@ describe('approvals in Slack', () => {
   });
 
   it('/airlock pending lists waiting requests; show summarises one', async () => {
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 5' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 5' } });
     const id: string = submitted.json.id;
     await cardOf(id);
     const req = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'pending', channelId: CHANNEL }) });
@@ -289,7 +281,7 @@ describe('approvals in Slack', () => {
 
   it('50 concurrent Approve clicks from eligible users: exactly one execution, a consistent card', async () => {
     const sql = 'truncate table hr.core.employees';
-    const submitted = await api('/v1/queries', { sql });
+    const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     const statuses = await Promise.all(MANY.map((u) => slackPost(click(u, APPROVE_ACTION_ID, id, ts))));
@@ -312,7 +304,7 @@ describe('approvals in Slack', () => {
   it('Slack down for a while (5xx): the card is posted once it is back', async () => {
     await quiet();
     slack.failNext('chat.postMessage', { status: 503 }, 3);
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 6' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 6' } });
     const id: string = submitted.json.id;
     await cardOf(id);
     expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 503)).toHaveLength(3);
@@ -320,7 +312,7 @@ describe('approvals in Slack', () => {
   }, 20_000);
 
   it('an unanswered request expires: the agent sees expired, the card says so, a late click is refused', async () => {
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.expiring where id = 1' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.expiring where id = 1' } });
     const id: string = submitted.json.id;
     expect(submitted.json.decision.approvals.expiresInSeconds).toBe(2);
     const { ts } = await cardOf(id);
@@ -341,7 +333,7 @@ describe('approvals in Slack', () => {
     const other = await buildApp(sharedConfig, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: sharedPolicy });
     try {
       const otherUrl = (await other.listen())!;
-      const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 7' });
+      const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 7' } });
       const id: string = submitted.json.id;
       const { ts } = await cardOf(id);
       const req = signedFormRequest({ secret: SECRET, body: click('U0ALICE', APPROVE_ACTION_ID, id, ts) });

@@ -22,6 +22,7 @@ import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_B
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
 import { blockActionsPayload, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
@@ -35,7 +36,7 @@ let env: DevEnvironment;
 let slack: FakeSlack;
 let socket: FakeSocketMode;
 let stateDir: string;
-let token: string;
+let api: ApiClient;
 let policy: ParsedPolicy;
 const executed: string[] = [];
 
@@ -49,15 +50,6 @@ function capturingLogger(level: 'warn' | 'debug' = 'warn') {
     },
   });
   return { logger: createLogger({ level, destination }), lines };
-}
-
-async function api(path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: await res.json() };
 }
 
 async function cardOf(id: string) {
@@ -130,7 +122,7 @@ beforeAll(async () => {
     policy,
     wrapWarehouse: recordingWarehouse(executed),
   });
-  token = await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] });
+  api = apiClient(env.apiUrl, await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] }));
   await socket.waitForConnection(1, 10_000);
 }, 120_000);
 
@@ -154,7 +146,7 @@ describe('approvals over Socket Mode', () => {
 
   it('Approve over the socket: acked within 3 s, the query runs, the card is updated', async () => {
     const sql = 'delete from analytics.public.customers where customer_id = 11';
-    const submitted = await api('/v1/queries', { sql, purpose: 'remove a test customer' });
+    const submitted = await api('/v1/queries', { body: { sql, purpose: 'remove a test customer' } });
     expect(submitted.status).toBe(202);
     expect(submitted.json.status).toBe('pending_approval');
     const id: string = submitted.json.id;
@@ -181,7 +173,7 @@ describe('approvals over Socket Mode', () => {
 
   it('Deny over the socket: the modal opens, an empty reason is refused in the ack, the reason reaches the agent', async () => {
     const sql = 'delete from analytics.public.customers where customer_id = 12';
-    const submitted = await api('/v1/queries', { sql });
+    const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
 
@@ -211,7 +203,7 @@ describe('approvals over Socket Mode', () => {
   });
 
   it('/airlock over the socket answers in the ack', async () => {
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 13' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 13' } });
     const id: string = submitted.json.id;
     await cardOf(id);
     const envelope = socket.send({
@@ -245,7 +237,7 @@ describe('approvals over Socket Mode', () => {
     await until('a new connection', () => (socket.connectionCount() > before && socket.openConnections() === 1 ? true : undefined), 10_000);
     expect(slack.callsTo('apps.connections.open').length).toBeGreaterThan(opened);
 
-    const submitted = await api('/v1/queries', { sql: 'delete from analytics.public.customers where customer_id = 14' });
+    const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 14' } });
     const id: string = submitted.json.id;
     const { ts } = await cardOf(id);
     await socket.waitForAck(click('U0ALICE', APPROVE_ACTION_ID, id, ts), 3_000);

@@ -23,11 +23,12 @@ import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 
 const prefix = uniquePrefix('error-text-e2e');
 let env: DevEnvironment;
 let stateDir: string;
-let token: string;
+let call: ApiClient;
 let reviewer: string;
 const logs: string[] = [];
 /** The look-up's result as the agent got it (masked). */
@@ -62,15 +63,6 @@ const PROVOKE = (id: number): string[] => [
   `select customer_id from customers where customer_id = ${id} and customer_id = 'x' || ssn`,
   `select (substr(ssn, 1, 3) || 'x')::int from customers where customer_id = ${id} and 'q' not in (${DECOYS})`,
 ];
-
-async function call(path: string, init: { body?: unknown; as?: string } = {}): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
-    method: init.body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${init.as ?? token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
 
 /**
  * The demo values of the looked-up customers, and the forms the attacks turn
@@ -132,7 +124,7 @@ beforeAll(async () => {
       return (row) => copy.rows.push(row);
     }),
   });
-  token = await env.mintToken({ agent: 'error-text-agent', owner: 'owner@example.com', groups: ['analysts'] });
+  call = apiClient(env.apiUrl, await env.mintToken({ agent: 'error-text-agent', owner: 'owner@example.com', groups: ['analysts'] }));
   reviewer = await env.mintToken({ agent: 'sec-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
   const lookup = await call('/v1/queries', { body: { sql: LOOKUP, waitMs: 20_000 } });
   expect(lookup.json.status, JSON.stringify(lookup.json.error ?? lookup.json.decision?.reasons)).toBe('succeeded');
@@ -186,7 +178,7 @@ describe('class 3: warehouse errors that echo data', () => {
     const values = secrets(false);
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) {
-      const replay = await call(`/v1/sessions/${id}`, { as: reviewer });
+      const replay = await call(`/v1/sessions/${id}`, { token: reviewer });
       expect(replay.status).toBe(200);
       const failed = replay.json.events.find((e: { type: string }) => e.type === 'failed');
       expect(failed?.data?.message).toMatch(/REDACTED/);
@@ -225,7 +217,7 @@ describe('class 5: one row, many rows', () => {
     expect(page.json).toMatchObject({ truncated: true, truncatedBy: 'cells', offset: 1000 });
     expect(page.json.rows).toHaveLength(1500);
     expect(page.json.note).toBe(res.json.result.note);
-    const replay = await call(`/v1/sessions/${res.json.id}`, { as: reviewer });
+    const replay = await call(`/v1/sessions/${res.json.id}`, { token: reviewer });
     expect(replay.json.events.find((e: { type: string }) => e.type === 'execution_finished').data).toMatchObject({ truncated: true, truncatedBy: 'cells' });
   });
 });

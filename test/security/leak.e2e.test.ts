@@ -25,6 +25,7 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { cleanupPrefix, dumpPrefixByKey, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { ATTACKS, HARMLESS, PACKING_CAP, PACKING_HARMLESS, type AttackClass } from './support/attack-corpus.ts';
 import { loadDemoSecrets, type DemoSecrets } from './support/demo-secrets.ts';
 
@@ -42,7 +43,8 @@ const prefix = uniquePrefix('leak-e2e');
 let env: DevEnvironment;
 let stateDir: string;
 let secrets: DemoSecrets;
-const tokens = { agent: '', reviewer: '' };
+let call: ApiClient;
+let reviewer: string;
 const logs: string[] = [];
 
 /** What one statement produced, everywhere Airlock shows or keeps it. */
@@ -56,37 +58,21 @@ interface Observation {
 }
 const observations = new Map<string, Observation>();
 
-async function call(path: string, token: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(`${env.apiUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
-
 /** Submit one statement and read back everything the agent and a reviewer can see of it. */
 async function observe(sql: string): Promise<Observation> {
-  const post = await call('/v1/queries', tokens.agent, { sql, waitMs: 10_000 });
+  const post = await call('/v1/queries', { body: { sql, waitMs: 10_000 } });
   const texts = [{ where: 'POST /v1/queries', text: post.text }];
   const id: string | undefined = post.json?.id ?? post.json?.error?.details?.id;
   if (id) {
-    const get = await call(`/v1/queries/${id}`, tokens.agent);
+    const get = await call(`/v1/queries/${id}`);
     texts.push({ where: 'GET /v1/queries/:id', text: get.text });
     let cursor: string | undefined = get.json?.result?.nextCursor;
     for (let page = 0; cursor && page < 5; page++) {
-      const p = await call(`/v1/queries/${id}/results?limit=1000&cursor=${encodeURIComponent(cursor)}`, tokens.agent);
+      const p = await call(`/v1/queries/${id}/results?limit=1000&cursor=${encodeURIComponent(cursor)}`);
       texts.push({ where: `GET /v1/queries/:id/results page ${page + 1}`, text: p.text });
       cursor = p.json?.nextCursor;
     }
-    const session = await call(`/v1/sessions/${id}`, tokens.reviewer);
+    const session = await call(`/v1/sessions/${id}`, { token: reviewer });
     expect(session.status, `session replay of ${id}: ${session.text.slice(0, 200)}`).toBe(200);
     texts.push({ where: 'GET /v1/sessions/:id (reviewer)', text: session.text });
   }
@@ -155,8 +141,8 @@ beforeAll(async () => {
     stateDir,
     port: 0,
   });
-  tokens.agent = await env.mintToken({ agent: 'red-team-agent', owner: 'mallory@example.com', groups: ['analysts'] });
-  tokens.reviewer = await env.mintToken({ agent: 'red-team-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
+  call = apiClient(env.apiUrl, await env.mintToken({ agent: 'red-team-agent', owner: 'mallory@example.com', groups: ['analysts'] }));
+  reviewer = await env.mintToken({ agent: 'red-team-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
   const all = [...ATTACKS, ...HARMLESS, ...PACKING_HARMLESS];
   await pool(all, 4, async (c) => {
     observations.set(c.id, await observe(c.sql));
