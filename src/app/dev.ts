@@ -19,7 +19,6 @@ import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { startEmulator } from '../emulator/server.ts';
 import { startDevIssuer } from '../identity/dev-issuer.ts';
-import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import { buildApp, type AirlockApp } from './build.ts';
 
@@ -55,6 +54,9 @@ export interface DevEnvironment {
 export const DEV_AUDIENCE = 'https://airlock.local/api';
 export const DEV_ACCOUNT = 'AIRLOCK_DEV';
 export const DEV_USER = 'AIRLOCK_SVC';
+
+/** Where dev's statements run: the emulator's demo database, schema and warehouse. */
+const DEV_CONTEXT = { database: 'ANALYTICS', schema: 'PUBLIC', warehouse: 'DEV_WH' } as const;
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -130,7 +132,6 @@ async function devKeyPair(stateDir: string): Promise<{ privateKeyPath: string; p
   }
 }
 
-/** Start the whole dev environment. */
 /** The dev HMAC key for masking tokens, kept under the state directory so tokens survive restarts. */
 async function devMaskingKey(stateDir: string): Promise<Buffer> {
   const path = join(stateDir, 'masking.key');
@@ -141,6 +142,48 @@ async function devMaskingKey(stateDir: string): Promise<Buffer> {
   return key;
 }
 
+/** REDIS_URL when it answers, else a managed redis-server (stopped with the rest). */
+async function devRedis(config: Config, stateDir: string, progress: (l: string) => void, stops: Array<() => unknown>): Promise<string> {
+  if (!config.REDIS_URL) {
+    const managed = await startManagedRedis(stateDir, progress);
+    stops.push(() => managed.child.kill('SIGTERM'));
+    return managed.url;
+  }
+  if (!(await pingRedis(config.REDIS_URL))) {
+    throw new AirlockError('DEPENDENCY_MISSING', `Redis does not answer at REDIS_URL (${config.REDIS_URL}).`);
+  }
+  progress(`redis      ${config.REDIS_URL}`);
+  return config.REDIS_URL;
+}
+
+/**
+ * The config dev runs on: the user's, pointed at the local Redis, the dev
+ * issuer and the emulator. The worker role builds its warehouse from these
+ * SNOWFLAKE_* values, as in production; no role or passphrase (the dev key is
+ * not encrypted, the emulator needs no role).
+ */
+function devConfig(options: DevOptions, at: { redisUrl: string; issuer: string; emulatorUrl: string; privateKeyPath: string; stateDir: string }): Config {
+  return Object.freeze({
+    ...options.config,
+    REDIS_URL: at.redisUrl,
+    OIDC_ISSUER: at.issuer,
+    OIDC_AUDIENCE: DEV_AUDIENCE,
+    SNOWFLAKE_ACCOUNT: DEV_ACCOUNT,
+    SNOWFLAKE_USER: DEV_USER,
+    SNOWFLAKE_PRIVATE_KEY_PATH: at.privateKeyPath,
+    SNOWFLAKE_PRIVATE_KEY_PASSPHRASE: undefined,
+    SNOWFLAKE_ROLE: undefined,
+    SNOWFLAKE_ACCESS_URL: at.emulatorUrl,
+    SNOWFLAKE_DATABASE: DEV_CONTEXT.database,
+    SNOWFLAKE_SCHEMA: DEV_CONTEXT.schema,
+    SNOWFLAKE_WAREHOUSE: DEV_CONTEXT.warehouse,
+    AIRLOCK_PORT: options.port ?? options.config.AIRLOCK_PORT,
+    // Session-log exports land beside the rest of dev's state unless a store is configured.
+    ...(options.config.AIRLOCK_EXPORT_DIR || options.config.AIRLOCK_EXPORT_S3_BUCKET ? {} : { AIRLOCK_EXPORT_DIR: join(at.stateDir, 'exports') }),
+  });
+}
+
+/** Start the whole dev environment. */
 export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   const { logger } = options;
   const progress = options.progress ?? (() => undefined);
@@ -153,18 +196,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
   try {
-    let redisUrl = options.config.REDIS_URL;
-    if (!redisUrl) {
-      const managed = await startManagedRedis(stateDir, progress);
-      redisUrl = managed.url;
-      stops.push(() => managed.child.kill('SIGTERM'));
-    } else {
-      if (!(await pingRedis(redisUrl))) {
-        throw new AirlockError('DEPENDENCY_MISSING', `Redis does not answer at REDIS_URL (${redisUrl}).`);
-      }
-      progress(`redis      ${redisUrl}`);
-    }
-
+    const redisUrl = await devRedis(options.config, stateDir, progress, stops);
     const keys = await devKeyPair(stateDir);
     const emulator = await startEmulator({
       port: options.emulatorPort ?? 0,
@@ -172,9 +204,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       account: DEV_ACCOUNT,
       user: DEV_USER,
       publicKeyPem: keys.publicKeyPem,
-      database: 'ANALYTICS',
-      schema: 'PUBLIC',
-      warehouse: 'DEV_WH',
+      ...DEV_CONTEXT,
       role: 'AIRLOCK_READER',
       logger,
     });
@@ -190,37 +220,16 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     stops.push(() => issuer.close());
     progress(`oidc       ${issuer.issuer} (dev issuer)`);
 
-    const config: Config = Object.freeze({
-      ...options.config,
-      REDIS_URL: redisUrl,
-      OIDC_ISSUER: issuer.issuer,
-      OIDC_AUDIENCE: DEV_AUDIENCE,
-      SNOWFLAKE_ACCOUNT: DEV_ACCOUNT,
-      SNOWFLAKE_USER: DEV_USER,
-      SNOWFLAKE_PRIVATE_KEY_PATH: keys.privateKeyPath,
-      SNOWFLAKE_ACCESS_URL: emulator.url,
-      SNOWFLAKE_DATABASE: 'ANALYTICS',
-      SNOWFLAKE_SCHEMA: 'PUBLIC',
-      SNOWFLAKE_WAREHOUSE: 'DEV_WH',
-      AIRLOCK_PORT: options.port ?? options.config.AIRLOCK_PORT,
-      // Session-log exports land beside the rest of dev's state unless a store is configured.
-      ...(options.config.AIRLOCK_EXPORT_DIR || options.config.AIRLOCK_EXPORT_S3_BUCKET ? {} : { AIRLOCK_EXPORT_DIR: join(stateDir, 'exports') }),
-    });
-    const driverWarehouse = await createSnowflakeWarehouse({
-      account: DEV_ACCOUNT,
-      user: DEV_USER,
-      privateKeyPath: keys.privateKeyPath,
-      accessUrl: emulator.url,
-      database: 'ANALYTICS',
-      schema: 'PUBLIC',
-      warehouse: 'DEV_WH',
-      poolSize: config.AIRLOCK_WAREHOUSE_POOL_SIZE,
-      statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
-      logger,
-    });
-    const warehouse = options.wrapWarehouse ? options.wrapWarehouse(driverWarehouse) : driverWarehouse;
+    const config = devConfig(options, { redisUrl, issuer: issuer.issuer, emulatorUrl: emulator.url, privateKeyPath: keys.privateKeyPath, stateDir });
     const maskingKey = await devMaskingKey(stateDir);
-    const app = await buildApp(config, { roles: ['api', 'worker'], logger, warehouse, allowInsecureIssuer: true, policy, maskingKey });
+    const app = await buildApp(config, {
+      roles: ['api', 'worker'],
+      logger,
+      ...(options.wrapWarehouse ? { wrapWarehouse: options.wrapWarehouse } : {}),
+      allowInsecureIssuer: true,
+      policy,
+      maskingKey,
+    });
     stops.push(() => app.close());
     const apiUrl = (await app.listen())!;
     progress(`api        ${apiUrl}`);
