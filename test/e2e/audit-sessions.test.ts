@@ -23,14 +23,13 @@ import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
 import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
 import { bullPrefix } from '../../src/queue/execute-queue.ts';
-import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { airlock } from '../support/cli.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
-import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
+import { slackClient, type SlackClient } from '../support/slack-client.ts';
 
 const SECRET = 'test-signing-secret-audit-0123456789';
 const CHANNEL = 'C0AUDIT';
@@ -41,6 +40,8 @@ let slack: FakeSlack;
 let stateDir: string;
 /** The API as an agent (the user agent is recorded in the session log); each call names whose token. */
 let api: ApiClient;
+/** Slack's side: signed clicks, modal submissions and commands. */
+let fromSlack: SlackClient;
 const tokens: Record<'etl' | 'other' | 'reviewer' | 'groupReviewer', string> = { etl: '', other: '', reviewer: '', groupReviewer: '' };
 /** Every string value the warehouse returned, before masking: the seeded PII this test must never find in the log. */
 const rawCells = new Set<string>();
@@ -48,16 +49,6 @@ const ids: Record<string, string> = {};
 
 /** A request to the API as one of {@link tokens}; with a body, a POST of it as JSON. */
 const call = (who: keyof typeof tokens, path: string, body?: unknown) => api(path, { token: tokens[who], body });
-
-async function slackPost(body: string): Promise<void> {
-  const req = signedFormRequest({ secret: SECRET, body });
-  const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
-  await res.text();
-  expect(res.status).toBe(200);
-}
-
-const click = (user: string, actionId: string, id: string, ts: string) =>
-  interactivityBody(blockActionsPayload({ userId: user, actionId, value: id, channel: CHANNEL, messageTs: ts, triggerId: triggerId() }));
 
 /** The event types of a session, in order, as a reviewer replays it. */
 async function types(id: string): Promise<string[]> {
@@ -121,6 +112,7 @@ beforeAll(async () => {
       for (const v of row) if (typeof v === 'string' && v.length >= 6) rawCells.add(v);
     }),
   });
+  fromSlack = slackClient({ url: env.apiUrl, secret: SECRET, channel: CHANNEL });
   api = apiClient(env.apiUrl, undefined, { 'user-agent': 'audit-e2e/1.0' });
   tokens.etl = await env.mintToken({ agent: 'etl-bot', owner: 'dana@example.com', groups: ['analysts'] });
   tokens.other = await env.mintToken({ agent: 'other-bot', owner: 'erin@example.com', groups: ['analysts'] });
@@ -143,7 +135,7 @@ describe('the full event sequence of each outcome', () => {
       purpose: 'support follow-up',
     });
     ids.approved = id;
-    await slackPost(click('U0ALICE', APPROVE_ACTION_ID, id, ts));
+    expect(await fromSlack.click('U0ALICE', id, { ts })).toBe(200);
     const done = await call('etl', `/v1/queries/${id}?waitMs=15000`);
     expect(done.json.status).toBe('succeeded');
     const t = await waitForTypes(id, 'summary_posted');
@@ -176,19 +168,9 @@ describe('the full event sequence of each outcome', () => {
   it('rejected: the deny reason is recorded with the vote and the rejection, nothing runs', async () => {
     const { id, ts } = await reviewWithCard('select email from customers where customer_id = 7');
     ids.rejected = id;
-    await slackPost(click('U0BOB', DENY_ACTION_ID, id, ts));
+    expect(await fromSlack.click('U0BOB', id, { ts }, 'deny')).toBe(200);
     const modal = await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
-    await slackPost(
-      interactivityBody(
-        viewSubmissionPayload({
-          userId: 'U0BOB',
-          viewId: modal.id,
-          callbackId: DENY_REASON_CALLBACK_ID,
-          privateMetadata: id,
-          values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: 'Not for support; ask the customer at jane.roe@example.org instead.' } },
-        }),
-      ),
-    );
+    expect((await fromSlack.denyReason('U0BOB', id, 'Not for support; ask the customer at jane.roe@example.org instead.', modal.id)).status).toBe(200);
     const t = await waitForTypes(id, 'summary_posted');
     expect(t).toEqual(['received', 'decided', 'card_posted', 'vote', 'rejected', 'summary_posted']);
     const replay = (await call('reviewer', `/v1/sessions/${id}`)).json;
@@ -330,10 +312,9 @@ describe('search over the API', () => {
 
   it('/airlock search in Slack answers from the session log: by column, and by agent', async () => {
     const slash = async (text: string) => {
-      const req = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text, channelId: CHANNEL }) });
-      const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+      const res = await fromSlack.command('U0ALICE', text);
       expect(res.status).toBe(200);
-      return JSON.stringify(await res.json());
+      return res.text;
     };
     const ssn = await slash('search CUSTOMERS.SSN');
     for (const id of [ids.approved, ids.denied]) expect(ssn).toContain(id);
@@ -393,7 +374,7 @@ describe('no raw PII or secrets in the log or its exports', () => {
   it('seeded values, literals in SQL and prompts, and the warehouse key appear nowhere', async () => {
     // More seeded PII flows through: a wide read of the demo customers, and a literal in the SQL and the prompt.
     const wide = await reviewWithCard('select first_name, last_name, email, ssn, card_number, phone, street_address from customers order by customer_id limit 25');
-    await slackPost(click('U0ALICE', APPROVE_ACTION_ID, wide.id, wide.ts));
+    expect(await fromSlack.click('U0ALICE', wide.id, { ts: wide.ts })).toBe(200);
     await waitForTypes(wide.id, 'execution_finished');
     const seededSsn = [...rawCells].find((v) => /^\d{3}-\d{2}-\d{4}$/.test(v));
     expect(seededSsn, 'a seeded SSN came back from the warehouse').toBeDefined();

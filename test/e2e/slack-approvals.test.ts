@@ -14,14 +14,14 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
-import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
+import { APPROVE_ACTION_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
-import { cardRecorded } from '../support/slack-harness.ts';
+import { cardOf } from '../support/slack-harness.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
-import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
+import { slackClient, type SlackClient } from '../support/slack-client.ts';
 
 const SECRET = 'test-signing-secret-0123456789';
 const CHANNEL = 'C0APPROVALS';
@@ -34,26 +34,9 @@ let env: DevEnvironment;
 let slack: FakeSlack;
 let stateDir: string;
 let api: ApiClient;
+/** Slack's side: signed clicks, modal submissions and commands to this process. */
+let fromSlack: SlackClient;
 const executed: string[] = [];
-
-async function slackPost(body: string, opts: { timestamp?: number; secret?: string } = {}): Promise<number> {
-  const req = signedFormRequest({ secret: opts.secret ?? SECRET, body, ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}) });
-  const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
-  await res.text();
-  return res.status;
-}
-
-function click(user: string, actionId: string, id: string, ts: string): string {
-  return interactivityBody(blockActionsPayload({ userId: user, actionId, value: id, channel: CHANNEL, messageTs: ts, triggerId: triggerId() }));
-}
-
-async function cardOf(id: string) {
-  const call = await slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.body).includes(id) && c.body.thread_ts === undefined, 10_000);
-  const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
-  expect(call.ok).toBe(true);
-  await cardRecorded(prefix, id);
-  return { ts: posted![0], message: posted![1] };
-}
 
 /** Wait until Slack has seen no call for a while: earlier tests' card updates and summaries are done. */
 async function quiet(ms = 400): Promise<void> {
@@ -103,6 +86,7 @@ beforeAll(async () => {
     policy: parsed.policy,
     wrapWarehouse: recordingWarehouse(executed),
   });
+  fromSlack = slackClient({ url: env.apiUrl, secret: SECRET, channel: CHANNEL });
   api = apiClient(env.apiUrl, await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] }));
 }, 120_000);
 
@@ -120,17 +104,17 @@ describe('approvals in Slack', () => {
     expect(submitted.status).toBe(202);
     expect(submitted.json.status).toBe('pending_approval');
     const id: string = submitted.json.id;
-    const { ts, message } = await cardOf(id);
+    const { ts, message } = await cardOf(slack, prefix, id);
     expect(JSON.stringify(message.blocks)).toContain(APPROVE_ACTION_ID);
     expect(JSON.stringify(message.blocks)).toContain('0 of 2');
 
-    expect(await slackPost(click('U0ALICE', APPROVE_ACTION_ID, id, ts))).toBe(200);
+    expect(await fromSlack.click('U0ALICE', id, { ts })).toBe(200);
     await until('the card to show 1 of 2', () => JSON.stringify(slack.messages.get(ts)?.blocks ?? []).includes('1 of 2'));
     const halfway = await api(`/v1/queries/${id}`);
     expect(halfway.json.status).toBe('pending_approval');
     expect(executed).not.toContain(sql);
 
-    expect(await slackPost(click('U0BOB', APPROVE_ACTION_ID, id, ts))).toBe(200);
+    expect(await fromSlack.click('U0BOB', id, { ts })).toBe(200);
     const done = await api(`/v1/queries/${id}?waitMs=10000`);
     expect(done.json.status).toBe('succeeded');
     expect(executed.filter((s) => s === sql)).toHaveLength(1);
@@ -147,37 +131,37 @@ describe('approvals in Slack', () => {
   it('refuses the owner, ineligible users and duplicate votes with an ephemeral message; the card does not change', async () => {
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 1' } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
+    const { ts } = await cardOf(slack, prefix, id);
     await quiet();
     const updatesOfThisCard = () => slack.callsTo('chat.update').filter((c) => c.body.ts === ts).length;
     const before = updatesOfThisCard();
 
-    await slackPost(click(OWNER, APPROVE_ACTION_ID, id, ts));
+    await fromSlack.click(OWNER, id, { ts });
     await until('the owner ephemeral', () => slack.ephemerals.find((e) => e.user === OWNER));
-    await slackPost(click('U0MALLORY', APPROVE_ACTION_ID, id, ts));
+    await fromSlack.click('U0MALLORY', id, { ts });
     await until('the ineligible ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0MALLORY'));
     expect((await api(`/v1/queries/${id}`)).json.status).toBe('pending_approval');
     expect(updatesOfThisCard()).toBe(before);
 
     // A member of the listed user group may approve; a second click is a duplicate.
-    const body = click('U0CAROL', APPROVE_ACTION_ID, id, ts);
-    await slackPost(body);
+    const body = fromSlack.clickBody('U0CAROL', id, { ts });
+    await fromSlack.post(body);
     expect((await api(`/v1/queries/${id}?waitMs=10000`)).json.status).toBe('succeeded');
-    await slackPost(body);
+    await fromSlack.post(body);
     await until('the duplicate ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0CAROL'));
   });
 
   it('rejects bad signatures, stale and future timestamps with 401 and no state change', async () => {
     const submitted = await api('/v1/queries', { body: { sql: "update analytics.public.orders set status = 'X' where order_id = 2" } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
-    const body = click('U0ALICE', APPROVE_ACTION_ID, id, ts);
+    const { ts } = await cardOf(slack, prefix, id);
+    const body = fromSlack.clickBody('U0ALICE', id, { ts });
     const now = Math.floor(Date.now() / 1000);
-    expect(await slackPost(body, { secret: 'wrong-secret' })).toBe(401);
+    expect((await fromSlack.post(body, { secret: 'wrong-secret' })).status).toBe(401);
     // Clear of the 5-minute boundary: the receiver reads its clock a moment later (and rounds), and
     // 301 s ahead could be exactly 300 s by then (the exact boundary is covered in test/slack/verify).
-    expect(await slackPost(body, { timestamp: now - 330 })).toBe(401);
-    expect(await slackPost(body, { timestamp: now + 330 })).toBe(401);
+    expect((await fromSlack.post(body, { timestamp: now - 330 })).status).toBe(401);
+    expect((await fromSlack.post(body, { timestamp: now + 330 })).status).toBe(401);
     const unsigned = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
     expect(unsigned.status).toBe(401);
     const view = await api(`/v1/queries/${id}`);
@@ -191,28 +175,22 @@ describe('approvals in Slack', () => {
       ['application/json', '[1, 2, 3]'],
       ['application/x-www-form-urlencoded', 'payload=%7Bnot-json'],
     ] as const) {
-      const headers = { ...signedFormRequest({ secret: SECRET, body }).headers, 'content-type': type };
-      const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers, body });
+      const res = await fromSlack.post(body, { contentType: type });
       expect(res.status, body).toBe(400);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+      expect((JSON.parse(res.text) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     }
   });
 
   it('deny opens a modal; the reason is required; the agent sees the reason', async () => {
     const submitted = await api('/v1/queries', { body: { sql: 'truncate table analytics.public.customers' } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
-    await slackPost(click('U0ALICE', DENY_ACTION_ID, id, ts));
+    const { ts } = await cardOf(slack, prefix, id);
+    await fromSlack.click('U0ALICE', id, { ts }, 'deny');
     const modal = await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
-    const submit = (reason: string) =>
-      interactivityBody(
-        viewSubmissionPayload({ userId: 'U0ALICE', viewId: modal.id, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
-      );
-    const empty = signedFormRequest({ secret: SECRET, body: submit('   ') });
-    const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...empty.headers }, body: empty.body });
+    const res = await fromSlack.denyReason('U0ALICE', id, '   ', modal.id);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { response_action?: string }).response_action).toBe('errors');
-    expect(await slackPost(submit('Truncating customers loses data; filter by segment instead.'))).toBe(200);
+    expect((JSON.parse(res.text) as { response_action?: string }).response_action).toBe('errors');
+    expect((await fromSlack.denyReason('U0ALICE', id, 'Truncating customers loses data; filter by segment instead.', modal.id)).status).toBe(200);
     const view = await api(`/v1/queries/${id}?waitMs=5000`);
     expect(view.json.status).toBe('rejected');
     expect(JSON.stringify(view.json)).toContain('filter by segment instead');
@@ -222,7 +200,7 @@ describe('approvals in Slack', () => {
   it('cancel by the agent withdraws the request and the card says so', async () => {
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 3' } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
+    const { ts } = await cardOf(slack, prefix, id);
     const cancelled = await api(`/v1/queries/${id}/cancel`, { body: {} });
     expect(cancelled.json.status).toBe('cancelled');
     await until('the card to say withdrawn', () => {
@@ -236,7 +214,7 @@ describe('approvals in Slack', () => {
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 4' } });
     const id: string = submitted.json.id;
-    await cardOf(id);
+    await cardOf(slack, prefix, id);
     const cards = [...slack.messages.values()].filter((m) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
     expect(cards).toHaveLength(1);
     const refused = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429);
@@ -252,7 +230,7 @@ describe('approvals in Slack', () => {
     expect(sql.length).toBeGreaterThan(20_000);
     const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
+    const { ts } = await cardOf(slack, prefix, id);
     const thread = await until('the SQL in the thread', () => {
       const parts = [...slack.messages.values()].filter((m) => m.thread_ts === ts).map((m) => JSON.stringify(m.blocks));
       const all = parts.join('');
@@ -266,25 +244,20 @@ describe('approvals in Slack', () => {
   it('/airlock pending lists waiting requests; show summarises one', async () => {
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 5' } });
     const id: string = submitted.json.id;
-    await cardOf(id);
-    const req = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'pending', channelId: CHANNEL }) });
-    const res = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
+    await cardOf(slack, prefix, id);
+    const res = await fromSlack.command('U0ALICE', 'pending');
     expect(res.status).toBe(200);
-    expect(JSON.stringify(await res.json())).toContain(id);
-    const show = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: `show ${id}`, channelId: CHANNEL }) });
-    const shown = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...show.headers }, body: show.body });
-    expect(JSON.stringify(await shown.json())).toContain(id);
-    const search = signedFormRequest({ secret: SECRET, body: slashCommandBody({ userId: 'U0ALICE', command: '/airlock', text: 'search customers', channelId: CHANNEL }) });
-    const found = await fetch(`${env.apiUrl}/slack/events`, { method: 'POST', headers: { ...search.headers }, body: search.body });
-    expect(JSON.stringify(await found.json())).toContain(id);
+    expect(res.text).toContain(id);
+    expect((await fromSlack.command('U0ALICE', `show ${id}`)).text).toContain(id);
+    expect((await fromSlack.command('U0ALICE', 'search customers')).text).toContain(id);
   });
 
   it('50 concurrent Approve clicks from eligible users: exactly one execution, a consistent card', async () => {
     const sql = 'truncate table hr.core.employees';
     const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
-    const statuses = await Promise.all(MANY.map((u) => slackPost(click(u, APPROVE_ACTION_ID, id, ts))));
+    const { ts } = await cardOf(slack, prefix, id);
+    const statuses = await Promise.all(MANY.map((u) => fromSlack.click(u, id, { ts })));
     expect(statuses.every((st) => st === 200)).toBe(true);
     const done = await api(`/v1/queries/${id}?waitMs=10000`);
     expect(done.json.status).toBe('succeeded');
@@ -306,7 +279,7 @@ describe('approvals in Slack', () => {
     slack.failNext('chat.postMessage', { status: 503 }, 3);
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 6' } });
     const id: string = submitted.json.id;
-    await cardOf(id);
+    await cardOf(slack, prefix, id);
     expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 503)).toHaveLength(3);
     expect([...slack.messages.values()].filter((m) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id))).toHaveLength(1);
   }, 20_000);
@@ -315,7 +288,7 @@ describe('approvals in Slack', () => {
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.expiring where id = 1' } });
     const id: string = submitted.json.id;
     expect(submitted.json.decision.approvals.expiresInSeconds).toBe(2);
-    const { ts } = await cardOf(id);
+    const { ts } = await cardOf(slack, prefix, id);
     const view = await until('expired', async () => {
       const v = await api(`/v1/queries/${id}`);
       return v.json.status === 'expired' ? v : undefined;
@@ -325,7 +298,7 @@ describe('approvals in Slack', () => {
       const blocks = JSON.stringify(slack.messages.get(ts)?.blocks ?? []);
       return !blocks.includes(APPROVE_ACTION_ID) && /expired/i.test(blocks);
     });
-    await slackPost(click('U0ALICE', APPROVE_ACTION_ID, id, ts));
+    await fromSlack.click('U0ALICE', id, { ts });
     await until('the late-click ephemeral', () => slack.ephemerals.find((e) => e.user === 'U0ALICE' && /expired/i.test(e.text)));
   }, 20_000);
 
@@ -335,10 +308,8 @@ describe('approvals in Slack', () => {
       const otherUrl = (await other.listen())!;
       const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 7' } });
       const id: string = submitted.json.id;
-      const { ts } = await cardOf(id);
-      const req = signedFormRequest({ secret: SECRET, body: click('U0ALICE', APPROVE_ACTION_ID, id, ts) });
-      const res = await fetch(`${otherUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
-      expect(res.status).toBe(200);
+      const { ts } = await cardOf(slack, prefix, id);
+      expect(await slackClient({ url: otherUrl, secret: SECRET, channel: CHANNEL }).click('U0ALICE', id, { ts })).toBe(200);
       const done = await api(`/v1/queries/${id}?waitMs=10000`);
       expect(done.json.status).toBe('succeeded');
       await until('the card updated', () => !JSON.stringify(slack.messages.get(ts)?.blocks ?? [APPROVE_ACTION_ID]).includes(APPROVE_ACTION_ID));

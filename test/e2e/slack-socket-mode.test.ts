@@ -18,15 +18,16 @@ import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
-import { APPROVE_ACTION_ID, DENY_ACTION_ID, DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
+import { APPROVE_ACTION_ID, DENY_REASON_BLOCK_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
-import { blockActionsPayload, triggerId, viewSubmissionPayload } from '../support/slack-sign.ts';
-import { cardRecorded } from '../support/slack-harness.ts';
+import { cardClickPayload, denyReasonPayload, type CardButton } from '../support/slack-client.ts';
+import { cardOf } from '../support/slack-harness.ts';
+import { slashCommandPayload } from '../support/slack-sign.ts';
 
 const APP_TOKEN = 'xapp-1-A0AIRLOCK-1234567890-0123456789abcdef';
 const CHANNEL = 'C0APPROVALS';
@@ -41,7 +42,7 @@ let policy: ParsedPolicy;
 const executed: string[] = [];
 
 /** Log lines (parsed) written by a logger made with {@link capturingLogger}. */
-function capturingLogger(level: 'warn' | 'debug' = 'warn') {
+function capturingLogger() {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -49,21 +50,14 @@ function capturingLogger(level: 'warn' | 'debug' = 'warn') {
       done();
     },
   });
-  return { logger: createLogger({ level, destination }), lines };
-}
-
-async function cardOf(id: string) {
-  await slack.waitForCall('chat.postMessage', (c) => JSON.stringify(c.body).includes(id) && c.body.thread_ts === undefined, 10_000);
-  const posted = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
-  await cardRecorded(prefix, id);
-  return { ts: posted![0], message: posted![1] };
+  return { logger: createLogger({ level: 'warn', destination }), lines };
 }
 
 /** A button click on a card, delivered over the socket as Slack does (`interactive`). */
-function click(user: string, actionId: string, id: string, ts: string): string {
+function click(user: string, id: string, ts: string, button: CardButton = 'approve'): string {
   return socket.send({
     type: 'interactive',
-    payload: blockActionsPayload({ userId: user, actionId, value: id, channel: CHANNEL, messageTs: ts, triggerId: triggerId() }),
+    payload: cardClickPayload(user, id, { channel: CHANNEL, ts }, button),
     accepts_response_payload: false,
   });
 }
@@ -72,7 +66,7 @@ function submitDenyReason(user: string, id: string, reason: string): string {
   const modal = slack.views.find((v) => v.view.private_metadata === id);
   return socket.send({
     type: 'interactive',
-    payload: viewSubmissionPayload({ userId: user, ...(modal ? { viewId: modal.id } : {}), callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
+    payload: denyReasonPayload(user, id, reason, modal?.id),
     accepts_response_payload: true,
   });
 }
@@ -150,10 +144,10 @@ describe('approvals over Socket Mode', () => {
     expect(submitted.status).toBe(202);
     expect(submitted.json.status).toBe('pending_approval');
     const id: string = submitted.json.id;
-    const { ts, message } = await cardOf(id);
+    const { ts, message } = await cardOf(slack, prefix, id);
     expect(JSON.stringify(message.blocks)).toContain(APPROVE_ACTION_ID);
 
-    const envelope = click('U0ALICE', APPROVE_ACTION_ID, id, ts);
+    const envelope = click('U0ALICE', id, ts);
     const ack = await socket.waitForAck(envelope, 3_000);
     expect(ack.afterMs).toBeLessThan(3_000);
     expect(ack.payload).toBeUndefined();
@@ -175,9 +169,9 @@ describe('approvals over Socket Mode', () => {
     const sql = 'delete from analytics.public.customers where customer_id = 12';
     const submitted = await api('/v1/queries', { body: { sql } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
+    const { ts } = await cardOf(slack, prefix, id);
 
-    const clicked = click('U0BOB', DENY_ACTION_ID, id, ts);
+    const clicked = click('U0BOB', id, ts, 'deny');
     expect((await socket.waitForAck(clicked, 3_000)).afterMs).toBeLessThan(3_000);
     await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === id));
 
@@ -205,24 +199,10 @@ describe('approvals over Socket Mode', () => {
   it('/airlock over the socket answers in the ack', async () => {
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 13' } });
     const id: string = submitted.json.id;
-    await cardOf(id);
+    await cardOf(slack, prefix, id);
     const envelope = socket.send({
       type: 'slash_commands',
-      payload: {
-        token: 'verification-token-deprecated',
-        team_id: 'T0AIRLOCK',
-        team_domain: 'airlock-test',
-        channel_id: CHANNEL,
-        channel_name: 'airlock-approvals',
-        user_id: 'U0ALICE',
-        user_name: 'alice',
-        command: '/airlock',
-        text: `show ${id}`,
-        api_app_id: 'A0AIRLOCK',
-        is_enterprise_install: 'false',
-        response_url: slack.responseUrl(),
-        trigger_id: triggerId(),
-      },
+      payload: slashCommandPayload({ userId: 'U0ALICE', userName: 'alice', command: '/airlock', text: `show ${id}`, channelId: CHANNEL, responseUrl: slack.responseUrl() }),
       accepts_response_payload: true,
     });
     const ack = await socket.waitForAck(envelope, 3_000);
@@ -239,8 +219,8 @@ describe('approvals over Socket Mode', () => {
 
     const submitted = await api('/v1/queries', { body: { sql: 'delete from analytics.public.customers where customer_id = 14' } });
     const id: string = submitted.json.id;
-    const { ts } = await cardOf(id);
-    await socket.waitForAck(click('U0ALICE', APPROVE_ACTION_ID, id, ts), 3_000);
+    const { ts } = await cardOf(slack, prefix, id);
+    await socket.waitForAck(click('U0ALICE', id, ts), 3_000);
     expect((await api(`/v1/queries/${id}?waitMs=10000`)).json.status).toBe('succeeded');
   });
 });

@@ -10,13 +10,11 @@
  * Web API is the local fake.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } from '../../src/slack/presenters.ts';
 import { maskSqlLiterals } from '../../src/slack/display.ts';
 import { cleanupPrefix, uniquePrefix } from '../support/redis.ts';
 import { CHANNEL, startHarness, type Harness } from '../support/slack-harness.ts';
 import { until } from '../support/until.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
-import { interactivityBody, viewSubmissionPayload } from '../support/slack-sign.ts';
 
 const prefix = uniquePrefix('sec-slack-binding');
 let slack: FakeSlack;
@@ -128,10 +126,7 @@ describe('an Approve click counts only from the card posted for its query', () =
 });
 
 describe('the deny modal is bound to the card and user it was opened for', () => {
-  const submission = (user: string, viewId: string, queryId: string, reason = 'Use the staging copy.') =>
-    interactivityBody(
-      viewSubmissionPayload({ userId: user, viewId, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: queryId, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: reason } } }),
-    );
+  const submit = (user: string, viewId: string, queryId: string, reason = 'Use the staging copy.') => h.denyReason(user, queryId, reason, viewId);
   async function openModal(user: string, q: { id: string; card: { channel: string; ts: string } }) {
     const since = Date.now();
     expect(await h.click(user, q.id, q.card, 'deny')).toBe(200);
@@ -148,7 +143,7 @@ describe('the deny modal is bound to the card and user it was opened for', () =>
 
   it('a submission of a view Airlock never opened is refused', async () => {
     const q = await pending(WRITE(1201));
-    const res = await h.post(submission('U0ALICE', 'V0FORGED01', q.id));
+    const res = await submit('U0ALICE', 'V0FORGED01', q.id);
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/did not come from the query's approval card/);
     await notCounted(q.id, 'U0ALICE');
@@ -158,7 +153,7 @@ describe('the deny modal is bound to the card and user it was opened for', () =>
     const a = await pending(WRITE(1202));
     const b = await pending(WRITE(1203));
     const modal = await openModal('U0ALICE', a);
-    const res = await h.post(submission('U0ALICE', modal.id, b.id));
+    const res = await submit('U0ALICE', modal.id, b.id);
     expect(res.text).toMatch(/did not come from/);
     await notCounted(b.id, 'U0ALICE');
     expect((await h.view(token, a.id)).status).toBe('pending_approval');
@@ -167,7 +162,7 @@ describe('the deny modal is bound to the card and user it was opened for', () =>
   it("a modal opened by Alice, submitted as Bob, is refused", async () => {
     const q = await pending(WRITE(1204));
     const modal = await openModal('U0ALICE', q);
-    const res = await h.post(submission('U0BOB', modal.id, q.id));
+    const res = await submit('U0BOB', modal.id, q.id);
     expect(res.text).toMatch(/did not come from/);
     await notCounted(q.id, 'U0BOB');
   });
@@ -175,13 +170,13 @@ describe('the deny modal is bound to the card and user it was opened for', () =>
   it('control: the modal opened from the card, submitted by its opener, rejects the query once; a replay changes nothing', async () => {
     const q = await pending(WRITE(1205));
     const modal = await openModal('U0BOB', q);
-    expect((await h.post(submission('U0BOB', modal.id, q.id))).status).toBe(200);
+    expect((await submit('U0BOB', modal.id, q.id)).status).toBe(200);
     const view = await until('rejected', async () => {
       const v = await h.view(token, q.id);
       return v.status === 'rejected' ? v : undefined;
     });
     expect(view.approval.votes).toHaveLength(1);
-    const replay = await h.post(submission('U0BOB', modal.id, q.id, 'another reason'));
+    const replay = await submit('U0BOB', modal.id, q.id, 'another reason');
     expect(replay.text).toMatch(/did not come from|no longer waiting/);
     expect((await h.view(token, q.id)).approval.votes).toHaveLength(1);
   });

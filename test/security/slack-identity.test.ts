@@ -113,13 +113,7 @@ describe('the owner claim and the Slack email are compared as identities', () =>
     const since = Date.now();
     expect(await h.click('U0OWNER', p.id, p.card, 'deny')).toBe(200);
     const view = await until('the deny modal', () => slack.views.find((v) => v.view.private_metadata === p.id && v.at >= since));
-    const { interactivityBody, viewSubmissionPayload } = await import('../support/slack-sign.ts');
-    const { DENY_REASON_ACTION_ID, DENY_REASON_BLOCK_ID, DENY_REASON_CALLBACK_ID } = await import('../../src/slack/presenters.ts');
-    const res = await h.post(
-      interactivityBody(
-        viewSubmissionPayload({ userId: 'U0OWNER', viewId: view.id, callbackId: DENY_REASON_CALLBACK_ID, privateMetadata: p.id, values: { [DENY_REASON_BLOCK_ID]: { [DENY_REASON_ACTION_ID]: 'mine' } } }),
-      ),
-    );
+    const res = await h.denyReason('U0OWNER', p.id, 'mine', view.id);
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/own the agent/);
     expect((await h.view(p.token, p.id)).status).toBe('pending_approval');

@@ -10,15 +10,15 @@ import { loadConfig } from '../../src/config/env.ts';
 import { startDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
 import { createLogger } from '../../src/log.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
-import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../src/slack/presenters.ts';
-import type { FakeSlack } from './fake-slack.ts';
-import { blockActionsPayload, interactivityBody, signedFormRequest, slashCommandBody, triggerId } from './slack-sign.ts';
 import { Redis } from 'ioredis';
 import { queryRecordKey } from '../../src/queries/store.ts';
+import { apiClient } from './api-client.ts';
+import type { FakeSlack, FakeSlackMessage } from './fake-slack.ts';
 import { REDIS_URL } from './redis.ts';
+import { slackClient, type SlackClient } from './slack-client.ts';
 import { until } from './until.ts';
 
-export const SIGNING_SECRET = 'security-signing-secret-0123456789';
+const SIGNING_SECRET = 'security-signing-secret-0123456789';
 export const CHANNEL = 'C0APPROVALS';
 const AUDIENCE = 'https://airlock.test/api';
 
@@ -31,24 +31,18 @@ export interface HarnessOptions {
   env?: Record<string, string>;
 }
 
-export interface Harness {
-  apiUrl: string;
+/** The running roles, the agent's side (tokens, the API) and Slack's side (signed clicks and commands, {@link SlackClient}). */
+export interface Harness extends SlackClient {
   /** A real token from the dev issuer (an agent with this owner claim, or none). */
-  token(owner?: string, scopes?: string[]): Promise<string>;
+  token(owner?: string): Promise<string>;
   /** POST /v1/queries; returns status and body. */
   submit(token: string, sql: string): Promise<{ status: number; json: any }>;
   /** GET /v1/queries/:id as the agent. */
   view(token: string, id: string): Promise<any>;
   /** Events of a session, read back as a reviewer (GET /v1/sessions/:id), or with `token` (the agent's own view). */
   sessionEvents(id: string, token?: string): Promise<Array<{ type: string; data: any }>>;
-  /** The card Airlock posted for a query: its channel and ts. */
-  cardOf(id: string): Promise<{ channel: string; ts: string }>;
-  /** A signed request to /slack/events; returns status and body text. */
-  post(body: string): Promise<{ status: number; text: string }>;
-  /** A signed Approve or Deny click, from the card unless `where` says otherwise. */
-  click(user: string, id: string, where: { channel: string; ts: string; payload?: (p: Record<string, any>) => void }, action?: 'approve' | 'deny'): Promise<number>;
-  /** A signed `/airlock …` command. */
-  command(user: string, text: string, channel?: string): Promise<{ status: number; text: string }>;
+  /** The card Airlock posted for a query, once Airlock has recorded where it is. */
+  cardOf(id: string): Promise<PostedCard>;
   close(): Promise<void>;
 }
 
@@ -81,6 +75,23 @@ export async function cardRecorded(prefix: string, id: string): Promise<{ channe
   }
 }
 
+/** A card as Slack shows it: where it is and the message itself. */
+export interface PostedCard {
+  channel: string;
+  ts: string;
+  message: FakeSlackMessage;
+}
+
+/** The card posted for query `id` (not a thread reply), once the fake Slack shows it and Airlock has recorded it. */
+export async function cardOf(slack: FakeSlack, prefix: string, id: string): Promise<PostedCard> {
+  const shown = await until(`the card of ${id}`, () => {
+    const found = [...slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
+    return found ? { channel: found[1].channel, ts: found[0], message: found[1] } : undefined;
+  });
+  await cardRecorded(prefix, id);
+  return shown;
+}
+
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const issuer: DevIssuer = await startDevIssuer({ audience: AUDIENCE, port: 0 });
   let app: AirlockApp | undefined;
@@ -102,52 +113,18 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: await policyWith(opts.approvers), allowInsecureIssuer: true });
     const apiUrl = (await app.listen())!;
     const built = app;
+    const api = apiClient(apiUrl);
     const reviewerToken = await issuer.mintToken({ agent: 'security-reviewer', scopes: ['airlock:review'] });
-    const post = async (body: string) => {
-      const req = signedFormRequest({ secret: SIGNING_SECRET, body });
-      const res = await fetch(`${apiUrl}/slack/events`, { method: 'POST', headers: { ...req.headers }, body: req.body });
-      return { status: res.status, text: await res.text() };
-    };
     const harness: Harness = {
-      apiUrl,
-      token: (owner, scopes) => issuer.mintToken({ agent: 'etl-bot', ...(owner !== undefined ? { owner } : {}), groups: ['analysts'], ...(scopes ? { scopes } : {}) }),
-      async submit(token, sql) {
-        const res = await fetch(`${apiUrl}/v1/queries`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
-        return { status: res.status, json: await res.json() };
-      },
-      async view(token, id) {
-        const res = await fetch(`${apiUrl}/v1/queries/${id}`, { headers: { authorization: `Bearer ${token}` } });
-        return res.json();
-      },
+      ...slackClient({ url: apiUrl, secret: SIGNING_SECRET, channel: CHANNEL }),
+      token: (owner) => issuer.mintToken({ agent: 'etl-bot', ...(owner !== undefined ? { owner } : {}), groups: ['analysts'] }),
+      submit: (token, sql) => api('/v1/queries', { token, body: { sql } }),
+      view: async (token, id) => (await api(`/v1/queries/${id}`, { token })).json,
       async sessionEvents(id, as = reviewerToken) {
-        const res = await fetch(`${apiUrl}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${as}` } });
-        const json = (await res.json()) as { events?: Array<{ type: string; data: unknown }> };
+        const json = (await api(`/v1/sessions/${id}`, { token: as })).json as { events?: Array<{ type: string; data: unknown }> };
         return json.events ?? [];
       },
-      async cardOf(id) {
-        const shown = await until(`the card of ${id}`, () => {
-          const found = [...opts.slack.messages.entries()].find(([, m]) => m.thread_ts === undefined && JSON.stringify(m.blocks).includes(id));
-          return found ? { channel: found[1].channel, ts: found[0] } : undefined;
-        });
-        await cardRecorded(opts.prefix, id);
-        return shown;
-      },
-      post,
-      async click(user, id, where, action = 'approve') {
-        const payload = blockActionsPayload({
-          userId: user,
-          actionId: action === 'approve' ? APPROVE_ACTION_ID : DENY_ACTION_ID,
-          value: id,
-          channel: where.channel,
-          messageTs: where.ts,
-          triggerId: triggerId(),
-        }) as Record<string, any>;
-        where.payload?.(payload);
-        return (await post(interactivityBody(payload))).status;
-      },
-      async command(user, text, channel = CHANNEL) {
-        return post(slashCommandBody({ userId: user, command: '/airlock', text, channelId: channel }));
-      },
+      cardOf: (id) => cardOf(opts.slack, opts.prefix, id),
       async close() {
         await built.close();
         await issuer.close();

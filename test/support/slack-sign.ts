@@ -185,10 +185,10 @@ export interface SlashCommandOptions {
   responseUrl?: string;
 }
 
-/** The form body Slack posts for a slash command. */
-export function slashCommandBody(o: SlashCommandOptions): string {
+/** The fields Slack sends for a slash command: form fields over HTTP, the envelope's payload over Socket Mode. */
+export function slashCommandPayload(o: SlashCommandOptions): Record<string, string> {
   const teamId = o.teamId ?? DEFAULT_TEAM;
-  return new URLSearchParams({
+  return {
     token: 'verification-token-deprecated',
     team_id: teamId,
     team_domain: 'airlock-test',
@@ -202,5 +202,10 @@ export function slashCommandBody(o: SlashCommandOptions): string {
     is_enterprise_install: 'false',
     response_url: o.responseUrl ?? `https://hooks.slack.com/commands/${teamId}/1/${randomBytes(12).toString('hex')}`,
     trigger_id: o.triggerId ?? triggerId(),
-  }).toString();
+  };
+}
+
+/** The form body Slack posts for a slash command. */
+export function slashCommandBody(o: SlashCommandOptions): string {
+  return new URLSearchParams(slashCommandPayload(o)).toString();
 }
