@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEnv, loadConfig } from '../src/config/env.ts';
+import { checkEnv, loadConfig, redisUrl } from '../src/config/env.ts';
 import { isAirlockError } from '../src/errors.ts';
 
 describe('config', () => {
@@ -9,6 +9,20 @@ describe('config', () => {
     expect(config.AIRLOCK_REDIS_PREFIX).toBe('airlock');
     expect(config.AIRLOCK_OIDC_ALGORITHMS).toEqual(['RS256', 'ES256', 'PS256', 'EdDSA']);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('has one default Redis URL, and REDIS_URL stays unset so dev can start its own Redis', () => {
+    const config = loadConfig({});
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(redisUrl(config)).toBe('redis://127.0.0.1:6379');
+    expect(redisUrl(loadConfig({ REDIS_URL: 'redis://10.0.0.5:6380/2' }))).toBe('redis://10.0.0.5:6380/2');
+  });
+
+  it('gives the audit settings their defaults in the schema, which airlock audit reads as they are', () => {
+    const config = loadConfig({});
+    expect(config.AIRLOCK_AUDIT_RETENTION_SECONDS).toBe(30 * 24 * 3600);
+    expect(config.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS).toBe(3600);
+    expect(config.AIRLOCK_AUDIT_OCSF).toBe(false);
   });
 
   it('names every problem with its variable', () => {

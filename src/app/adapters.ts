@@ -1,61 +1,20 @@
 /**
- * Adapters from settings: each outside system Airlock talks to (Redis, the
- * OIDC issuer, Snowflake, Slack) is made from the config here, once, so the
- * roles, `airlock dev` and `airlock audit` get the same connection options.
+ * Adapters from settings: the OIDC issuer, Snowflake and Slack are made from
+ * the config here, once (Redis and the session log in `redis.ts`), so every
+ * role and `airlock dev` get the same options.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
 import { WebClient } from '@slack/web-api';
-import { redisUrl, type Config } from '../config/env.ts';
+import type { Config } from '../config/env.ts';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Authenticator } from '../api/server.ts';
 import { isOwnerless } from '../approvals/identity.ts';
-import { exportStoreFromConfig } from '../audit/export-store.ts';
-import { RedisAuditLog } from '../audit/redis-log.ts';
-import type { ExportStore } from '../audit/store.ts';
 import { createTokenVerifier } from '../identity/verifier.ts';
 import { webClientOptions } from '../slack/app.ts';
 import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Role } from './roles/role.ts';
-
-/**
- * How a connection is used: `command` for our own commands (fail fast instead
- * of queueing forever), `queue` for BullMQ (which needs `maxRetriesPerRequest:
- * null`), `once` for a command-line run that connects when asked and gives up
- * within seconds.
- */
-export type RedisUse = 'command' | 'queue' | 'once';
-
-const REDIS_OPTIONS: Record<RedisUse, RedisOptions> = {
-  command: { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false },
-  queue: { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false },
-  once: { maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: true },
-};
-
-/** One named Redis connection to REDIS_URL. */
-export function redisConnection(config: Config, name: string, use: RedisUse): Redis {
-  return new Redis(redisUrl(config), { connectionName: `airlock:${name}`, ...REDIS_OPTIONS[use] });
-}
-
-/** The session log on `redis`, under AIRLOCK_REDIS_PREFIX. */
-export function sessionLog(config: Config, redis: Redis): RedisAuditLog {
-  return new RedisAuditLog(redis, { prefix: config.AIRLOCK_REDIS_PREFIX });
-}
-
-/** What `airlock audit` works on: one connection (not yet connected), the session log on it, the export store. */
-export interface AuditAdapters {
-  redis: Redis;
-  log: RedisAuditLog;
-  store: ExportStore;
-}
-
-/** The adapters of `airlock audit`, made as the worker's export schedule makes them. */
-export function auditAdapters(config: Config): AuditAdapters {
-  const redis = redisConnection(config, 'audit', 'once');
-  return { redis, log: sessionLog(config, redis), store: exportStoreFromConfig(config) };
-}
 
 /** Turn the token's identity into the requester the services know. */
 export function authenticatorFromConfig(config: Config, options: { logger: Logger; allowInsecureIssuer?: boolean }): Authenticator {

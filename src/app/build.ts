@@ -16,10 +16,8 @@ import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
 
-/** The roles to run and what replaces the adapters built from the config. */
-export interface BuildOptions extends CoreOptions, WorkerRoleOptions, Pick<HttpParts, 'authenticator' | 'allowInsecureIssuer'> {
-  roles: readonly Role[];
-}
+/** The roles to run (in {@link CoreOptions}) and what replaces the adapters built from the config. */
+export type BuildOptions = CoreOptions & WorkerRoleOptions & Pick<HttpParts, 'authenticator' | 'allowInsecureIssuer'>;
 
 /** A built process: its HTTP server, its execute worker (worker role), and how it listens and stops. */
 export interface AirlockApp {

@@ -27,7 +27,8 @@ import { ExecuteQueue } from '../queue/execute-queue.ts';
 import { SlackQueue } from '../queue/slack-queue.ts';
 import { QueryAccess } from '../slack/access.ts';
 import { SlackDirectory } from '../slack/directory.ts';
-import { redisConnection, sessionLog, slackClient, slackSettings, type SlackSettings } from './adapters.ts';
+import { slackClient, slackSettings, type SlackSettings } from './adapters.ts';
+import { redisConnection, sessionLog } from './redis.ts';
 import type { Role } from './roles/role.ts';
 
 /** What the core is built from besides the config. */

@@ -5,13 +5,11 @@
  * human sentence go to stderr. Exit codes: 0 fine, 1 the chain is broken
  * (verify), 2 usage error, 3 Redis or the export store unavailable.
  */
-import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
-import type { Config } from '../../config/env.ts';
+import { auditAdapters } from '../../app/redis.ts';
+import { redisUrl, type Config } from '../../config/env.ts';
 import { AirlockError, asAirlockError } from '../../errors.ts';
-import { exportStoreFromConfig } from '../../audit/export-store.ts';
 import { exportAudit, trimAudit } from '../../audit/export.ts';
-import { RedisAuditLog } from '../../audit/redis-log.ts';
 import { verifyAll } from '../../audit/verify.ts';
 
 const HELP = `Usage:
@@ -21,15 +19,6 @@ const HELP = `Usage:
                                          export events not yet exported to AIRLOCK_EXPORT_DIR or
                                          AIRLOCK_EXPORT_S3_BUCKET, then trim exported events older
                                          than the retention (default 30 days) from Redis`;
-
-/** Settings the lead may add to the env schema; read loosely until then. */
-interface AuditSettings {
-  AIRLOCK_AUDIT_RETENTION_SECONDS?: number;
-  AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS?: number;
-  AIRLOCK_AUDIT_OCSF?: boolean | string;
-}
-
-const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
 
 function err(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -58,25 +47,22 @@ export async function runAudit(args: string[], config: Config): Promise<number> 
     err(`${e instanceof Error ? e.message : String(e)}\n${HELP}`);
     return 2;
   }
-  const settings = config as Config & AuditSettings;
   const since = values.since === undefined ? undefined : new Date(values.since);
   if (since && Number.isNaN(since.getTime())) {
     err(`--since must be an ISO time such as 2024-05-01T00:00:00Z, not ${values.since}`);
     return 2;
   }
-  const retentionSeconds = values.retention === undefined ? (settings.AIRLOCK_AUDIT_RETENTION_SECONDS ?? DEFAULT_RETENTION_SECONDS) : Number(values.retention);
+  const retentionSeconds = values.retention === undefined ? config.AIRLOCK_AUDIT_RETENTION_SECONDS : Number(values.retention);
   if (!Number.isInteger(retentionSeconds) || retentionSeconds < 0) {
     err('--retention must be a whole number of seconds');
     return 2;
   }
 
-  const redis = new Redis(config.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: true });
+  const { redis, log, store } = auditAdapters(config);
   redis.on('error', () => undefined); // reported through the failing command instead
-  const log = new RedisAuditLog(redis, { prefix: config.AIRLOCK_REDIS_PREFIX });
-  const store = exportStoreFromConfig(config);
   try {
     await redis.connect().catch((cause: unknown) => {
-      throw new AirlockError('AUDIT_UNAVAILABLE', `Redis does not answer at ${config.REDIS_URL ?? 'redis://127.0.0.1:6379'}.`, { cause });
+      throw new AirlockError('AUDIT_UNAVAILABLE', `Redis does not answer at ${redisUrl(config)}.`, { cause });
     });
     if (sub === 'verify') {
       const report = await verifyAll(log, store, err);
@@ -89,8 +75,8 @@ export async function runAudit(args: string[], config: Config): Promise<number> 
       return 0;
     }
     err(`exporting to ${store.description}…`);
-    const ocsf = values.ocsf ?? settings.AIRLOCK_AUDIT_OCSF === true;
-    const windowMs = (settings.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS ?? 3600) * 1000;
+    const ocsf = values.ocsf ?? config.AIRLOCK_AUDIT_OCSF;
+    const windowMs = config.AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS * 1000;
     const result = await exportAudit({ log, store, upTo: 'now', ocsf, windowMs, ...(since ? { since } : {}), progress: err });
     const trim = values['no-trim'] ? undefined : await trimAudit({ log, retentionMs: retentionSeconds * 1000 });
     process.stdout.write(`${JSON.stringify({ ...result, ...(trim ? { trimmed: trim } : {}) })}\n`);
