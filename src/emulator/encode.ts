@@ -266,7 +266,7 @@ export function scaledText(units: bigint, digits: number): string {
   const unit = 10n ** BigInt(digits);
   const whole = abs / unit;
   const frac = digits === 0 ? '' : (abs % unit).toString().padStart(digits, '0');
-  return `${negative ? '-' : ''}${whole}.${(frac + '000000000').slice(0, TIME_SCALE)}`;
+  return `${negative ? '-' : ''}${whole}.${(`${frac}000000000`).slice(0, TIME_SCALE)}`;
 }
 
 function hex(bytes: Uint8Array): string {

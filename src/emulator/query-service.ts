@@ -93,7 +93,7 @@ export class QueryService {
   }
 
   /** Cancel everything a session has queued or running (logout, shutdown). */
-  cancelSession(session: Session): Promise<void[]> {
+  cancelSession(session: Session): Promise<unknown[]> {
     const pending = [...this.records.values()].filter((r) => r.session === session);
     for (const r of pending) this.cancel(r);
     return Promise.all(pending.map((r) => r.done));

@@ -54,7 +54,7 @@ function mapCode(sql: string, onCode: (code: string) => string): string {
 
 /** Rewrite Snowflake `:1` bind placeholders to DuckDB `$1` (leaves `::` casts alone). */
 export function rewriteNumberedBinds(sql: string): string {
-  return mapCode(sql, (code) => code.replace(/(^|[^:\w])\:(\d+)\b/g, '$1$$$2'));
+  return mapCode(sql, (code) => code.replace(/(^|[^:\w]):(\d+)\b/g, '$1$$$2'));
 }
 
 function displayName(raw: string): string {

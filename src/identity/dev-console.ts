@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../log.ts';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC; this strips them.
 const ANSI = /\x1b\[[0-9;]*m/g;
 let quietDepth = 0;
 let savedConsole: { warn: typeof console.warn; info: typeof console.info } | undefined;

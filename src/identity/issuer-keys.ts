@@ -89,7 +89,7 @@ export function issuerKeysLoader(opts: IssuerKeysOptions): () => Promise<IssuerK
 /** Discovery, then a remote JWKS on the discovered `jwks_uri` (https unless allowed otherwise). */
 async function discover(opts: IssuerKeysOptions): Promise<IssuerKeys> {
   const fetchImpl = opts.fetch;
-  let config;
+  let config: Awaited<ReturnType<typeof discovery>>;
   try {
     config = await discovery(new URL(opts.issuer), 'airlock', undefined, undefined, {
       // openid-client's fetch signature is a subset of fetch's.

@@ -21,8 +21,8 @@ function sameUrl(a: string, b: string): boolean {
 
 /** Refuse a token that is malformed, signed with an algorithm not in `algorithms`, not an access token, or from another issuer. */
 export function precheck(token: string, expected: { issuer: string; algorithms: string[] }): void {
-  let header;
-  let payload;
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let payload: ReturnType<typeof decodeJwt>;
   try {
     header = decodeProtectedHeader(token);
     payload = decodeJwt(token);

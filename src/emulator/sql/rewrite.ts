@@ -201,7 +201,6 @@ function callArgs(sql: string, open: number): { args: string[]; close: number } 
       depth++;
       if (depth === 1) {
         argStart = t.end;
-        continue;
       }
     } else if (t.kind === 'punct' && (t.value === ')' || t.value === ']' || t.value === '}')) {
       depth--;
@@ -426,7 +425,7 @@ function rewriteFunction(f: Node, st: RewriteState): Node {
     case 'identifier':
       return identifierColumn(args);
     case 'generator':
-      refuse('GENERATOR outside FROM TABLE(…)');
+      return refuse('GENERATOR outside FROM TABLE(…)');
     case 'parse_json':
       return tpl('CAST(__A0 AS JSON)', args[0]);
     case 'try_parse_json':
@@ -445,7 +444,7 @@ function rewriteFunction(f: Node, st: RewriteState): Node {
       const k = literalString(args[1]);
       if (k !== undefined) return jsonExtract(args[0], str(`$."${k}"`));
       if (literalKind(args[1]) === 'number') return jsonExtract(args[0], args[1]);
-      refuse('GET with a non-literal key');
+      return refuse('GET with a non-literal key');
     }
     default:
       return { function: { ...f, args } };
@@ -503,7 +502,7 @@ function objectConstructStar(args: Node[], keepNull: boolean, st: RewriteState):
  * keep their case, as Snowflake reads `TABLE('…')` and `IDENTIFIER('…')`.
  */
 function identifierParts(text: string, what: string): Node[] {
-  let toks;
+  let toks: ReturnType<typeof tokenize>;
   try {
     toks = tokenize(text);
   } catch {
@@ -813,12 +812,12 @@ export function rewrite(v: Node, st: RewriteState): Node {
         return { list_agg: out };
       }
       case 'match_recognize':
-        refuse('MATCH_RECOGNIZE');
+        return refuse('MATCH_RECOGNIZE');
       case 'pivot':
       case 'unpivot':
-        refuse(kind.toUpperCase());
+        return refuse(kind.toUpperCase());
       case 'lateral_view':
-        refuse('LATERAL');
+        return refuse('LATERAL');
       default:
         if (COMPARISONS.has(kind) && d && typeof d === 'object' && 'left' in d && 'right' in d) {
           let left = rewrite(d.left, st);

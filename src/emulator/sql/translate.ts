@@ -413,10 +413,10 @@ function columnOrigins(
   const sources: Source[] = [];
   const addSource = (n: Node, star: Source['star'] = 'all'): void => {
     const t = n?.table;
-    if (t && t.name && ((t.catalog && t.schema) || t.name.name.startsWith('__AIRLOCK_IS_'))) {
+    if (t?.name && ((t.catalog && t.schema) || t.name.name.startsWith('__AIRLOCK_IS_'))) {
       const origin = t.name.name.startsWith('__AIRLOCK_IS_') ? (st.placeholderOrigins.get(t.name.name) ?? null) : { database: t.catalog.name, schema: t.schema.name, table: t.name.name };
       sources.push({ key: t.alias?.name ?? t.name.name, origin, star });
-    } else if (t && t.name) {
+    } else if (t?.name) {
       sources.push({ key: t.alias?.name ?? t.name.name, origin: null, star });
     } else {
       const alias = n?.subquery?.alias?.name ?? n?.alias?.alias?.name;

@@ -56,8 +56,6 @@ const SIMPLE: Record<string, string> = {
   JSON: 'JSON',
 };
 
-/** DuckDB type names that are JSON (semi-structured) after translation. */
-export const SEMI_STRUCTURED = new Set(['VARIANT', 'OBJECT', 'ARRAY', 'JSON']);
 
 /**
  * Translate a Snowflake type name (`NUMBER(10,2)`, `timestamp_ntz(9)`,
