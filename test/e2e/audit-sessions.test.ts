@@ -20,7 +20,6 @@ import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { verifyAll } from '../../src/audit/verify.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
 import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
 import { bullPrefix } from '../../src/queue/execute-queue.ts';
 import { airlock } from '../support/cli.ts';
@@ -28,6 +27,7 @@ import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { shippedPolicy } from '../support/policies.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { slackClient, type SlackClient } from '../support/slack-client.ts';
 
@@ -79,17 +79,6 @@ beforeAll(async () => {
   slack = await startFakeSlack();
   slack.setUser('U0ALICE', { email: 'alice@example.com', name: 'alice' });
   slack.setUser('U0BOB', { email: 'bob@example.com', name: 'bob' });
-  const text = (await readFile('policies/default.yaml', 'utf8')).replace(
-    'data-owners: { slack_users: [], slack_usergroups: [] }',
-    'data-owners: { slack_users: [U0ALICE, U0BOB], slack_usergroups: [] }',
-  );
-  const parsed = parsePolicy(`${text.trimEnd()}
-  - name: quick-expiry
-    match: { tables: ["*.*.EXPIRING"] }
-    action: review
-    approvals: { required: 1, from: [data-owners], expires_after: 1s }
-`);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-audit-sessions-'));
   env = await startDev({
     config: loadConfig({
@@ -107,7 +96,7 @@ beforeAll(async () => {
     logger: createLogger({ level: 'silent' }),
     stateDir,
     port: 0,
-    policy: parsed.policy,
+    policy: await shippedPolicy({ dataOwners: { users: ['U0ALICE', 'U0BOB'] }, expiringAfter: '1s' }),
     wrapWarehouse: tappingWarehouse(() => (row) => {
       for (const v of row) if (typeof v === 'string' && v.length >= 6) rawCells.add(v);
     }),

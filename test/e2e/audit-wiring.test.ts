@@ -6,7 +6,7 @@
  * appends fail (a stand-in: a real Redis outage would take the whole API down
  * with it, which is not what this test is about).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -19,11 +19,11 @@ import { verifyRedis } from '../../src/audit/verify.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
 import { LONG_QUERY } from '../warehouse/contract.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { shippedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('audit-wiring');
 let env: DevEnvironment;
@@ -38,16 +38,9 @@ async function submit(api: ApiClient, sql: string, waitMs = 10_000) {
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-audit-wiring-'));
-  // The shipped policy plus a review that expires after a second (no Slack here: nobody can approve).
-  const parsed = parsePolicy(`${(await readFile('policies/default.yaml', 'utf8')).trimEnd()}
-  - name: quick-expiry
-    match: { tables: ["*.*.EXPIRING"] }
-    action: review
-    approvals: { required: 1, from: [data-owners], expires_after: 1s }
-`);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   env = await startDev({
-    policy: parsed.policy,
+    // The shipped policy plus a review that expires after a second (no Slack here: nobody can approve).
+    policy: await shippedPolicy({ expiringAfter: '1s' }),
     config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent' }),
     logger: createLogger({ level: 'silent' }),
     stateDir,

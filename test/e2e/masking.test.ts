@@ -5,24 +5,23 @@
  * the test knows which seeded values must never appear in the response, the
  * stored result in Redis, or the logs.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
 import { apiClient } from '../support/api-client.ts';
+import { captureLogs } from '../support/logs.ts';
+import { readsAllowedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('masking-e2e');
 let env: DevEnvironment;
 let stateDir: string;
 let token: string;
-const logs: string[] = [];
+const logs = captureLogs('debug');
 /** Raw rows per SQL text, as the warehouse returned them (before masking). */
 const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
 
@@ -39,24 +38,14 @@ function rawValues(sql: string, column: string): string[] {
 }
 
 beforeAll(async () => {
-  // The shipped catalog, but reads allowed at once, so masking alone stands between the data and the agent.
-  const text = await readFile('policies/default.yaml', 'utf8');
-  const catalog = text.slice(text.indexOf('sensitive:'), text.indexOf('# Who may approve.'));
-  const parsed = parsePolicy(`version: 1\ndefaults: { database: ANALYTICS, schema: PUBLIC }\n${catalog}\nrules:\n  - { name: reads, match: { category: read }, action: allow }\n`);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-masking-'));
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
   env = await startDev({
     config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'debug' }),
-    logger: createLogger({ level: 'debug', destination: sink }),
+    logger: logs.logger,
     stateDir,
     port: 0,
-    policy: parsed.policy,
+    // The shipped catalog, but reads allowed at once, so masking alone stands between the data and the agent.
+    policy: await readsAllowedPolicy(),
     wrapWarehouse: tappingWarehouse((sql, columns) => {
       const copy = { columns, rows: [] as unknown[][] };
       raw.set(sql, copy);
@@ -80,7 +69,7 @@ describe('masking before anything leaves the worker', () => {
     expect(secrets.length).toBeGreaterThan(200);
     const response = JSON.stringify(body);
     const stored = await dumpPrefix(prefix);
-    const logText = logs.join('');
+    const logText = logs.text();
     for (const s of secrets) {
       expect(response.includes(s), `response holds ${s}`).toBe(false);
       expect(stored.includes(s), `Redis holds ${s}`).toBe(false);

@@ -5,14 +5,14 @@
  * Slack requests. Slack's Web API is the local fake in test/support (no real
  * Slack can run here); it enforces Block Kit limits and records every call.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
+import type { ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
@@ -20,6 +20,7 @@ import { cardOf } from '../support/slack-harness.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { shippedPolicy } from '../support/policies.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { slackClient, type SlackClient } from '../support/slack-client.ts';
 
@@ -53,18 +54,12 @@ beforeAll(async () => {
   slack.setUsergroupMembers('S0OWNERS', ['U0CAROL']);
   for (const u of MANY) slack.setUser(u, { email: `${u.toLowerCase()}@example.com`, name: u.toLowerCase() });
   slack.setUsergroupMembers('S0MANY', [...MANY]);
-  const text = (await readFile('policies/default.yaml', 'utf8'))
-    .replace('data-owners: { slack_users: [], slack_usergroups: [] }', `data-owners: { slack_users: [U0ALICE, U0BOB, ${OWNER}], slack_usergroups: [S0OWNERS, S0MANY] }`)
-    .replace('security: { slack_users: [], slack_usergroups: [] }', 'security: { slack_users: [U0ALICE, U0BOB], slack_usergroups: [] }');
-  // A rule with a short expiry for the expiry test (rules are the last section of the file).
-  const withExpiry = `${text.trimEnd()}
-  - name: quick-expiry
-    match: { tables: ["*.*.EXPIRING"] }
-    action: review
-    approvals: { required: 1, from: [data-owners], expires_after: 2s }
-`;
-  const parsed = parsePolicy(withExpiry);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  sharedPolicy = await shippedPolicy({
+    dataOwners: { users: ['U0ALICE', 'U0BOB', OWNER], usergroups: ['S0OWNERS', 'S0MANY'] },
+    security: { users: ['U0ALICE', 'U0BOB'] },
+    // A rule with a short expiry for the expiry test.
+    expiringAfter: '2s',
+  });
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-e2e-'));
   const config = loadConfig({
     REDIS_URL,
@@ -77,13 +72,12 @@ beforeAll(async () => {
     SLACK_API_URL: slack.url,
   });
   sharedConfig = config;
-  sharedPolicy = parsed.policy;
   env = await startDev({
     config,
     logger: createLogger({ level: 'silent' }),
     stateDir,
     port: 0,
-    policy: parsed.policy,
+    policy: sharedPolicy,
     wrapWarehouse: recordingWarehouse(executed),
   });
   fromSlack = slackClient({ url: env.apiUrl, secret: SECRET, channel: CHANNEL });

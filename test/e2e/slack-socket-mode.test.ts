@@ -7,22 +7,23 @@
  * the Socket Mode server, which says hello, delivers envelopes and records the
  * acks the app sends back.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/build.ts';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
+import type { ParsedPolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_REASON_BLOCK_ID } from '../../src/slack/presenters.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { captureLogs } from '../support/logs.ts';
+import { shippedPolicy } from '../support/policies.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.ts';
 import { cardClickPayload, denyReasonPayload, type CardButton } from '../support/slack-client.ts';
@@ -40,18 +41,6 @@ let stateDir: string;
 let api: ApiClient;
 let policy: ParsedPolicy;
 const executed: string[] = [];
-
-/** Log lines (parsed) written by a logger made with {@link capturingLogger}. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'warn', destination }), lines };
-}
 
 /** A button click on a card, delivered over the socket as Slack does (`interactive`). */
 function click(user: string, id: string, ts: string, button: CardButton = 'approve'): string {
@@ -91,12 +80,7 @@ beforeAll(async () => {
   slack.setUser('U0ALICE', { email: 'alice@example.com', name: 'alice' });
   slack.setUser('U0BOB', { email: 'bob@example.com', name: 'bob' });
   slack.setUser(OWNER, { email: 'owner@example.com', name: 'owner' });
-  const text = (await readFile('policies/default.yaml', 'utf8'))
-    .replace('data-owners: { slack_users: [], slack_usergroups: [] }', `data-owners: { slack_users: [U0ALICE, U0BOB, ${OWNER}], slack_usergroups: [] }`)
-    .replace('security: { slack_users: [], slack_usergroups: [] }', 'security: { slack_users: [U0ALICE, U0BOB], slack_usergroups: [] }');
-  const parsed = parsePolicy(text);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  policy = parsed.policy;
+  policy = await shippedPolicy({ dataOwners: { users: ['U0ALICE', 'U0BOB', OWNER] }, security: { users: ['U0ALICE', 'U0BOB'] } });
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-socket-e2e-'));
   const config = loadConfig({
     REDIS_URL,
@@ -227,7 +211,7 @@ describe('approvals over Socket Mode', () => {
 
 describe('Socket Mode when Slack is unreachable', () => {
   it('starts anyway, logs the failure, keeps serving, and closes promptly', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = captureLogs('warn');
     const port = await closedPort();
     const localPrefix = uniquePrefix('slack-socket-down');
     const config = loadConfig({
@@ -246,10 +230,10 @@ describe('Socket Mode when Slack is unreachable', () => {
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       // Logged through Airlock's logger (not Bolt's console), with the retry scheduled.
-      const logged = await until('the connect failure to be logged', () => lines.find((l) => l.component === 'slack' && typeof l.retryInMs === 'number'), 5_000);
+      const logged = await until('the connect failure to be logged', () => lines().find((l) => l.component === 'slack' && typeof l.retryInMs === 'number'), 5_000);
       expect(String(logged.err)).toMatch(/request error|fetch failed|ECONNREFUSED/i);
       // Still retrying a while later, and still serving.
-      await until('a second attempt', () => lines.filter((l) => typeof l.retryInMs === 'number').length >= 2 || undefined, 5_000);
+      await until('a second attempt', () => lines().filter((l) => typeof l.retryInMs === 'number').length >= 2 || undefined, 5_000);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     } finally {
       const started = Date.now();
@@ -258,11 +242,11 @@ describe('Socket Mode when Slack is unreachable', () => {
       await cleanupPrefix(localPrefix);
     }
     // Nothing leaked a token into the logs.
-    expect(JSON.stringify(lines)).not.toContain(APP_TOKEN);
+    expect(JSON.stringify(lines())).not.toContain(APP_TOKEN);
   });
 
   it('connects once Slack answers again, and reconnects after a drop while Slack is failing', async () => {
-    const { logger } = capturingLogger();
+    const { logger } = captureLogs('warn');
     const slack2 = await startFakeSlack();
     const socket2 = await startFakeSocketMode();
     slack2.setSocketModeUrl(socket2.url);

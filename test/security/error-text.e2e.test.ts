@@ -12,25 +12,24 @@
  * the test knows which demo values must never appear in a response, a result
  * page, the session log (API and raw Redis) or the logs.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { captureLogs } from '../support/logs.ts';
+import { readsAllowedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('error-text-e2e');
 let env: DevEnvironment;
 let stateDir: string;
 let call: ApiClient;
 let reviewer: string;
-const logs: string[] = [];
+const logs = captureLogs('debug');
 /** The look-up's result as the agent got it (masked). */
 let lookupShown = '';
 const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
@@ -93,18 +92,7 @@ function leaked(text: string, values: string[]): string[] {
 }
 
 beforeAll(async () => {
-  const text = await readFile('policies/default.yaml', 'utf8');
-  const catalog = text.slice(text.indexOf('sensitive:'), text.indexOf('# Who may approve.'));
-  // TEST policy (see the header): reads run at once.
-  const parsed = parsePolicy(`version: 1\ndefaults: { database: ANALYTICS, schema: PUBLIC }\n${catalog}\nrules:\n  - { name: reads, match: { category: read }, action: allow }\n`);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-error-text-'));
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
   env = await startDev({
     config: loadConfig({
       REDIS_URL,
@@ -114,10 +102,11 @@ beforeAll(async () => {
       AIRLOCK_MAX_RESULT_CELLS: '5000',
       AIRLOCK_MAX_CELL_BYTES: '1024',
     }),
-    logger: createLogger({ level: 'debug', destination: sink }),
+    logger: logs.logger,
     stateDir,
     port: 0,
-    policy: parsed.policy,
+    // TEST policy (see the header): reads run at once.
+    policy: await readsAllowedPolicy(),
     wrapWarehouse: tappingWarehouse((sql, columns) => {
       const copy = { columns, rows: [] as unknown[][] };
       raw.set(sql, copy);
@@ -190,7 +179,7 @@ describe('class 3: warehouse errors that echo data', () => {
     const hidden = values.filter((v) => !lookupShown.includes(v));
     expect(hidden.length).toBeGreaterThan(20);
     expect(leaked(await dumpPrefix(prefix), hidden)).toEqual([]);
-    expect(leaked(logs.join(''), hidden)).toEqual([]);
+    expect(leaked(logs.text(), hidden)).toEqual([]);
   });
 });
 

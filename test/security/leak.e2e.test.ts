@@ -19,13 +19,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
 import { cleanupPrefix, dumpPrefixByKey, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
+import { captureLogs } from '../support/logs.ts';
 import { ATTACKS, HARMLESS, PACKING_CAP, PACKING_HARMLESS, type AttackClass } from './support/attack-corpus.ts';
 import { loadDemoSecrets, type DemoSecrets } from './support/demo-secrets.ts';
 
@@ -45,7 +44,7 @@ let stateDir: string;
 let secrets: DemoSecrets;
 let call: ApiClient;
 let reviewer: string;
-const logs: string[] = [];
+const logs = captureLogs('info');
 
 /** What one statement produced, everywhere Airlock shows or keeps it. */
 interface Observation {
@@ -129,15 +128,9 @@ let redisRest = '';
 beforeAll(async () => {
   secrets = await loadDemoSecrets();
   stateDir = await mkdtemp(join(tmpdir(), 'airlock-leak-'));
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
   env = await startDev({
     config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'info', AIRLOCK_POLICY: 'policies/default.yaml' }),
-    logger: createLogger({ level: 'info', destination: sink }),
+    logger: logs.logger,
     stateDir,
     port: 0,
   });
@@ -252,6 +245,6 @@ describe('nothing else holds PII', () => {
 
   // A pending case may still leak into the logs until its fix lands, so this check waits for an empty list.
   (PENDING_POLICY_FIX.size === 0 ? it : it.skip)('the logs hold no PII', () => {
-    expect(secrets.scan(logs.join('')).map((f) => `${f.kind} ${f.value}`)).toEqual([]);
+    expect(secrets.scan(logs.text()).map((f) => `${f.kind} ${f.value}`)).toEqual([]);
   });
 });

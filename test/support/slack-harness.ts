@@ -4,15 +4,14 @@
  * local fake Slack. No worker: an approved query stops at `queued`, which is
  * all the attack suites in test/security need to see whether a vote counted.
  */
-import { readFile } from 'node:fs/promises';
 import { buildApp, type AirlockApp } from '../../src/app/build.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { startDevIssuer, type DevIssuer } from '../../src/identity/dev-issuer.ts';
 import { createLogger } from '../../src/log.ts';
-import { parsePolicy } from '../../src/policy/schema.ts';
 import { Redis } from 'ioredis';
 import { queryRecordKey } from '../../src/queries/store.ts';
 import { apiClient } from './api-client.ts';
+import { shippedPolicy, type SlackGroup } from './policies.ts';
 import type { FakeSlack, FakeSlackMessage } from './fake-slack.ts';
 import { REDIS_URL } from './redis.ts';
 import { slackClient, type SlackClient } from './slack-client.ts';
@@ -26,7 +25,7 @@ export interface HarnessOptions {
   slack: FakeSlack;
   prefix: string;
   /** Slack user and group ids of the policy's `data-owners` (the default policy's review rules name it). */
-  approvers: { users: string[]; usergroups?: string[] };
+  approvers: SlackGroup;
   /** More environment (AIRLOCK_IDENTITY_ALIASES, AIRLOCK_OWNERLESS_TOKENS, AIRLOCK_SLACK_REVIEWERS, …). */
   env?: Record<string, string>;
 }
@@ -44,17 +43,6 @@ export interface Harness extends SlackClient {
   /** The card Airlock posted for a query, once Airlock has recorded where it is. */
   cardOf(id: string): Promise<PostedCard>;
   close(): Promise<void>;
-}
-
-/** The shipped policy with `data-owners` filled in. */
-async function policyWith(approvers: HarnessOptions['approvers']) {
-  const text = (await readFile('policies/default.yaml', 'utf8')).replace(
-    'data-owners: { slack_users: [], slack_usergroups: [] }',
-    `data-owners: { slack_users: [${approvers.users.join(', ')}], slack_usergroups: [${(approvers.usergroups ?? []).join(', ')}] }`,
-  );
-  const parsed = parsePolicy(text);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.policy;
 }
 
 /**
@@ -110,7 +98,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       SLACK_API_URL: opts.slack.url,
       ...opts.env,
     });
-    app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: await policyWith(opts.approvers), allowInsecureIssuer: true });
+    app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: await shippedPolicy({ dataOwners: opts.approvers }), allowInsecureIssuer: true });
     const apiUrl = (await app.listen())!;
     const built = app;
     const api = apiClient(apiUrl);
