@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
-import { tappingWarehouse } from '../support/warehouse.ts';
+import { copyingWarehouse, type RawResult } from '../support/warehouse.ts';
 import { apiClient } from '../support/api-client.ts';
 import { captureLogs } from '../support/logs.ts';
 import { readsAllowedPolicy } from '../support/policies.ts';
@@ -23,7 +23,7 @@ let stateDir: string;
 let token: string;
 const logs = captureLogs('debug');
 /** Raw rows per SQL text, as the warehouse returned them (before masking). */
-const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
+const raw = new Map<string, RawResult>();
 
 async function run(sql: string): Promise<any> {
   const { json: body } = await apiClient(env.apiUrl, token)('/v1/queries', { body: { sql, waitMs: 20_000 } });
@@ -46,11 +46,7 @@ beforeAll(async () => {
     port: 0,
     // The shipped catalog, but reads allowed at once, so masking alone stands between the data and the agent.
     policy: await readsAllowedPolicy(),
-    wrapWarehouse: tappingWarehouse((sql, columns) => {
-      const copy = { columns, rows: [] as unknown[][] };
-      raw.set(sql, copy);
-      return (row) => copy.rows.push(row);
-    }),
+    wrapWarehouse: copyingWarehouse(raw),
   });
   token = await env.mintToken({ agent: 'masking-agent', owner: 'owner@example.com', groups: ['analysts'] });
 }, 120_000);

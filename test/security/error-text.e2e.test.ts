@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
 import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
-import { tappingWarehouse } from '../support/warehouse.ts';
+import { copyingWarehouse, type RawResult } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { captureLogs } from '../support/logs.ts';
 import { readsAllowedPolicy } from '../support/policies.ts';
@@ -32,7 +32,7 @@ let reviewer: string;
 const logs = captureLogs('debug');
 /** The look-up's result as the agent got it (masked). */
 let lookupShown = '';
-const raw = new Map<string, { columns: string[]; rows: unknown[][] }>();
+const raw = new Map<string, RawResult>();
 
 /** The customers whose values the error queries provoke. */
 const IDS = [3, 7, 11];
@@ -107,11 +107,7 @@ beforeAll(async () => {
     port: 0,
     // TEST policy (see the header): reads run at once.
     policy: await readsAllowedPolicy(),
-    wrapWarehouse: tappingWarehouse((sql, columns) => {
-      const copy = { columns, rows: [] as unknown[][] };
-      raw.set(sql, copy);
-      return (row) => copy.rows.push(row);
-    }),
+    wrapWarehouse: copyingWarehouse(raw),
   });
   call = apiClient(env.apiUrl, await env.mintToken({ agent: 'error-text-agent', owner: 'owner@example.com', groups: ['analysts'] }));
   reviewer = await env.mintToken({ agent: 'sec-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });

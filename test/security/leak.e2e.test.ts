@@ -28,16 +28,6 @@ import { captureLogs } from '../support/logs.ts';
 import { ATTACKS, HARMLESS, PACKING_CAP, PACKING_HARMLESS, type AttackClass } from './support/attack-corpus.ts';
 import { loadDemoSecrets, type DemoSecrets } from './support/demo-secrets.ts';
 
-/**
- * Attacks the shipped policy still lets through while fixes of issue #11 land
- * (src/policy/, src/masking/), skipped by id, never hidden: flip one on by
- * deleting it here. Empty since the analyser fix (14c5327); against the commit
- * before it, 157 attack cases failed here (table literals, correlation, bare
- * aliases, cross-session objects, packing through literals), 34 of them with
- * raw PII in the answer.
- */
-const PENDING_POLICY_FIX = new Set<string>([]);
-
 const prefix = uniquePrefix('leak-e2e');
 let env: DevEnvironment;
 let stateDir: string;
@@ -195,8 +185,7 @@ const CLASSES: AttackClass[] = ['table-literal', 'rewrite', 'correlation', 'bare
 for (const cls of CLASSES) {
   describe(`attack class ${cls}: never allowed, nothing leaks`, () => {
     for (const a of ATTACKS.filter((x) => x.cls === cls)) {
-      const test = PENDING_POLICY_FIX.has(a.id) ? it.skip : it;
-      test(`${a.id}: ${a.sql}`, () => {
+      it(`${a.id}: ${a.sql}`, () => {
         const o = observations.get(a.id)!;
         expect(o.action, `decision for ${a.sql}: ${JSON.stringify(o.body?.decision ?? o.body).slice(0, 600)}`).toBeDefined();
         expect(o.action, `${a.sql} was allowed: ${JSON.stringify(o.body?.decision?.reasons ?? [])}`).not.toBe('allow');
@@ -227,8 +216,7 @@ describe('harmless reads stay allowed', () => {
 
 describe('one row, many rows: an allowed read is capped by cells and bytes too', () => {
   for (const p of PACKING_HARMLESS) {
-    const test = PENDING_POLICY_FIX.has(p.id) ? it.skip : it;
-    test(`${p.id}: ${p.sql}`, () => {
+    it(`${p.id}: ${p.sql}`, () => {
       const o = observations.get(p.id)!;
       if (o.action !== 'allow' || o.body?.status !== 'succeeded') return;
       // Every order id that came back, in any cell of any page.
@@ -243,8 +231,7 @@ describe('nothing else holds PII', () => {
     expect(secrets.scan(redisRest).map((f) => `${f.kind} ${f.value}`)).toEqual([]);
   });
 
-  // A pending case may still leak into the logs until its fix lands, so this check waits for an empty list.
-  (PENDING_POLICY_FIX.size === 0 ? it : it.skip)('the logs hold no PII', () => {
+  it('the logs hold no PII', () => {
     expect(secrets.scan(logs.text()).map((f) => `${f.kind} ${f.value}`)).toEqual([]);
   });
 });

@@ -463,7 +463,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const past = calls.find((c) => c.method === method && c.ok && match(c));
       if (past) return Promise.resolve(past);
       return new Promise((resolve, reject) => {
-        const w = { method, match, resolve: (c: FakeSlackCall) => (clearTimeout(timer), resolve(c)) };
+        const w = {
+          method,
+          match,
+          resolve: (c: FakeSlackCall) => {
+            clearTimeout(timer);
+            resolve(c);
+          },
+        };
         const timer = setTimeout(() => {
           waiters.delete(w);
           reject(new Error(`fake Slack: no successful ${method} within ${timeoutMs} ms (calls: ${calls.map((c) => `${c.method}${c.ok ? '' : `!${c.error ?? c.status}`}`).join(', ') || 'none'})`));

@@ -38,3 +38,18 @@ export function tappingWarehouse(onRows: (sql: string, columns: string[]) => (ro
     close: () => inner.close(),
   });
 }
+
+/** One statement's result as the warehouse returned it, before masking. */
+export interface RawResult {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** A warehouse decorator that keeps each statement's raw result in `into`, keyed by its SQL text. */
+export function copyingWarehouse(into: Map<string, RawResult>): (inner: Warehouse) => Warehouse {
+  return tappingWarehouse((sql, columns) => {
+    const copy: RawResult = { columns, rows: [] };
+    into.set(sql, copy);
+    return (row) => copy.rows.push(row);
+  });
+}
