@@ -3,42 +3,29 @@
  * on fastify, BullMQ on real Redis, the worker, the real snowflake-sdk driver
  * with key-pair auth, and the Snowflake-wire emulator with the demo seed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.ts';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
-import { createLogger } from '../../src/log.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { uniquePrefix } from '../support/redis.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 
 const prefix = uniquePrefix('e2e');
 let env: DevEnvironment;
-let stateDir: string;
+let suite: DevSuite;
 let token: string;
 let call: ApiClient;
 const executed: string[] = [];
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'));
-  const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent', AIRLOCK_MAX_ROWS: '2500' });
-  env = await startDev({
-    config,
-    logger: createLogger({ level: 'silent' }),
-    stateDir,
-    port: 0,
-    wrapWarehouse: recordingWarehouse(executed),
-  });
+  suite = await startDevSuite({ prefix, env: { AIRLOCK_MAX_ROWS: '2500' }, wrapWarehouse: recordingWarehouse(executed) });
+  env = suite.env;
   token = await env.mintToken({ agent: 'e2e-agent', owner: 'owner@example.com', groups: ['analysts'] });
   call = apiClient(env.apiUrl, token);
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
+  await suite?.close();
 });
 
 describe('POST /v1/queries (allowed reads)', () => {

@@ -13,17 +13,16 @@ import { gunzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
 import { exportAudit } from '../../src/audit/export.ts';
 import { FsExportStore } from '../../src/audit/fs-store.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { verifyAll } from '../../src/audit/verify.ts';
-import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
 import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
 import { bullPrefix } from '../../src/queue/execute-queue.ts';
 import { airlock } from '../support/cli.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { tappingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
@@ -37,6 +36,7 @@ const prefix = uniquePrefix('audit-sessions');
 const redis = new Redis(REDIS_URL);
 let env: DevEnvironment;
 let slack: FakeSlack;
+let suite: DevSuite;
 let stateDir: string;
 /** The API as an agent (the user agent is recorded in the session log); each call names whose token. */
 let api: ApiClient;
@@ -79,28 +79,22 @@ beforeAll(async () => {
   slack = await startFakeSlack();
   slack.setUser('U0ALICE', { email: 'alice@example.com', name: 'alice' });
   slack.setUser('U0BOB', { email: 'bob@example.com', name: 'bob' });
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-audit-sessions-'));
-  env = await startDev({
-    config: loadConfig({
-      REDIS_URL,
-      AIRLOCK_REDIS_PREFIX: prefix,
-      AIRLOCK_PORT: '0',
-      AIRLOCK_LOG_LEVEL: 'silent',
+  suite = await startDevSuite({
+    prefix,
+    env: {
       AIRLOCK_REVIEWER_GROUPS: 'security-team',
       AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: '900',
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_APPROVAL_CHANNEL: CHANNEL,
       SLACK_API_URL: slack.url,
-    }),
-    logger: createLogger({ level: 'silent' }),
-    stateDir,
-    port: 0,
+    },
     policy: await shippedPolicy({ dataOwners: { users: ['U0ALICE', 'U0BOB'] }, expiringAfter: '1s' }),
     wrapWarehouse: tappingWarehouse(() => (row) => {
       for (const v of row) if (typeof v === 'string' && v.length >= 6) rawCells.add(v);
     }),
   });
+  ({ env, stateDir } = suite);
   fromSlack = slackClient({ url: env.apiUrl, secret: SECRET, channel: CHANNEL });
   api = apiClient(env.apiUrl, undefined, { 'user-agent': 'audit-e2e/1.0' });
   tokens.etl = await env.mintToken({ agent: 'etl-bot', owner: 'dana@example.com', groups: ['analysts'] });
@@ -110,11 +104,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
+  await suite?.close();
   await slack?.close();
   redis.disconnect();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 describe('the full event sequence of each outcome', () => {

@@ -6,13 +6,10 @@
  * appends fail (a stand-in: a real Redis outage would take the whole API down
  * with it, which is not what this test is about).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/build.ts';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { AuditSearch } from '../../src/audit/search.ts';
 import { verifyRedis } from '../../src/audit/verify.ts';
@@ -20,14 +17,15 @@ import { loadConfig } from '../../src/config/env.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { LONG_QUERY } from '../warehouse/contract.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { shippedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('audit-wiring');
 let env: DevEnvironment;
-let stateDir: string;
+let suite: DevSuite;
 let api: ApiClient;
 const redis = new Redis(REDIS_URL);
 
@@ -37,23 +35,18 @@ async function submit(api: ApiClient, sql: string, waitMs = 10_000) {
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-audit-wiring-'));
-  env = await startDev({
+  suite = await startDevSuite({
+    prefix,
     // The shipped policy plus a review that expires after a second (no Slack here: nobody can approve).
     policy: await shippedPolicy({ expiringAfter: '1s' }),
-    config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent' }),
-    logger: createLogger({ level: 'silent' }),
-    stateDir,
-    port: 0,
   });
+  env = suite.env;
   api = apiClient(env.apiUrl, await env.mintToken({ agent: 'audited-agent', owner: 'owner@example.com', groups: ['analysts'] }));
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
+  await suite?.close();
   redis.disconnect();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 describe('session log wiring', () => {

@@ -5,13 +5,10 @@
  * the test knows which seeded values must never appear in the response, the
  * stored result in Redis, or the logs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
-import { loadConfig } from '../../src/config/env.ts';
-import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { dumpPrefix, uniquePrefix } from '../support/redis.ts';
 import { copyingWarehouse, type RawResult } from '../support/warehouse.ts';
 import { apiClient } from '../support/api-client.ts';
 import { captureLogs } from '../support/logs.ts';
@@ -19,7 +16,7 @@ import { readsAllowedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('masking-e2e');
 let env: DevEnvironment;
-let stateDir: string;
+let suite: DevSuite;
 let token: string;
 const logs = captureLogs('debug');
 /** Raw rows per SQL text, as the warehouse returned them (before masking). */
@@ -38,23 +35,20 @@ function rawValues(sql: string, column: string): string[] {
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-masking-'));
-  env = await startDev({
-    config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'debug' }),
+  suite = await startDevSuite({
+    prefix,
+    env: { AIRLOCK_LOG_LEVEL: 'debug' },
     logger: logs.logger,
-    stateDir,
-    port: 0,
     // The shipped catalog, but reads allowed at once, so masking alone stands between the data and the agent.
     policy: await readsAllowedPolicy(),
     wrapWarehouse: copyingWarehouse(raw),
   });
+  env = suite.env;
   token = await env.mintToken({ agent: 'masking-agent', owner: 'owner@example.com', groups: ['analysts'] });
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
+  await suite?.close();
 });
 
 describe('masking before anything leaves the worker', () => {

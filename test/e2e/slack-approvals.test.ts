@@ -5,17 +5,15 @@
  * Slack requests. Slack's Web API is the local fake in test/support (no real
  * Slack can run here); it enforces Block Kit limits and records every call.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env.ts';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import { loadConfig, type Config } from '../../src/config/env.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
 import { createLogger } from '../../src/log.ts';
 import type { ParsedPolicy } from '../../src/policy/schema.ts';
 import { buildApp } from '../../src/app/build.ts';
 import { APPROVE_ACTION_ID } from '../../src/slack/presenters.ts';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { cardOf } from '../support/slack-harness.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
@@ -28,12 +26,12 @@ const SECRET = 'test-signing-secret-0123456789';
 const CHANNEL = 'C0APPROVALS';
 const OWNER = 'U0OWNER';
 const MANY = Array.from({ length: 50 }, (_, i) => `U0M${String(i).padStart(2, '0')}`);
-let sharedConfig: ReturnType<typeof loadConfig>;
+let sharedConfig: Config;
 let sharedPolicy: ParsedPolicy;
 const prefix = uniquePrefix('slack-e2e');
 let env: DevEnvironment;
 let slack: FakeSlack;
-let stateDir: string;
+let suite: DevSuite;
 let api: ApiClient;
 /** Slack's side: signed clicks, modal submissions and commands to this process. */
 let fromSlack: SlackClient;
@@ -60,35 +58,20 @@ beforeAll(async () => {
     // A rule with a short expiry for the expiry test.
     expiringAfter: '2s',
   });
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-e2e-'));
-  const config = loadConfig({
-    REDIS_URL,
-    AIRLOCK_REDIS_PREFIX: prefix,
-    AIRLOCK_PORT: '0',
-    AIRLOCK_LOG_LEVEL: 'silent',
-    SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_APPROVAL_CHANNEL: CHANNEL,
-    SLACK_API_URL: slack.url,
-  });
-  sharedConfig = config;
-  env = await startDev({
-    config,
-    logger: createLogger({ level: 'silent' }),
-    stateDir,
-    port: 0,
+  suite = await startDevSuite({
+    prefix,
+    env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_APPROVAL_CHANNEL: CHANNEL, SLACK_API_URL: slack.url },
     policy: sharedPolicy,
     wrapWarehouse: recordingWarehouse(executed),
   });
+  ({ env, config: sharedConfig } = suite);
   fromSlack = slackClient({ url: env.apiUrl, secret: SECRET, channel: CHANNEL });
   api = apiClient(env.apiUrl, await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] }));
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
+  await suite?.close();
   await slack?.close();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 describe('approvals in Slack', () => {

@@ -7,17 +7,14 @@
  * the Socket Mode server, which says hello, delivers envelopes and records the
  * acks the app sends back.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/build.ts';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
 import type { ParsedPolicy } from '../../src/policy/schema.ts';
 import { APPROVE_ACTION_ID, DENY_REASON_BLOCK_ID } from '../../src/slack/presenters.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
@@ -37,7 +34,7 @@ const prefix = uniquePrefix('slack-socket-e2e');
 let env: DevEnvironment;
 let slack: FakeSlack;
 let socket: FakeSocketMode;
-let stateDir: string;
+let suite: DevSuite;
 let api: ApiClient;
 let policy: ParsedPolicy;
 const executed: string[] = [];
@@ -81,35 +78,21 @@ beforeAll(async () => {
   slack.setUser('U0BOB', { email: 'bob@example.com', name: 'bob' });
   slack.setUser(OWNER, { email: 'owner@example.com', name: 'owner' });
   policy = await shippedPolicy({ dataOwners: { users: ['U0ALICE', 'U0BOB', OWNER] }, security: { users: ['U0ALICE', 'U0BOB'] } });
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-slack-socket-e2e-'));
-  const config = loadConfig({
-    REDIS_URL,
-    AIRLOCK_REDIS_PREFIX: prefix,
-    AIRLOCK_PORT: '0',
-    AIRLOCK_LOG_LEVEL: 'silent',
-    SLACK_BOT_TOKEN: 'xoxb-test-token',
-    SLACK_APP_TOKEN: APP_TOKEN,
-    SLACK_APPROVAL_CHANNEL: CHANNEL,
-    SLACK_API_URL: slack.url,
-  });
-  env = await startDev({
-    config,
-    logger: createLogger({ level: 'silent' }),
-    stateDir,
-    port: 0,
+  suite = await startDevSuite({
+    prefix,
+    env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_APP_TOKEN: APP_TOKEN, SLACK_APPROVAL_CHANNEL: CHANNEL, SLACK_API_URL: slack.url },
     policy,
     wrapWarehouse: recordingWarehouse(executed),
   });
+  env = suite.env;
   api = apiClient(env.apiUrl, await env.mintToken({ agent: 'etl-bot', owner: 'owner@example.com', groups: ['analysts'] }));
   await socket.waitForConnection(1, 10_000);
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
+  await suite?.close();
   await socket?.close();
   await slack?.close();
-  await cleanupPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
 describe('approvals over Socket Mode', () => {

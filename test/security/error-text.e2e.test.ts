@@ -12,13 +12,10 @@
  * the test knows which demo values must never appear in a response, a result
  * page, the session log (API and raw Redis) or the logs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
-import { loadConfig } from '../../src/config/env.ts';
-import { cleanupPrefix, dumpPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { dumpPrefix, uniquePrefix } from '../support/redis.ts';
 import { copyingWarehouse, type RawResult } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { captureLogs } from '../support/logs.ts';
@@ -26,7 +23,7 @@ import { readsAllowedPolicy } from '../support/policies.ts';
 
 const prefix = uniquePrefix('error-text-e2e');
 let env: DevEnvironment;
-let stateDir: string;
+let suite: DevSuite;
 let call: ApiClient;
 let reviewer: string;
 const logs = captureLogs('debug');
@@ -92,23 +89,15 @@ function leaked(text: string, values: string[]): string[] {
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-error-text-'));
-  env = await startDev({
-    config: loadConfig({
-      REDIS_URL,
-      AIRLOCK_REDIS_PREFIX: prefix,
-      AIRLOCK_PORT: '0',
-      AIRLOCK_LOG_LEVEL: 'debug',
-      AIRLOCK_MAX_RESULT_CELLS: '5000',
-      AIRLOCK_MAX_CELL_BYTES: '1024',
-    }),
+  suite = await startDevSuite({
+    prefix,
+    env: { AIRLOCK_LOG_LEVEL: 'debug', AIRLOCK_MAX_RESULT_CELLS: '5000', AIRLOCK_MAX_CELL_BYTES: '1024' },
     logger: logs.logger,
-    stateDir,
-    port: 0,
     // TEST policy (see the header): reads run at once.
     policy: await readsAllowedPolicy(),
     wrapWarehouse: copyingWarehouse(raw),
   });
+  env = suite.env;
   call = apiClient(env.apiUrl, await env.mintToken({ agent: 'error-text-agent', owner: 'owner@example.com', groups: ['analysts'] }));
   reviewer = await env.mintToken({ agent: 'sec-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
   const lookup = await call('/v1/queries', { body: { sql: LOOKUP, waitMs: 20_000 } });
@@ -117,9 +106,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await env?.close();
-  await cleanupPrefix(prefix);
-  await rm(stateDir, { recursive: true, force: true });
+  await suite?.close();
 });
 
 describe('class 3: warehouse errors that echo data', () => {

@@ -16,13 +16,10 @@
  * All statements run once, in beforeAll, four at a time; each case's test then
  * checks what was recorded for it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDev, type DevEnvironment } from '../../src/app/dev.ts';
-import { loadConfig } from '../../src/config/env.ts';
-import { cleanupPrefix, dumpPrefixByKey, REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import type { DevEnvironment } from '../../src/app/dev.ts';
+import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
+import { dumpPrefixByKey, uniquePrefix } from '../support/redis.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 import { captureLogs } from '../support/logs.ts';
 import { ATTACKS, HARMLESS, PACKING_CAP, PACKING_HARMLESS, type AttackClass } from './support/attack-corpus.ts';
@@ -30,7 +27,7 @@ import { loadDemoSecrets, type DemoSecrets } from './support/demo-secrets.ts';
 
 const prefix = uniquePrefix('leak-e2e');
 let env: DevEnvironment;
-let stateDir: string;
+let suite: DevSuite;
 let secrets: DemoSecrets;
 let call: ApiClient;
 let reviewer: string;
@@ -117,13 +114,8 @@ let redisRest = '';
 
 beforeAll(async () => {
   secrets = await loadDemoSecrets();
-  stateDir = await mkdtemp(join(tmpdir(), 'airlock-leak-'));
-  env = await startDev({
-    config: loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'info', AIRLOCK_POLICY: 'policies/default.yaml' }),
-    logger: logs.logger,
-    stateDir,
-    port: 0,
-  });
+  suite = await startDevSuite({ prefix, env: { AIRLOCK_LOG_LEVEL: 'info', AIRLOCK_POLICY: 'policies/default.yaml' }, logger: logs.logger });
+  env = suite.env;
   call = apiClient(env.apiUrl, await env.mintToken({ agent: 'red-team-agent', owner: 'mallory@example.com', groups: ['analysts'] }));
   reviewer = await env.mintToken({ agent: 'red-team-reviewer', groups: ['auditors'], scopes: ['airlock:query', 'airlock:review'] });
   const all = [...ATTACKS, ...HARMLESS, ...PACKING_HARMLESS];
@@ -140,9 +132,7 @@ beforeAll(async () => {
 }, 110_000);
 
 afterAll(async () => {
-  await env?.close();
-  await cleanupPrefix(prefix);
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await suite?.close();
 });
 
 describe('the corpus and the secrets are real', () => {
