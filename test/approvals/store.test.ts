@@ -78,7 +78,10 @@ describe('votes', () => {
     try {
       const seen: string[] = [];
       await sub.subscribe(`${prefix}:query-events`);
-      const got = new Promise<void>((resolve) => sub.on('message', (_c: string, id: string) => (seen.push(id), resolve())));
+      const got = new Promise<void>((resolve) => sub.on('message', (_c: string, id: string) => {
+        seen.push(id);
+        resolve();
+      }));
       await store.vote(r.id, approve(2));
       await got;
       expect(seen).toEqual([r.id]);

@@ -111,14 +111,14 @@ describe('export to the filesystem', () => {
     for (const [change, kind] of [
       [(l: string[]) => l.map((x, i) => (i === 2 ? x.replace('C1', 'C9') : x)), 'edited'],
       [(l: string[]) => l.filter((_, i) => i !== 2), 'removed'],
-      [(l: string[]) => l.map((x, i) => l[i === 2 ? 3 : i === 3 ? 2 : i]!), 'reordered'],
+      [(l: string[]) => l.map((_x, i) => l[i === 2 ? 3 : i === 3 ? 2 : i]!), 'reordered'],
     ] as const) {
       const { log, store } = await setup(2);
       await exportAudit({ log, store });
       const [key] = await store.list(MANIFEST_PREFIX);
       const m = parseManifest((await store.get(key!))!, key!);
       const lines = gunzipSync((await store.get(m.file))!).toString().trim().split('\n');
-      await store.put(m.file, gzipSync(change(lines).join('\n') + '\n'), 'application/gzip');
+      await store.put(m.file, gzipSync(`${change(lines).join('\n')}\n`), 'application/gzip');
       const r = await verifyExports(store);
       expect(r.problem, kind).toMatchObject({ kind, seq: kind === 'reordered' ? 4 : 3 });
       expect(r.problem?.where).toContain(m.file);

@@ -5,7 +5,7 @@
  */
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../../src/errors.ts';
 import { GENESIS_HASH } from '../../src/audit/events.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';

@@ -109,7 +109,11 @@ describe('policy corpus against policies/default.yaml', () => {
     expect(ALL_CASES.length).toBeGreaterThanOrEqual(200);
     expect(ALL_CASES.filter((c) => c.evasion).length).toBeGreaterThanOrEqual(60);
     const seen = new Set<string>();
-    const dupes = ALL_CASES.filter((c) => (seen.has(c.sql) ? true : (seen.add(c.sql), false))).map((c) => c.sql);
+    const dupes = ALL_CASES.filter((c) => {
+      if (seen.has(c.sql)) return true;
+      seen.add(c.sql);
+      return false;
+    }).map((c) => c.sql);
     expect(dupes).toEqual([]);
   });
 

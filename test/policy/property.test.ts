@@ -93,7 +93,7 @@ function mutate(r: Rng, sql: string): string {
     case 3: {
       // swap two chunks
       const cs = chunks(sql);
-      if (cs.length < 2) return sql + ' ' + token(r);
+      if (cs.length < 2) return `${sql} ${token(r)}`;
       const i = int(r, 0, cs.length - 1);
       const j = int(r, 0, cs.length - 1);
       [cs[i], cs[j]] = [cs[j]!, cs[i]!];
@@ -133,7 +133,7 @@ const READ_KINDS = new Set(['select', 'show', 'describe', 'explain']);
 
 /** Every violated property for one input, as text (empty when all hold). */
 function violations(sql: string): string[] {
-  let d;
+  let d: ReturnType<typeof engine.evaluate>;
   try {
     d = engine.evaluate(sql);
   } catch (e) {
@@ -183,7 +183,7 @@ describe('policy engine properties', () => {
 
   it('empty or comment-only SQL is never allowed (a clear error is fine)', () => {
     for (const sql of ['', '   ', '-- nothing', '/* */', ';', ';;', '\u00a0\u3000']) {
-      let d;
+      let d: ReturnType<typeof engine.evaluate>;
       try {
         d = engine.evaluate(sql);
       } catch (e) {

@@ -129,7 +129,7 @@ beforeAll(async () => {
     if (id) ids.set(c.id, id);
   }
   ({ perCase: redisPerCase, rest: redisRest } = await redisTexts(ids));
-}, 110_000);
+}, 240_000);
 
 afterAll(async () => {
   await suite?.close();

@@ -182,8 +182,14 @@ describe('Snowflake adapter: driver logging', () => {
   it('goes to our logger, never to the console or a snowflake.log in cwd', async () => {
     const writes: string[] = [];
     const spies = [
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (writes.push(String(chunk)), true)),
-      vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (writes.push(String(chunk)), true)),
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+        writes.push(String(chunk));
+        return true;
+      }),
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+        writes.push(String(chunk));
+        return true;
+      }),
       ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void writes.push(a.join(' ')))),
     ];
     const before = driverLines.length;

@@ -6,7 +6,7 @@ import { splitSql } from '../../../src/slack/presenters/sql.ts';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, approvalCard, sqlThreadReplies } from '../../../src/slack/presenters/card.ts';
 import { denyReasonModal } from '../../../src/slack/presenters/modal.ts';
 import { MAX_HEADER_TEXT, MAX_MESSAGE_BLOCKS, MAX_MESSAGE_BLOCKS_TEXT, MAX_SECTION_TEXT, blocksTextLength, checkMessage } from '../../../src/slack/limits.ts';
-import { NOW, decision, record, approval, approve, allText, blockIds, buttons, unescape, sqlSections, type Approval } from './fixtures.ts';
+import { NOW, decision, record, approval, approve, allText, blockIds, buttons, unescapeMrkdwn, sqlSections, type Approval } from './fixtures.ts';
 
 describe('approvalCard: a pending request', () => {
   const card = approvalCard({ record: record(), approval: approval(), now: NOW });
@@ -129,7 +129,7 @@ describe('approvalCard: SQL that is long', () => {
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(p.length + 8).toBeLessThanOrEqual(MAX_SECTION_TEXT);
     expect(c.overflowSql).toBe(false);
-    expect(unescape(parts.join('\n'))).toBe(`SELECT * FROM T WHERE false\n${sql}`);
+    expect(unescapeMrkdwn(parts.join('\n'))).toBe(`SELECT * FROM T WHERE false\n${sql}`);
   });
 
   it('a 20 KB statement: card within limits, says where the full SQL is, thread replies carry all of it', () => {
@@ -145,13 +145,13 @@ describe('approvalCard: SQL that is long', () => {
     expect(allText(c)).toContain(`*Full SQL (${sql.length.toLocaleString('en-US')} chars) in the thread*`);
     expect(allText(c)).toMatch(/Showing lines 1–\d+ of 400/);
     // What the card shows is a prefix of the statement, cut at a line boundary.
-    expect(sql.startsWith(`${unescape(sqlSections(c).join('\n'))}\n`)).toBe(true);
+    expect(sql.startsWith(`${unescapeMrkdwn(sqlSections(c).join('\n'))}\n`)).toBe(true);
     expect(buttons(c)).toHaveLength(2);
 
     const replies = sqlThreadReplies(record({ sql }));
     expect(replies.length).toBeGreaterThan(1);
     for (const r of replies) expect(checkMessage(r.blocks, r.text)).toEqual([]);
-    expect(unescape(replies.flatMap(sqlSections).join('\n'))).toBe(sql);
+    expect(unescapeMrkdwn(replies.flatMap(sqlSections).join('\n'))).toBe(sql);
     expect(allText(replies[0] as Message)).toContain(`part 1 of ${replies.length}`);
   });
 
@@ -169,7 +169,7 @@ describe('approvalCard: SQL that is long', () => {
       expect(ch.text.length).toBeLessThanOrEqual(MAX_SECTION_TEXT - 8);
       expect(ch.text).not.toMatch(/&(?!amp;|lt;|gt;)/);
     }
-    expect(unescape(chunks.map((c) => c.text).join(''))).toBe(sql);
+    expect(unescapeMrkdwn(chunks.map((c) => c.text).join(''))).toBe(sql);
   });
 
   it('normalizes CRLF and shows an empty statement plainly', () => {

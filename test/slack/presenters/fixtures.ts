@@ -2,7 +2,7 @@
 import type { Decision } from '../../../src/policy/decision.ts';
 import type { QueryRecord } from '../../../src/queries/types.ts';
 import type { Block, Message } from '../../../src/slack/presenters/blocks.ts';
-import { approvalCard } from '../../../src/slack/presenters/card.ts';
+import type { approvalCard } from '../../../src/slack/presenters/card.ts';
 
 export type Approval = Parameters<typeof approvalCard>[0]['approval'];
 
@@ -73,6 +73,6 @@ export function allText(m: { blocks: Block[] }): string {
 
 export const blockIds = (m: { blocks: Block[] }): string[] => m.blocks.map((b) => b.block_id ?? '');
 export const buttons = (m: Message) => m.blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
-export const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+export const unescapeMrkdwn = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 export const sqlSections = (m: Message): string[] =>
   m.blocks.flatMap((b) => (b.type === 'section' && b.text?.text.startsWith('```\n') ? [b.text.text.slice(4, -4)] : []));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ephemeral, pendingList, sessionList, showQuery, usage } from '../../../src/slack/presenters/replies.ts';
 import { checkMessage } from '../../../src/slack/limits.ts';
-import { NOW, decision, record, approval, approve, allText, buttons } from './fixtures.ts';
+import { NOW, decision, record, approval, allText } from './fixtures.ts';
 
 describe('/airlock responses and ephemerals', () => {
   const item = (i: number) => ({ record: record({ id: `q_${i}` }), approval: approval(), permalink: `https://slack.example/archives/C1/p${i}` });
