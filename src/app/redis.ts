@@ -8,7 +8,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { redisUrl, type Config } from '../config/env.ts';
 import { exportStoreFromConfig } from '../audit/export-store.ts';
 import { RedisAuditLog } from '../audit/redis-log.ts';
-import type { ExportStore } from '../audit/store.ts';
+import type { ExportStore } from '../audit/export-port.ts';
 
 /**
  * How a connection is used: `command` for our own commands (fail fast instead

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
 import { FsExportStore } from './fs-store.ts';
 import { S3ExportStore } from './s3-store.ts';
-import type { ExportStore } from './store.ts';
+import type { ExportStore } from './export-port.ts';
 
 /** Where exports go when nothing is configured: a local folder, as in `airlock dev`. */
 export const DEFAULT_EXPORT_DIR = join('.airlock', 'exports');

@@ -23,7 +23,7 @@ import type { StoredEvent } from './events.ts';
 import { exportKeys, manifestPrefixFor, parseManifest, type ExportManifest } from './manifest.ts';
 import { toOcsfApiActivity } from './ocsf.ts';
 import { compareIds, eventOf, idTime, type RawEntry, type RedisAuditLog } from './redis-log.ts';
-import type { ExportStore } from './store.ts';
+import type { ExportStore } from './export-port.ts';
 import type { Progress } from './verify.ts';
 
 /** Where the export stands; only ever moves forward. */

@@ -4,7 +4,7 @@ import type { Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { AirlockError } from '../errors.ts';
-import type { ExportStore } from './store.ts';
+import type { ExportStore } from './export-port.ts';
 
 export class FsExportStore implements ExportStore {
   readonly description: string;

@@ -4,7 +4,7 @@
  * addressing for local servers. Credentials come from the AWS SDK's usual chain.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { ExportStore } from './store.ts';
+import type { ExportStore } from './export-port.ts';
 
 export interface S3ExportStoreOptions {
   bucket: string;

@@ -14,7 +14,7 @@ import { GENESIS_HASH, hashEvent, recordOf, type ChainedEvent } from './events.t
 import type { ExportManifest } from './manifest.ts';
 import { MANIFEST_PREFIX, parseManifest } from './manifest.ts';
 import { eventOf, type RedisAuditLog } from './redis-log.ts';
-import type { ExportStore } from './store.ts';
+import type { ExportStore } from './export-port.ts';
 
 /** What went wrong, in words a reviewer can act on. */
 export type VerifyProblemKind = 'edited' | 'removed' | 'reordered' | 'unreadable' | 'file_modified';

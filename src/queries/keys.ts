@@ -29,6 +29,8 @@ export interface QueryKeys {
   claim(id: string, what: string): string;
   /** Binding of a deny modal (Slack view id) to its query, card and user. */
   modal(viewId: string): string;
+  /** String: the lock a Slack worker holds while it posts a query's card (`card`) or thread summary (`summary`). */
+  slackLock(id: string, what: 'card' | 'summary'): string;
 }
 
 /** The key names of an install whose keys start with `prefix`. */
@@ -45,6 +47,7 @@ export function queryKeys(prefix: string): QueryKeys {
     cancel: `${prefix}:query-cancel`,
     claim: (id, what) => `${prefix}:approval-claim:${what}:${id}`,
     modal: (viewId) => `${prefix}:approval-modal:${viewId}`,
+    slackLock: (id, what) => `${prefix}:slack:${what}-lock:${id}`,
   };
 }
 

@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { exportAudit, trimAudit, type ExportResult, type TrimResult } from '../audit/export.ts';
 import type { RedisAuditLog } from '../audit/redis-log.ts';
-import type { ExportStore } from '../audit/store.ts';
+import type { ExportStore } from '../audit/export-port.ts';
 import { AirlockError, isAirlockError, isTransient } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { bullPrefix } from './execute-queue.ts';

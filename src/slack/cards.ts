@@ -12,6 +12,7 @@ import { approvalOf, type ApprovalStore } from '../approvals/store.ts';
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { queryKeys } from '../queries/keys.ts';
 import type { QueryStore } from '../queries/store.ts';
 import { TERMINAL_STATUSES, type QueryRecord } from '../queries/types.ts';
 import { approvalCard, sqlThreadReplies, threadSummary } from './presenters.ts';
@@ -62,7 +63,7 @@ export class CardSync {
   }
 
   private async post(record: QueryRecord, card: ReturnType<typeof approvalCard>): Promise<void> {
-    const lock = `${this.deps.prefix}:slack:card-lock:${record.id}`;
+    const lock = queryKeys(this.deps.prefix).slackLock(record.id, 'card');
     const got = await this.deps.redis.set(lock, '1', 'PX', 60_000, 'NX');
     if (got !== 'OK') throw new AirlockError('SLACK_UNAVAILABLE', `Another worker is posting the card of ${record.id}; retrying.`);
     let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
@@ -93,7 +94,7 @@ export class CardSync {
   private async summary(record: QueryRecord): Promise<void> {
     const approval = approvalOf(record);
     if (!approval.card) return;
-    const lock = `${this.deps.prefix}:slack:summary-lock:${record.id}`;
+    const lock = queryKeys(this.deps.prefix).slackLock(record.id, 'summary');
     if ((await this.deps.redis.set(lock, '1', 'PX', 60_000, 'NX')) !== 'OK') return;
     const masked = record.execution?.masking?.columns;
     const message = threadSummary({

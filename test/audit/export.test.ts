@@ -17,7 +17,7 @@ import { MANIFEST_PREFIX, parseManifest } from '../../src/audit/manifest.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { S3ExportStore } from '../../src/audit/s3-store.ts';
 import { AuditSearch } from '../../src/audit/search.ts';
-import type { ExportStore } from '../../src/audit/store.ts';
+import type { ExportStore } from '../../src/audit/export-port.ts';
 import { verifyAll, verifyExports } from '../../src/audit/verify.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { sessionEvents } from './fixtures.ts';
