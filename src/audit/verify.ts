@@ -60,6 +60,37 @@ function describe(e: ChainedEvent): string {
   return `event seq ${e.seq} (session ${e.session}, ${e.type})`;
 }
 
+/** Reads items one at a time, and can look a few items ahead for a missing seq (reordered vs removed). */
+class Lookahead {
+  private readonly iterator: AsyncIterator<VerifyItem> | Iterator<VerifyItem>;
+  private readonly buffer: VerifyItem[] = [];
+  private done = false;
+
+  constructor(source: AsyncIterable<VerifyItem> | Iterable<VerifyItem>) {
+    this.iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<VerifyItem>)[Symbol.iterator]()) as
+      | AsyncIterator<VerifyItem>
+      | Iterator<VerifyItem>;
+  }
+
+  async next(): Promise<VerifyItem | undefined> {
+    if (this.buffer.length > 0) return this.buffer.shift();
+    if (this.done) return undefined;
+    const r = await this.iterator.next();
+    if (r.done) this.done = true;
+    return r.done ? undefined : r.value;
+  }
+
+  /** Whether `seq` comes within the next {@link LOOKAHEAD} items. */
+  async has(seq: number): Promise<boolean> {
+    while (this.buffer.length < LOOKAHEAD && !this.done) {
+      const r = await this.iterator.next();
+      if (r.done) this.done = true;
+      else this.buffer.push(r.value);
+    }
+    return this.buffer.some((i) => i.event?.seq === seq);
+  }
+}
+
 /**
  * Check items against the chain starting after `start`; stops at the first
  * problem. `end`, when given, is where the chain must finish (the head).
@@ -69,93 +100,73 @@ export async function verifyItems(
   source: AsyncIterable<VerifyItem> | Iterable<VerifyItem>,
   options: { start: ChainPoint; end?: ChainPoint; capture?: Map<number, string> },
 ): Promise<VerifyReport> {
-  const iterator = (Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<VerifyItem>)[Symbol.iterator]()) as
-    | AsyncIterator<VerifyItem>
-    | Iterator<VerifyItem>;
-  const buffer: VerifyItem[] = [];
-  let done = false;
-  const pull = async (): Promise<VerifyItem | undefined> => {
-    if (buffer.length > 0) return buffer.shift();
-    if (done) return undefined;
-    const r = await iterator.next();
-    if (r.done) done = true;
-    return r.done ? undefined : r.value;
-  };
-  const peekFor = async (seq: number): Promise<boolean> => {
-    while (buffer.length < LOOKAHEAD && !done) {
-      const r = await iterator.next();
-      if (r.done) done = true;
-      else buffer.push(r.value);
-    }
-    return buffer.some((i) => i.event?.seq === seq);
-  };
-
+  const items = new Lookahead(source);
   let last = options.start;
   let checked = 0;
-  const fail = (problem: VerifyProblem): VerifyReport => ({ ok: false, checked, last, problem });
-
-  for (let item = await pull(); item; item = await pull()) {
-    const e = item.event;
-    if (!e) {
-      return fail({
-        kind: 'unreadable',
-        seq: last.seq + 1,
-        where: item.where,
-        message: `The event after seq ${last.seq} at ${item.where} cannot be read (${item.error ?? 'not an event'}): it was edited.`,
-      });
-    }
-    const where = item.where;
-    const ids = { where, session: e.session, type: e.type };
-    const expected = last.seq + 1;
-    if (typeof e.seq !== 'number' || e.seq !== expected) {
-      if (typeof e.seq === 'number' && e.seq > expected) {
-        if (await peekFor(expected)) {
-          return fail({ kind: 'reordered', seq: e.seq, ...ids, message: `Events were reordered: ${describe(e)} at ${where} comes before seq ${expected}.` });
-        }
-        const range = e.seq - 1 === expected ? `seq ${expected} was` : `seq ${expected}–${e.seq - 1} were`;
-        return fail({ kind: 'removed', seq: expected, ...ids, message: `Event ${range} removed: seq ${last.seq} is followed by seq ${e.seq} at ${where}.` });
-      }
-      return fail({
-        kind: 'reordered',
-        seq: Number(e.seq),
-        ...ids,
-        message: `Events were reordered or duplicated: ${describe(e)} at ${where} appears after seq ${last.seq}.`,
-      });
-    }
-    let recomputed: string;
-    try {
-      recomputed = hashEvent(recordOf(e));
-    } catch {
-      recomputed = '';
-    }
-    if (recomputed !== e.hash) {
-      return fail({ kind: 'edited', seq: e.seq, ...ids, message: `${capitalize(describe(e))} at ${where} was edited: its contents no longer match its hash.` });
-    }
-    if (e.prevHash !== last.hash) {
-      return fail({
-        kind: 'edited',
-        seq: last.seq,
-        ...ids,
-        message:
-          last.seq === options.start.seq
-            ? `${capitalize(describe(e))} at ${where} does not chain to seq ${last.seq}, where this part of the log must start: an earlier event was edited or removed.`
-            : `Event seq ${last.seq} was edited and re-hashed: ${describe(e)} at ${where} no longer chains to it.`,
-      });
-    }
+  for (let item = await items.next(); item; item = await items.next()) {
+    const problem = await linkProblem(item, last, options.start, items);
+    if (problem) return { ok: false, checked, last, problem };
+    const e = item.event!;
     if (options.capture?.has(e.seq)) options.capture.set(e.seq, e.hash);
     last = { seq: e.seq, hash: e.hash };
     checked++;
   }
-  if (options.end) {
-    if (last.seq < options.end.seq) {
-      const range = options.end.seq === last.seq + 1 ? `seq ${options.end.seq} was` : `seq ${last.seq + 1}–${options.end.seq} were`;
-      return fail({ kind: 'removed', seq: last.seq + 1, where: 'end of log', message: `Event ${range} removed from the end of the log (the head records seq ${options.end.seq}).` });
-    }
-    if (last.seq === options.end.seq && last.hash !== options.end.hash) {
-      return fail({ kind: 'edited', seq: last.seq, where: 'end of log', message: `Event seq ${last.seq} was replaced: its hash differs from the one the head recorded.` });
-    }
+  const problem = options.end ? endProblem(last, options.end) : undefined;
+  return problem ? { ok: false, checked, last, problem } : { ok: true, checked, last };
+}
+
+/** What is wrong with `item` as the link after `last`: unreadable, removed or reordered neighbours, edited contents, a broken chain. */
+async function linkProblem(item: VerifyItem, last: ChainPoint, start: ChainPoint, items: Lookahead): Promise<VerifyProblem | undefined> {
+  const e = item.event;
+  const where = item.where;
+  if (!e) {
+    return { kind: 'unreadable', seq: last.seq + 1, where, message: `The event after seq ${last.seq} at ${where} cannot be read (${item.error ?? 'not an event'}): it was edited.` };
   }
-  return { ok: true, checked, last };
+  const ids = { where, session: e.session, type: e.type };
+  const expected = last.seq + 1;
+  if (typeof e.seq !== 'number' || e.seq !== expected) {
+    if (typeof e.seq === 'number' && e.seq > expected) {
+      if (await items.has(expected)) {
+        return { kind: 'reordered', seq: e.seq, ...ids, message: `Events were reordered: ${describe(e)} at ${where} comes before seq ${expected}.` };
+      }
+      const range = e.seq - 1 === expected ? `seq ${expected} was` : `seq ${expected}–${e.seq - 1} were`;
+      return { kind: 'removed', seq: expected, ...ids, message: `Event ${range} removed: seq ${last.seq} is followed by seq ${e.seq} at ${where}.` };
+    }
+    return { kind: 'reordered', seq: Number(e.seq), ...ids, message: `Events were reordered or duplicated: ${describe(e)} at ${where} appears after seq ${last.seq}.` };
+  }
+  let recomputed: string;
+  try {
+    recomputed = hashEvent(recordOf(e));
+  } catch {
+    recomputed = '';
+  }
+  if (recomputed !== e.hash) {
+    return { kind: 'edited', seq: e.seq, ...ids, message: `${capitalize(describe(e))} at ${where} was edited: its contents no longer match its hash.` };
+  }
+  if (e.prevHash !== last.hash) {
+    return {
+      kind: 'edited',
+      seq: last.seq,
+      ...ids,
+      message:
+        last.seq === start.seq
+          ? `${capitalize(describe(e))} at ${where} does not chain to seq ${last.seq}, where this part of the log must start: an earlier event was edited or removed.`
+          : `Event seq ${last.seq} was edited and re-hashed: ${describe(e)} at ${where} no longer chains to it.`,
+    };
+  }
+  return undefined;
+}
+
+/** Whether the chain stops where the head says it ends. */
+function endProblem(last: ChainPoint, end: ChainPoint): VerifyProblem | undefined {
+  if (last.seq < end.seq) {
+    const range = end.seq === last.seq + 1 ? `seq ${end.seq} was` : `seq ${last.seq + 1}–${end.seq} were`;
+    return { kind: 'removed', seq: last.seq + 1, where: 'end of log', message: `Event ${range} removed from the end of the log (the head records seq ${end.seq}).` };
+  }
+  if (last.seq === end.seq && last.hash !== end.hash) {
+    return { kind: 'edited', seq: last.seq, where: 'end of log', message: `Event seq ${last.seq} was replaced: its hash differs from the one the head recorded.` };
+  }
+  return undefined;
 }
 
 function capitalize(s: string): string {
