@@ -7,7 +7,8 @@
  * hex, variant/object/array → JSON text.
  *
  * Encoders are built once per column and applied per value, so a large result
- * costs one closure call per cell.
+ * costs one closure call per cell. One file (just over 400 lines): one encoder
+ * per Snowflake type family, side by side with the rowtype each one pairs with.
  */
 import {
   DuckDBTypeId,

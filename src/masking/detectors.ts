@@ -7,6 +7,11 @@
  * Speed matters (every string cell of every result passes through here), so
  * {@link findSensitive} first counts character classes in one pass and only
  * runs the patterns whose minimum shape the text can hold.
+ *
+ * One file on purpose (just over 400 lines): the detectors are one catalogue —
+ * their order is their priority, and the one-pass prefilter must know every
+ * pattern's shape — so splitting it would put the priority list and the
+ * prefilter in different files from the patterns they rank and skip.
  */
 
 /**
