@@ -5,18 +5,9 @@
  * app through inject (no services are needed to reach these paths).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../src/api/server.ts';
-import { createLogger } from '../../src/log.ts';
+import { bareApi } from '../support/bare-api.ts';
 
-const app = buildApi({
-  authenticator: { verify: async () => ({ id: 'a', name: 'a', groups: [] }) },
-  evaluate: () => {
-    throw new Error('not used');
-  },
-  logger: createLogger({ level: 'silent' }),
-  bodyLimitBytes: 1024 * 1024,
-  maxSqlBytes: 100_000,
-  readiness: async () => ({}),
+const app = bareApi({
   mount: (server) => {
     server.get('/v1/echo/:id', async (request) => request.params);
   },

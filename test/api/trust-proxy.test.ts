@@ -4,20 +4,11 @@
  * Runs the real fastify app through inject; a route mounted for the test echoes request.ip.
  */
 import { describe, expect, it } from 'vitest';
-import { buildApi } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config/env.ts';
-import { createLogger } from '../../src/log.ts';
+import { bareApi } from '../support/bare-api.ts';
 
 async function ipSeen(trustProxy: boolean | string | undefined, remoteAddress: string, forwardedFor?: string): Promise<string> {
-  const app = buildApi({
-    authenticator: { verify: async () => ({ id: 'a', name: 'a', groups: [] }) },
-    evaluate: () => {
-      throw new Error('not used');
-    },
-    logger: createLogger({ level: 'silent' }),
-    bodyLimitBytes: 1024 * 1024,
-    maxSqlBytes: 100_000,
-    readiness: async () => ({}),
+  const app = bareApi({
     ...(trustProxy !== undefined ? { trustProxy } : {}),
     mount: (server) => {
       server.get('/test-ip', async (request) => ({ ip: request.ip }));
