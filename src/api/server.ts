@@ -37,8 +37,11 @@ export interface ApiDeps {
   trustProxy?: boolean | string;
   /** Dependencies checked by /readyz. */
   readiness: () => Promise<Record<string, boolean>>;
-  /** Extra routes with their own body handling (the Slack receiver at POST /slack/events). */
-  mount?: (server: FastifyInstance) => void;
+  /**
+   * Extra doors with their own body handling, each registered on the server in
+   * order: the Slack receiver at POST /slack/events, and any other door a role adds.
+   */
+  mounts?: ReadonlyArray<(server: FastifyInstance) => void>;
 }
 
 declare module 'fastify' {
@@ -104,7 +107,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const metrics = new Metrics();
   installJsonParser(app);
   installErrorHandling(app, metrics);
-  deps.mount?.(app);
+  for (const mount of deps.mounts ?? []) mount(app);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)));
   });

@@ -67,7 +67,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     if (receiver) running.push(receiver);
     api = buildHttp(core, {
       ...(wants.api ? { api: apiRole(core) } : {}),
-      ...(receiver?.mount ? { mount: receiver.mount } : {}),
+      mounts: receiver?.mount ? [receiver.mount] : [],
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });

@@ -13,8 +13,8 @@ import type { ApiRole } from './roles/api.ts';
 export interface HttpParts {
   /** The api role's services (absent: no /v1). */
   api?: ApiRole;
-  /** Routes of a Slack receiver in HTTP mode. */
-  mount?: (server: FastifyInstance) => void;
+  /** Routes added by the roles (a Slack receiver in HTTP mode, other doors), registered in order. */
+  mounts?: ReadonlyArray<(server: FastifyInstance) => void>;
   /** Replace the OIDC authenticator built from the config (tests, benches). */
   authenticator?: Authenticator;
   /** Allow http:// issuers (dev issuer, tests). */
@@ -28,7 +28,7 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
     parts.authenticator ??
     authenticatorFromConfig(config, { logger, ...(parts.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: parts.allowInsecureIssuer } : {}) });
   return buildApi({
-    ...(parts.mount ? { mount: parts.mount } : {}),
+    ...(parts.mounts ? { mounts: parts.mounts } : {}),
     ...(parts.api ? { queries: parts.api.queries, sessions: parts.api.sessions } : {}),
     authenticator: requireOwnerWhenAsked(config, authenticator),
     evaluate: core.evaluate,

@@ -8,9 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bareApi } from '../support/bare-api.ts';
 
 const app = bareApi({
-  mount: (server) => {
-    server.get('/v1/echo/:id', async (request) => request.params);
-  },
+  mounts: [
+    (server) => {
+      server.get('/v1/echo/:id', async (request) => request.params);
+    },
+  ],
 });
 afterAll(() => app.close());
 

@@ -10,9 +10,11 @@ import { bareApi } from '../support/bare-api.ts';
 async function ipSeen(trustProxy: boolean | string | undefined, remoteAddress: string, forwardedFor?: string): Promise<string> {
   const app = bareApi({
     ...(trustProxy !== undefined ? { trustProxy } : {}),
-    mount: (server) => {
-      server.get('/test-ip', async (request) => ({ ip: request.ip }));
-    },
+    mounts: [
+      (server) => {
+        server.get('/test-ip', async (request) => ({ ip: request.ip }));
+      },
+    ],
   });
   try {
     const res = await app.inject({ method: 'GET', url: '/test-ip', remoteAddress, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });

@@ -2,7 +2,7 @@
  * The real fastify app with no services behind it: every token is agent `a`,
  * evaluation is never reached. For tests of the HTTP edge itself (client
  * address, router errors) through `inject`; `extra` adds or overrides deps
- * (`mount` for a route of the test's own, `trustProxy`, …).
+ * (`mounts` for a route of the test's own, `trustProxy`, …).
  */
 import { buildApi, type ApiDeps } from '../../src/api/server.ts';
 import { createLogger } from '../../src/log.ts';
