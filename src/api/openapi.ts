@@ -33,6 +33,14 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/queries': {
         post: {
           summary: 'Submit SQL; 200 with the result when done within waitMs, 202 while pending, 403 when denied.',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              description: 'Same as the idempotencyKey body field; when both are sent they must be equal (else 400 IDEMPOTENCY_KEY_MISMATCH).',
+              schema: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(submitBody) } } },
           responses: { '200': json('finished'), '202': json('pending'), ...errors(400, 401, 403, 409, 413, 415, 503) },
         },

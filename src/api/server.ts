@@ -12,7 +12,8 @@ import type { Logger } from '../log.ts';
 import type { QueryService } from '../queries/service.ts';
 import { TERMINAL_STATUSES, type Requester } from '../queries/types.ts';
 import type { Evaluate } from '../queries/service.ts';
-import { checkSqlText } from '../queries/service.ts';
+import { checkSqlText, refusalCode, type RefusalCode } from '../queries/service.ts';
+import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from './idempotency.ts';
 import { buildOpenApi } from './openapi.ts';
 import { Metrics } from './metrics.ts';
 import type { SessionAccess } from '../audit/sessions.ts';
@@ -174,8 +175,8 @@ function installErrorHandling(app: FastifyInstance, metrics: Metrics): void {
   });
 }
 
-/** A refusal that carries the recorded decision beside the error (POLICY_DENIED, SQL_TOO_COMPLEX). */
-function sendRefusal(reply: FastifyReply, code: 'POLICY_DENIED' | 'SQL_TOO_COMPLEX', message: string, id: string, decision: unknown) {
+/** A refusal that carries the recorded decision beside the error (POLICY_DENIED, SQL_TOO_COMPLEX, NOT_SQL). */
+function sendRefusal(reply: FastifyReply, code: RefusalCode, message: string, id: string, decision: unknown) {
   return reply.status(httpStatusFor(code)).send({ ...toErrorBody(new AirlockError(code, message, { details: { id } })), id, decision });
 }
 
@@ -183,7 +184,9 @@ function sendRefusal(reply: FastifyReply, code: 'POLICY_DENIED' | 'SQL_TOO_COMPL
 function registerQueryRoutes(app: FastifyInstance, ctx: RouteContext, queries: QueryService): void {
   const { authenticate, requester, metrics, deps } = ctx;
   app.post('/v1/queries', { preHandler: authenticate }, async (request, reply: FastifyReply) => {
-    const body = parse(submitBody, request.body, 'body');
+    const parsed = parse(submitBody, request.body, 'body');
+    const idempotencyKey = idempotencyKeyOf(parsed.idempotencyKey, request.headers[IDEMPOTENCY_HEADER]);
+    const body = { ...parsed, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
     try {
       const view = await queries.submit(requester(request), body, {
         address: request.ip,
@@ -192,13 +195,12 @@ function registerQueryRoutes(app: FastifyInstance, ctx: RouteContext, queries: Q
       metrics.countQuery(view.status);
       if (view.status === 'denied') {
         // An idempotent replay of a denied request is denied again, the same way.
-        const code = view.decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
-        return sendRefusal(reply, code, view.decision.reasons.map((r) => r.message).join(' '), view.id, view.decision);
+        return sendRefusal(reply, refusalCode(view.decision), view.decision.reasons.map((r) => r.message).join(' '), view.id, view.decision);
       }
       // 200 once the query has an outcome; 202 while it is still on its way.
       return reply.status(TERMINAL_STATUSES.has(view.status) ? 200 : 202).send(view);
     } catch (err) {
-      if (err instanceof AirlockError && (err.code === 'POLICY_DENIED' || err.code === 'SQL_TOO_COMPLEX')) {
+      if (err instanceof AirlockError && (err.code === 'POLICY_DENIED' || err.code === 'SQL_TOO_COMPLEX' || err.code === 'NOT_SQL')) {
         metrics.countQuery('denied');
         const { decision, id } = err.details as { decision: unknown; id: string };
         return sendRefusal(reply, err.code, err.message, id, decision);

@@ -46,6 +46,7 @@ export const REASON_CODES = [
   'SQL_UNPARSEABLE',
   'SQL_EMPTY',
   'SQL_TOO_COMPLEX',
+  'NOT_SQL',
 ] as const;
 /** A reason code the engine emits. */
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -9,6 +9,7 @@
  */
 import { analyse, defaultsOf, type AnalysisContext } from './analyse.ts';
 import type { ReasonCode } from './codes.ts';
+import { firstNonCommand, notSqlMessage } from './commands.ts';
 import type { Decision, StatementFacts } from './decision.ts';
 import { fingerprintOf, lex } from './lexer.ts';
 import { LruCache } from './lru.ts';
@@ -61,10 +62,10 @@ function decide(policy: ParsedPolicy, pc: AnalysisContext, rs: RuleSet, sql: str
   const lexed = lex(sql);
   const fingerprint = fingerprintOf(lexed.statements);
   const policyInfo = { ...(file.name ? { name: file.name } : {}), version: policy.version };
-  const refuse = (code: ReasonCode, message: string, statements: StatementFacts[] = []): Decision => ({
+  const refuse = (code: ReasonCode, message: string, statements: StatementFacts[] = [], statement = 0): Decision => ({
     action: 'deny',
     risk: 'high',
-    reasons: [{ code, message, statement: 0 }],
+    reasons: [{ code, message, statement }],
     approvals: { required: 0, groups: [] },
     statements,
     fingerprint,
@@ -73,6 +74,9 @@ function decide(policy: ParsedPolicy, pc: AnalysisContext, rs: RuleSet, sql: str
   });
   if (lexed.error) return refuse('SQL_UNPARSEABLE', `The SQL has ${lexed.error.message} at character ${lexed.error.offset + 1}.`);
   if (lexed.statements.length === 0) return refuse('SQL_EMPTY', 'There is no SQL statement to run (only whitespace or comments).');
+  // A first word that is no SQL command (a typo, prose) is refused at once: stricter than review, never looser.
+  const notSql = firstNonCommand(lexed.statements);
+  if (notSql) return refuse('NOT_SQL', notSqlMessage(notSql, lexed.statements.length), [], notSql.index);
   const analyses = lexed.statements.map((st) => analyse(st, sql, 0, pc));
   const complex = analyses.find((a) => a.tooComplex);
   if (complex) {

@@ -70,6 +70,19 @@ export function checkSqlText(sql: string, maxBytes: number): void {
   if (sql.trim() === '') throw new AirlockError('SQL_INVALID', 'The SQL is empty.');
 }
 
+/** The error codes a denied submit answers with: a property of the request (400) or a policy verdict (403). */
+export type RefusalCode = 'POLICY_DENIED' | 'SQL_TOO_COMPLEX' | 'NOT_SQL';
+
+/**
+ * Too large or deep to analyse, or not SQL at all, is a property of the
+ * request, not a policy verdict: 400, nothing ran. Anything else denied is 403.
+ */
+export function refusalCode(decision: Decision): RefusalCode {
+  if (decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX')) return 'SQL_TOO_COMPLEX';
+  if (decision.reasons.some((r) => r.code === 'NOT_SQL')) return 'NOT_SQL';
+  return 'POLICY_DENIED';
+}
+
 export class QueryService {
   private readonly ids: () => string;
   private readonly clock: Clock;
@@ -124,9 +137,7 @@ export class QueryService {
       return this.waitAndView(requester, id, 0);
     }
     if (denied) {
-      // Too large or deep to analyse is a property of the request, not a policy verdict: 400, nothing ran.
-      const code = decision.reasons.some((r) => r.code === 'SQL_TOO_COMPLEX') ? 'SQL_TOO_COMPLEX' : 'POLICY_DENIED';
-      throw new AirlockError(code, decision.reasons.map((r) => r.message).join(' '), {
+      throw new AirlockError(refusalCode(decision), decision.reasons.map((r) => r.message).join(' '), {
         details: { id, decision },
       });
     }

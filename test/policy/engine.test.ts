@@ -129,7 +129,7 @@ rules:
 
   it.each([
     'merge into t using s on t.id = s.id when matched then delete',
-    'frobnicate the warehouse',
+    'vacuum the warehouse', // an unknown statement that starts like SQL (a first word that is no SQL at all is NOT_SQL, denied)
     'select * from t sample (10)',
     'execute immediate $$select 1$$',
     'select a from t where x in (select y from u) and z.q = 1',

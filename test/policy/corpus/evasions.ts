@@ -106,7 +106,7 @@ export const evasionCases: PolicyCase[] = evasions([
   ssn('sElEcT SsN fRoM cUsToMeRs'),
   ssn('select\u00a0ssn\u00a0from\u00a0customers'),
   ssn('select\u2003ssn\u3000from\tcustomers'),
-  { sql: 'dr\u200bop table customers', action: 'review', risk: HIGH, note: 'zero-width space inside the verb: unknown, reviewed high' },
+  { sql: 'dr\u200bop table customers', action: 'deny', codes: ['NOT_SQL'], risk: HIGH, note: 'zero-width space inside the verb: its first word DR is no SQL command, refused at once' },
   { sql: 'select\u200b ssn from customers', action: 'review', note: 'zero-width space after the verb' },
   { sql: 'select ssn\u200d from customers', action: 'review', note: 'zero-width joiner after a sensitive column' },
   { sql: 'delete\u200b from orders', action: 'review', risk: HIGH },

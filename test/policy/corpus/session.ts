@@ -54,6 +54,6 @@ export const sessionCases: PolicyCase[] = [
   { sql: 'select system$clustering_information(\'orders\')', action: 'review', codes: ['SYSTEM_FUNCTION'], absent: ['READ_ONLY'] },
   { sql: 'select my_udf(total) from orders', action: 'review', codes: ['UNKNOWN_FUNCTION'], absent: ['READ_ONLY'] },
   { sql: 'select * from table(analytics.public.my_table_fn(1))', action: 'review', codes: ['UNKNOWN_FUNCTION'], absent: ['READ_ONLY'] },
-  { sql: 'frobnicate the warehouse', action: 'review', codes: ['UNKNOWN_STATEMENT'], risk: HIGH, kinds: ['unknown'] },
+  { sql: 'frobnicate the warehouse', action: 'deny', codes: ['NOT_SQL'], risk: HIGH, note: 'no SQL command starts with FROBNICATE: refused at once, not reviewed' },
   { sql: 'vacuum orders', action: 'review', codes: ['UNKNOWN_STATEMENT'], risk: HIGH, kinds: ['unknown'] },
 ];
