@@ -8,7 +8,7 @@
  * and milliseconds are accepted.
  */
 import { createHash, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import { SnowflakeWireError } from './wire-error.ts';
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
 /** Who may log in. */
 export interface UserCredentials {

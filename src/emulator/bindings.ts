@@ -4,13 +4,8 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { rewriteNumberedBinds } from './statement-text.ts';
-import { SnowflakeWireError } from './wire-error.ts';
-
-/** One binding as snowflake-sdk sends it: `{"1": {type: 'TEXT', value: 'x'}}`; arrays mean array binding. */
-export interface WireBinding {
-  type?: string;
-  value: string | null | (string | null)[];
-}
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
+import type { WireBinding } from '../snowflake-wire/port.ts';
 
 /** DuckDB values for one binding, by the type snowflake-sdk declared. */
 function bindValue(type: string | undefined, value: string | null): DuckDBValue {

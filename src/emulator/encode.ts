@@ -10,6 +10,7 @@
  * costs one closure call per cell. One file (just over 400 lines): one encoder
  * per Snowflake type family, side by side with the rowtype each one pairs with.
  */
+import type { Cell, WireColumn } from '../snowflake-wire/port.ts';
 import {
   DuckDBTypeId,
   type DuckDBBlobValue,
@@ -50,23 +51,12 @@ export type SnowflakeType =
   | 'object'
   | 'array';
 
-/** One entry of a query response's `rowtype`. */
-export interface RowTypeColumn {
-  name: string;
-  database: string;
-  schema: string;
-  table: string;
+/** One entry of a query response's `rowtype`, with the types DuckDB results map to. */
+export interface RowTypeColumn extends WireColumn {
   type: SnowflakeType;
-  precision: number | null;
-  scale: number | null;
-  length: number | null;
-  byteLength: number | null;
-  nullable: boolean;
-  collation: null;
 }
 
-/** A rowset cell: always a string, or null for SQL NULL. */
-export type Cell = string | null;
+export type { Cell };
 
 /** Turns one DuckDB value of a known column type into its rowset string. */
 export type ValueEncoder = (value: DuckDBValue) => Cell;

@@ -2,10 +2,10 @@
  * A submitted statement's record: its status as monitoring reports it, its
  * outcome, and what cancelling it needs.
  */
-import type { WireBinding } from './bindings.ts';
+import type { WireBinding } from '../snowflake-wire/port.ts';
 import type { StoredResult } from './result-store.ts';
 import type { Session } from './sessions.ts';
-import { SnowflakeWireError } from './wire-error.ts';
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
 /** Query states, as `GET /monitoring/queries/{id}` reports them. */
 export type QueryStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILED_WITH_ERROR' | 'ABORTED';

@@ -9,11 +9,12 @@ import type { Logger } from 'pino';
 import type { Engine } from './engine.ts';
 import { interruptError, type QueryRecord, type QueryRequest } from './query-record.ts';
 import type { ResultStore } from './result-store.ts';
-import { normalizeParam, type ParamValue } from './session-params.ts';
+import type { ParamValue } from '../snowflake-wire/parameters.ts';
+import { normalizeParam } from './session-params.ts';
 import type { Session } from './sessions.ts';
 import { StatementRunner } from './statement-runner.ts';
 import { mapDuckDbError } from './sql/translate.ts';
-import { SnowflakeWireError } from './wire-error.ts';
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
 /** Options of the query service. */
 export interface QueryServiceOptions {

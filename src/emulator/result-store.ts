@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Cell, RowTypeColumn } from './encode.ts';
-import type { ParamValue } from './session-params.ts';
+import type { ParamValue } from '../snowflake-wire/parameters.ts';
 import type { SessionContext } from './sessions.ts';
 
 const gzipAsync = promisify(gzip);

@@ -3,15 +3,17 @@
  * connects to with `accessUrl`, backed by DuckDB.
  *
  * This file composes the emulator: the DuckDB back end and its stores
- * (`state.ts`), the protocol handlers (`protocol/`), the listener and its
- * shutdown. Every answer to a client is HTTP 200 with `success:true|false` (a
- * 5xx sends the driver into minutes of retries), except unknown routes (JSON
- * 404) and chunk downloads with a bad key (403).
+ * (`state.ts`), its answers to the wire protocol (`protocol/backend.ts`), and
+ * the protocol itself (`../snowflake-wire/`, shared with the Airlock gateway),
+ * the listener and its shutdown. Every answer to a client is HTTP 200 with
+ * `success:true|false` (a 5xx sends the driver into minutes of retries),
+ * except unknown routes (JSON 404) and chunk downloads with a bad key (403).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorOptions } from './options.ts';
-import { handleRequest } from './protocol/router.ts';
+import { wireRequestListener } from '../snowflake-wire/node-handler.ts';
+import { emulatorBackend } from './protocol/backend.ts';
 import { closeSession, openState } from './state.ts';
 
 export type { EmulatorOptions } from './options.ts';
@@ -39,7 +41,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const { sessions, results, engine, log } = state;
   const host = opts.host ?? '127.0.0.1';
   let port = 0;
-  const server: Server = createServer((req, res) => handleRequest(state, req, res, () => `${host}:${port}`));
+  const server: Server = createServer(wireRequestListener(emulatorBackend(state), () => `${host}:${port}`, log));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

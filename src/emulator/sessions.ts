@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DEFAULT_PARAMETERS, type ParamValue } from './session-params.ts';
-import { SnowflakeWireError } from './wire-error.ts';
+import { DEFAULT_PARAMETERS, type ParamValue } from '../snowflake-wire/parameters.ts';
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
 /** Current database/schema/warehouse/role of a session (Snowflake names). */
 export interface SessionContext {

@@ -12,7 +12,7 @@ import { ResultStore } from './result-store.ts';
 import { SessionStore, type Session, type SessionContext } from './sessions.ts';
 import { seedDemo } from './seed/demo.ts';
 import { warmUp } from './sql/translate.ts';
-import { snowflakeName } from './protocol/wire.ts';
+import { snowflakeName } from '../snowflake-wire/body.ts';
 
 /** Everything a route handler needs; one per running emulator. */
 export interface EmulatorState {

@@ -10,13 +10,14 @@ import { columnCodec, encodeJsValue, syntheticRowType, type Cell, type ColumnCod
 import { quoteIdent, type Engine } from './engine.ts';
 import { interruptError, type QueryRecord, type QueryRequest } from './query-record.ts';
 import { ResultBuilder, type ResultStore, type StoredResult } from './result-store.ts';
-import { parseAlterSession, type AlterSession, type ParamValue } from './session-params.ts';
+import type { ParamValue } from '../snowflake-wire/parameters.ts';
+import { parseAlterSession, type AlterSession } from './session-params.ts';
 import type { Session } from './sessions.ts';
 import { statusMessage } from './statement-text.ts';
 import { DML_COLUMN, fromDuckStatementType, STATEMENT_TYPE_IDS } from './statement-types.ts';
 import { translate } from './sql/translate.ts';
 import type { StatementType, Translation } from './sql/types.ts';
-import { SnowflakeWireError } from './wire-error.ts';
+import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
 /** A DuckDB statement ready to run: bound SQL and how to encode its columns. */
 interface PreparedStatement {

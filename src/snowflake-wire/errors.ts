@@ -1,6 +1,7 @@
 /**
- * Snowflake error codes the emulator's wire layer returns itself (the SQL layer
- * returns its own through `Translation.error` and `mapDuckDbError`).
+ * Snowflake error codes the wire layer returns itself, for every back end (the
+ * emulator's SQL layer returns its own through `Translation.error` and
+ * `mapDuckDbError`; the gateway adds Airlock's in `gateway/codes.ts`).
  *
  * Codes are the ones Snowflake's servers send, because the driver switches on
  * some of them (390112 makes it renew the session token; 390104/390111 make it
@@ -11,6 +12,8 @@
 export const WIRE_ERRORS = {
   INCORRECT_USERNAME_PASSWORD: { code: '390100', sqlState: '08004', message: 'Incorrect username or password was specified.' },
   JWT_TOKEN_INVALID: { code: '390144', sqlState: '08004', message: 'JWT token is invalid.' },
+  OAUTH_TOKEN_INVALID: { code: '390303', sqlState: '08004', message: 'Invalid OAuth access token.' },
+  OAUTH_TOKEN_EXPIRED: { code: '390318', sqlState: '08004', message: 'OAuth access token expired.' },
   SESSION_TOKEN_INVALID: { code: '390104', sqlState: '08004', message: 'User must login again to access the service.' },
   GONE_SESSION: { code: '390111', sqlState: '08004', message: 'Session no longer exists.  New login required to access the service.' },
   SESSION_TOKEN_EXPIRED: { code: '390112', sqlState: '08004', message: 'Your session has expired. Please login again.' },
