@@ -24,6 +24,46 @@ export class LexError extends Error {}
 const WORD_START = /[A-Za-z_\u0080-\uffff]/;
 const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
 
+/** The string literal opening at `at` (`'…'`, with `''` and backslash escapes): its value and the index after it. */
+function readString(sql: string, at: number): { value: string; end: number } {
+  let value = '';
+  let i = at + 1;
+  for (;;) {
+    if (i >= sql.length) throw new LexError('unterminated string literal');
+    const d = sql[i]!;
+    if (d === '\\' && i + 1 < sql.length) {
+      value += sql[i + 1];
+      i += 2;
+    } else if (d === "'" && sql[i + 1] === "'") {
+      value += "'";
+      i += 2;
+    } else if (d === "'") {
+      return { value, end: i + 1 };
+    } else {
+      value += d;
+      i++;
+    }
+  }
+}
+
+/** The quoted identifier opening at `at` (`"…"`, with `""` escapes): its value and the index after it. */
+function readQuoted(sql: string, at: number): { value: string; end: number } {
+  let value = '';
+  let i = at + 1;
+  for (;;) {
+    if (i >= sql.length) throw new LexError('unterminated quoted identifier');
+    if (sql[i] === '"' && sql[i + 1] === '"') {
+      value += '"';
+      i += 2;
+    } else if (sql[i] === '"') {
+      return { value, end: i + 1 };
+    } else {
+      value += sql[i];
+      i++;
+    }
+  }
+}
+
 /** Split SQL into tokens, dropping whitespace and comments. */
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
@@ -48,25 +88,8 @@ export function tokenize(sql: string): Token[] {
     }
     const start = i;
     if (c === "'") {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw new LexError('unterminated string literal');
-        const d = sql[i]!;
-        if (d === '\\' && i + 1 < n) {
-          value += sql[i + 1];
-          i += 2;
-        } else if (d === "'" && sql[i + 1] === "'") {
-          value += "'";
-          i += 2;
-        } else if (d === "'") {
-          i++;
-          break;
-        } else {
-          value += d;
-          i++;
-        }
-      }
+      const { value, end } = readString(sql, i);
+      i = end;
       out.push({ kind: 'string', text: sql.slice(start, i), value, start, end: i });
       continue;
     }
@@ -78,21 +101,8 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     if (c === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= n) throw new LexError('unterminated quoted identifier');
-        if (sql[i] === '"' && sql[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (sql[i] === '"') {
-          i++;
-          break;
-        } else {
-          value += sql[i];
-          i++;
-        }
-      }
+      const { value, end } = readQuoted(sql, i);
+      i = end;
       out.push({ kind: 'quoted', text: sql.slice(start, i), value, start, end: i });
       continue;
     }

@@ -6,7 +6,7 @@
  */
 import { errorResult, unsupported } from './errors.ts';
 import { isWord, type Token } from './lexer.ts';
-import type { TranslateContext } from './rewrite.ts';
+import type { TranslateContext } from './types.ts';
 import { snowflakeBaseTypeSql, snowflakeTypeJsonSql, snowflakeTypeSql, userCommentSql } from './type-map.ts';
 import type { Translation } from './types.ts';
 

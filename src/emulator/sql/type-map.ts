@@ -3,6 +3,7 @@
  * ARRAY) all become DuckDB JSON so that `:path` access, PARSE_JSON and the
  * wire encoding (JSON text) behave the same whichever one a table declares.
  */
+import type { Node } from './ast.ts';
 import { refuse } from './errors.ts';
 
 const SIMPLE: Record<string, string> = {
@@ -152,4 +153,44 @@ export function snowflakeTypeJsonSql(dataType: string, precision: string, scale:
     WHEN ${dataType} LIKE 'TIMESTAMP%' THEN '{"type":"TIMESTAMP_NTZ","precision":0,"scale":9,"nullable":' || ${n} || '}'
     WHEN ${dataType} = 'BLOB' THEN '{"type":"BINARY","length":8388608,"byteLength":8388608,"nullable":' || ${n} || ',"fixed":true}'
     ELSE '{"type":"VARIANT","nullable":' || ${n} || '}' END`;
+}
+
+/** The Snowflake type name of a polyglot data type node (`{data_type: 'decimal', precision, scale}` → `NUMBER(p,s)`). */
+export function dataTypeName(dt: Node): string {
+  switch (dt.data_type) {
+    case 'custom':
+      return String(dt.name);
+    case 'decimal':
+      return dt.precision == null ? 'NUMBER' : `NUMBER(${dt.precision},${dt.scale ?? 0})`;
+    case 'var_char':
+    case 'char':
+    case 'text':
+    case 'string':
+      return 'VARCHAR';
+    case 'timestamp':
+      return dt.timezone ? 'TIMESTAMP_TZ' : 'TIMESTAMP_NTZ';
+    case 'binary':
+    case 'var_binary':
+    case 'blob':
+      return 'BINARY';
+    case 'big_int':
+    case 'small_int':
+    case 'tiny_int':
+    case 'int':
+      return 'NUMBER';
+    case 'double':
+    case 'float':
+    case 'real':
+      return 'FLOAT';
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'date':
+      return 'DATE';
+    case 'time':
+      return 'TIME';
+    case 'json':
+      return 'VARIANT';
+    default:
+      return String(dt.data_type).toUpperCase();
+  }
 }

@@ -85,3 +85,39 @@ export type Translation =
     }
   /** Refuse: a Snowflake error, including "unsupported in the emulator". */
   | { kind: 'error'; error: SnowflakeSqlError };
+
+/** Optional session facts the translator can use; all beyond SqlContext are optional. */
+export interface TranslateContext extends SqlContext {
+  user?: string;
+  role?: string;
+  warehouse?: string;
+  /**
+   * Column names of a table (upper case, in order), if the engine knows them.
+   * Lets `columnOrigins` cover `SELECT *`; without it a star gives no origins.
+   */
+  columnsOf?(database: string, schema: string, table: string): string[] | undefined;
+  /**
+   * Declared Snowflake type per column of a table (same order as `columnsOf`)
+   * where DuckDB's type does not tell it, e.g. `'TIMESTAMP_TZ'`; null elsewhere.
+   */
+  declaredTypesOf?(database: string, schema: string, table: string): (string | null)[] | undefined;
+}
+
+/** Per-statement state of a rewrite. */
+export interface RewriteState {
+  ctx: TranslateContext;
+  /** CTE names (folded) visible anywhere in the statement. */
+  ctes: Set<string>;
+  /** Placeholder table name → SQL text of the subquery that replaces it. */
+  placeholders: Map<string, string>;
+  /** Placeholder table name → the table it samples (for columnOrigins). */
+  placeholderOrigins: Map<string, { database: string; schema: string; table: string }>;
+  /** Builds the SQL for an INFORMATION_SCHEMA view of a database. */
+  infoSchema(database: string, view: string): string | undefined;
+  /**
+   * Names (folded alias or table name) of the FROM sources of each SELECT
+   * being rewritten, innermost last; `null` for a source that has no name.
+   * `OBJECT_CONSTRUCT(*)` expands over the innermost one.
+   */
+  scopes?: (string | null)[][];
+}
