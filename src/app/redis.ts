@@ -6,7 +6,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { redisUrl, type Config } from '../config/env.ts';
-import { exportStoreFromConfig } from '../audit/export-store.ts';
+import { exportStoreFromConfig } from './export-store.ts';
 import { RedisAuditLog } from '../audit/redis-log.ts';
 import type { ExportStore } from '../audit/export-port.ts';
 

@@ -9,7 +9,6 @@
  * answer as for an id that never existed, so ids cannot be probed.
  */
 import { AirlockError } from '../errors.ts';
-import type { Requester } from '../queries/types.ts';
 import { hashEvent, recordOf, type StoredEvent } from './events.ts';
 import type { AuditSearch, SessionPage, SessionQuery, SessionSummary } from './search.ts';
 
@@ -32,8 +31,16 @@ export interface SessionTranscript {
   /** True when some of the session's events were trimmed from Redis after export (they live in the exports). */
   partial: boolean;
   events: StoredEvent[];
-  /** `reviewer` sees everything; `agent` sees its own sessions with people's emails left out. */
+/** `reviewer` sees everything; `agent` sees its own sessions with people's emails left out. */
   view: 'reviewer' | 'agent';
+}
+
+/** Who asks: the fields of an authenticated caller that session access reads. */
+export interface SessionReader {
+  id: string;
+  groups: readonly string[];
+  /** OAuth scopes of the token (the review scope opens every agent's sessions). */
+  scopes?: readonly string[];
 }
 
 export class SessionAccess {
@@ -49,13 +56,13 @@ export class SessionAccess {
     this.reviewerScope = scope === 'off' ? undefined : scope;
   }
 
-  isReviewer(requester: Requester): boolean {
+  isReviewer(requester: SessionReader): boolean {
     const byScope = this.reviewerScope !== undefined && (requester.scopes ?? []).includes(this.reviewerScope);
     return byScope || requester.groups.some((g) => this.reviewerGroups.has(g));
   }
 
   /** Search; an agent's search is limited to its own sessions (asking for another agent's is 403). */
-  async find(requester: Requester, query: SessionQuery): Promise<SessionPage & { view: 'reviewer' | 'agent' }> {
+  async find(requester: SessionReader, query: SessionQuery): Promise<SessionPage & { view: 'reviewer' | 'agent' }> {
     if (this.isReviewer(requester)) return { ...(await this.search.search(query)), view: 'reviewer' };
     if (query.agent !== undefined && query.agent !== requester.id) {
       throw new AirlockError('FORBIDDEN', `Only reviewers search other agents' sessions; your token sees only sessions of ${requester.id}.`);
@@ -69,7 +76,7 @@ export class SessionAccess {
   }
 
   /** Replay one session in order. */
-  async transcript(requester: Requester, id: string): Promise<SessionTranscript> {
+  async transcript(requester: SessionReader, id: string): Promise<SessionTranscript> {
     const reviewer = this.isReviewer(requester);
     const [summary] = await this.search.summaries([id]);
     if (!reviewer && summary?.agent !== requester.id) throw new AirlockError('NOT_FOUND', `No session with id ${id}.`);

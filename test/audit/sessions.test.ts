@@ -18,7 +18,7 @@ describe('SessionAccess.isReviewer', () => {
     expect(access.isReviewer(who(['airlock:review']))).toBe(true);
     expect(access.isReviewer(who(['airlock:query'], ['sec']))).toBe(true);
     expect(access.isReviewer(who(['airlock:query'], ['analysts']))).toBe(false);
-    expect(access.isReviewer({ id: 'a', name: 'a', groups: [] })).toBe(false);
+    expect(access.isReviewer({ id: 'a', groups: [] })).toBe(false);
   });
 
   it('a custom scope replaces the default; off leaves only groups', () => {

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import { exportStoreFromConfig } from '../../audit/export-store.ts';
+import { exportStoreFromConfig } from '../export-store.ts';
 import { createResultMasker } from '../../masking/service.ts';
 import { catalogLookup } from '../../policy/engine.ts';
 import { ExecutionService } from '../../queries/execution.ts';

@@ -1,9 +1,9 @@
 /** Choose the export store from the configuration (DESIGN §3, §5). */
 import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
-import { FsExportStore } from './fs-store.ts';
-import { S3ExportStore } from './s3-store.ts';
-import type { ExportStore } from './export-port.ts';
+import { FsExportStore } from '../audit/fs-store.ts';
+import { S3ExportStore } from '../audit/s3-store.ts';
+import type { ExportStore } from '../audit/export-port.ts';
 
 /** Where exports go when nothing is configured: a local folder, as in `airlock dev`. */
 export const DEFAULT_EXPORT_DIR = join('.airlock', 'exports');
