@@ -17,7 +17,10 @@ import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
 
 /** The roles to run (in {@link CoreOptions}) and what replaces the adapters built from the config. */
-export type BuildOptions = CoreOptions & WorkerRoleOptions & Pick<HttpParts, 'authenticator' | 'allowInsecureIssuer'>;
+export type BuildOptions = CoreOptions & WorkerRoleOptions & Pick<HttpParts, 'authenticator' | 'allowInsecureIssuer'> & {
+  /** More doors on the HTTP server, after the roles' own (`airlock dev`'s Slack sandbox). */
+  mounts?: HttpParts['mounts'];
+};
 
 /** A built process: its HTTP server, its execute worker (worker role), and how it listens and stops. */
 export interface AirlockApp {
@@ -67,7 +70,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     if (receiver) running.push(receiver);
     api = buildHttp(core, {
       ...(wants.api ? { api: apiRole(core) } : {}),
-      mounts: receiver?.mount ? [receiver.mount] : [],
+      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(options.mounts ?? [])],
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });

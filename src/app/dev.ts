@@ -21,6 +21,8 @@ import { startEmulator } from '../emulator/server.ts';
 import { startDevIssuer } from '../identity/dev-issuer.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import { buildApp, type AirlockApp } from './build.ts';
+import { withSandbox } from './dev-sandbox.ts';
+import type { Sandbox } from '../sandbox/server.ts';
 
 export interface DevOptions {
   config: Config;
@@ -47,6 +49,8 @@ export interface DevEnvironment {
   audience: string;
   redisUrl: string;
   app: AirlockApp;
+  /** The Slack sandbox (page, workspace), when dev runs without SLACK_BOT_TOKEN. */
+  sandbox?: Sandbox;
   mintToken(a: { agent: string; owner?: string; groups?: string[]; scopes?: string[] }): Promise<string>;
   close(): Promise<void>;
 }
@@ -220,19 +224,24 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     stops.push(() => issuer.close());
     progress(`oidc       ${issuer.issuer} (dev issuer)`);
 
-    const config = devConfig(options, { redisUrl, issuer: issuer.issuer, emulatorUrl: emulator.url, privateKeyPath: keys.privateKeyPath, stateDir });
+    const dev = await withSandbox(devConfig(options, { redisUrl, issuer: issuer.issuer, emulatorUrl: emulator.url, privateKeyPath: keys.privateKeyPath, stateDir }), policy, { logger, freePort });
+    const { config, sandbox } = dev;
     const maskingKey = await devMaskingKey(stateDir);
     const app = await buildApp(config, {
       roles: ['api', 'worker'],
       logger,
       ...(options.wrapWarehouse ? { wrapWarehouse: options.wrapWarehouse } : {}),
       allowInsecureIssuer: true,
-      policy,
+      policy: dev.policy,
       maskingKey,
+      ...(sandbox ? { mounts: [sandbox.mount] } : {}),
     });
     stops.push(() => app.close());
+    // The sandbox's live feeds end first, or the server would wait for them to close.
+    if (sandbox) stops.push(() => sandbox.close());
     const apiUrl = (await app.listen())!;
     progress(`api        ${apiUrl}`);
+    if (sandbox) progress(`slack      ${sandbox.url} (sandbox: no SLACK_BOT_TOKEN, so approvals happen on this page)`);
     return {
       apiUrl,
       emulatorUrl: emulator.url,
@@ -240,6 +249,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       audience: DEV_AUDIENCE,
       redisUrl,
       app,
+      ...(sandbox ? { sandbox } : {}),
       mintToken: (a) => issuer.mintToken(a),
       close: stopAll,
     };
