@@ -38,6 +38,8 @@ export interface ApiDeps {
   trustProxy?: boolean | string;
   /** Dependencies checked by /readyz. */
   readiness: () => Promise<Record<string, boolean>>;
+  /** More Prometheus lines for /metrics: what this process runs now (policy version, Snowflake key fingerprint). */
+  info?: () => string[];
   /**
    * Extra doors with their own body handling, each registered on the server in
    * order: the Slack receiver at POST /slack/events, and any other door a role adds.
@@ -250,6 +252,9 @@ function registerOperationRoutes(app: FastifyInstance, ctx: RouteContext): void 
     const ready = Object.values(checks).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()));
+  app.get('/metrics', async (_request, reply) => {
+    const info = ctx.deps.info?.() ?? [];
+    return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render() + info.map((line) => `${line}\n`).join(''));
+  });
   app.get('/openapi.json', async () => buildOpenApi());
 }

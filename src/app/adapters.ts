@@ -12,8 +12,7 @@ import type { Authenticator } from '../api/server.ts';
 import { isOwnerless } from '../approvals/identity.ts';
 import { createTokenVerifier } from '../identity/verifier.ts';
 import { webClientOptions } from '../slack/app.ts';
-import { createSnowflakeWarehouse } from '../warehouse/snowflake.ts';
-import type { Warehouse } from '../warehouse/port.ts';
+import { createSnowflakeWarehouse, type SnowflakeWarehouse } from '../warehouse/snowflake.ts';
 import type { Role } from './roles/role.ts';
 
 /** Turn the token's identity into the requester the services know. */
@@ -72,7 +71,7 @@ export function requireOwnerWhenAsked(config: Config, inner: Authenticator): Aut
 }
 
 /** The Snowflake warehouse from SNOWFLAKE_*; refuses to start without an account and a user. */
-export async function warehouseFromConfig(config: Config, logger: Logger): Promise<Warehouse> {
+export async function warehouseFromConfig(config: Config, logger: Logger): Promise<SnowflakeWarehouse> {
   if (!config.SNOWFLAKE_ACCOUNT || !config.SNOWFLAKE_USER) {
     throw new AirlockError('CONFIG_INVALID', 'The worker role needs SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH.', {
       details: {

@@ -11,7 +11,7 @@ import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.ts';
 import { buildCore, type Core, type CoreOptions } from './core.ts';
 import { buildHttp, type HttpParts } from './http.ts';
-import { apiRole, mcpDoor } from './roles/api.ts';
+import { apiRole } from './roles/api.ts';
 import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
@@ -26,6 +26,8 @@ export type BuildOptions = CoreOptions & WorkerRoleOptions & Pick<HttpParts, 'au
 export interface AirlockApp {
   api?: FastifyInstance;
   worker?: Worker;
+  /** Re-read the policy file and (worker role) the Snowflake key file now, as SIGHUP asks; a bad file is logged and the old one kept. */
+  reload(): Promise<void>;
   /** Start listening (api role) on AIRLOCK_HOST:AIRLOCK_PORT; returns the base URL. */
   listen(): Promise<string | undefined>;
   close(): Promise<void>;
@@ -68,10 +70,9 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     if (outbox) running.push(outbox);
     const receiver = wants.receiver ? startSlackReceiver(core) : undefined;
     if (receiver) running.push(receiver);
-    const apiServices = wants.api ? apiRole(core) : undefined;
     api = buildHttp(core, {
-      ...(apiServices ? { api: apiServices } : {}),
-      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(apiServices ? [mcpDoor(core, apiServices)] : []), ...(options.mounts ?? [])],
+      ...(wants.api ? { api: apiRole(core) } : {}),
+      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(options.mounts ?? [])],
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });
@@ -84,6 +85,9 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
   return {
     api: server,
     ...(worker ? { worker } : {}),
+    async reload() {
+      for (const reload of core.reloads) await reload();
+    },
     async listen() {
       await server.listen({ host: config.AIRLOCK_HOST, port: config.AIRLOCK_PORT });
       const address = server.server.address();

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { WebClient } from '@slack/web-api';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/env.ts';
-import { loadConfiguredPolicy } from '../config/policy-file.ts';
+import { loadConfiguredPolicy, policyPathFrom } from '../config/policy-file.ts';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ApprovalService, type Directory } from '../approvals/service.ts';
@@ -16,7 +16,6 @@ import { ApprovalStore } from '../approvals/store.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { RedisAuditLog } from '../audit/redis-log.ts';
 import { AuditSearch } from '../audit/search.ts';
-import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import type { CardNotifier } from '../queries/ports.ts';
 import { Notifier } from '../queries/notifier.ts';
@@ -28,6 +27,7 @@ import { SlackQueue } from '../queue/slack-queue.ts';
 import { QueryAccess } from '../slack/access.ts';
 import { SlackDirectory } from '../slack/directory.ts';
 import { slackClient, slackSettings, type SlackSettings } from './adapters.ts';
+import { livePolicy, type LivePolicy } from './live-policy.ts';
 import { redisConnection, sessionLog } from './redis.ts';
 import type { Role } from './roles/role.ts';
 
@@ -49,7 +49,8 @@ export interface Core {
   config: Config;
   logger: Logger;
   clock: Clock;
-  policy: ParsedPolicy;
+  /** The policy in force, swapped when AIRLOCK_POLICY's file changes (docs/operations.md); read `policy.current` at use. */
+  policy: LivePolicy;
   evaluate: Evaluate;
   /** A new named connection, closed with the core. */
   connect(name: string, forQueue?: boolean): Redis;
@@ -66,7 +67,7 @@ export interface Core {
   slack?: SlackSettings;
   slackClient?: WebClient;
   slackDirectory?: SlackDirectory;
-  access: QueryAccess;
+  access: Pick<QueryAccess, 'readerOf'>;
   approvalStore: ApprovalStore;
   expiry: ApprovalsQueue;
   executeQueue: ExecuteQueue;
@@ -75,6 +76,10 @@ export interface Core {
   /** The outbox as the query service sees it: only where Slack is on. */
   cards?: CardNotifier;
   approvals: ApprovalService;
+  /** What this process re-reads on SIGHUP (the policy file; the worker role adds its Snowflake key file). */
+  reloads: Array<() => Promise<void>>;
+  /** Prometheus lines for /metrics naming what this process runs now (the policy version; the worker adds its key). */
+  info: Array<() => string[]>;
   /** Close the queues, the notifier and every connection. */
   close(): Promise<void>;
 }
@@ -106,13 +111,37 @@ function directoryOf(slackDirectory: SlackDirectory | undefined): Directory {
   );
 }
 
+const POLICY_INFO_HELP = ['# HELP airlock_policy_info The policy version this process decides with.', '# TYPE airlock_policy_info gauge'];
+
+/** One Prometheus sample of value 1 with labels (an "info" metric), label values escaped. */
+export function metricLine(name: string, labels: Record<string, string>): string {
+  const escaped = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${escaped(v)}"`).join(',')}} 1`;
+}
+
+/** Who may read queries with /airlock, rebuilt from each policy version's approvers. */
+function queryAccess(policy: LivePolicy, config: Config, directory: Directory): Pick<QueryAccess, 'readerOf'> {
+  const build = () => new QueryAccess({ approvers: policy.current.file.approvers, reviewers: config.AIRLOCK_SLACK_REVIEWERS, directory });
+  let access = build();
+  policy.onChange(() => {
+    access = build();
+  });
+  // One object for the slack role to keep; each call goes to the access of the policy in force.
+  return { readerOf: (slackUserId) => access.readerOf(slackUserId) };
+}
+
 /** Build the adapters and services every role shares. */
 export async function buildCore(config: Config, options: CoreOptions): Promise<Core> {
   const { logger } = options;
   // The policy comes first: an invalid file stops start-up, every problem listed, before any connection opens.
-  const policy = options.policy ?? (await loadConfiguredPolicy(config));
-  const engine: PolicyEngine = createPolicyEngine(policy);
-  logger.info({ policy: policy.file.name ?? null, version: policy.version.slice(0, 12), rules: policy.file.rules.length }, 'policy loaded');
+  const loaded = options.policy ?? (await loadConfiguredPolicy(config));
+  // A policy loaded from its file follows the file's changes; one given in code stays as it is.
+  const policy = livePolicy(loaded, {
+    logger,
+    ...(options.policy ? {} : { file: policyPathFrom(config) }),
+    pollMs: config.AIRLOCK_RELOAD_POLL_SECONDS * 1000,
+  });
+  logger.info({ policy: loaded.file.name ?? null, version: loaded.version, rules: loaded.file.rules.length }, 'policy loaded');
   const prefix = config.AIRLOCK_REDIS_PREFIX;
   const redis = connections(config, logger);
   const { connect } = redis;
@@ -120,7 +149,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const clock = options.clock ?? systemClock;
   const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
   const notifier = new Notifier(connect('subscriber'), command, prefix);
-  const evaluate: Evaluate = (sql, requester) => engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
+  const evaluate: Evaluate = (sql, requester) => policy.engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
 
   // The session log (docs/audit.md): received/decided/execution_started fail closed.
   const auditReader = sessionLog(config, command);
@@ -134,15 +163,24 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const executeQueue = new ExecuteQueue(connect('queue', true), prefix);
   const slackQueue = new SlackQueue(connect('slack-queue', true), prefix);
   // Only the user groups named by the policy's approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up.
-  const usergroups = QueryAccess.usergroupsOf(policy.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
-  const slackDirectory = client ? new SlackDirectory({ client, usergroups }) : undefined;
+  // Getters, so a reloaded policy's approver groups apply to the next vote and lookup.
+  const slackDirectory = client
+    ? new SlackDirectory({
+        client,
+        get usergroups() {
+          return QueryAccess.usergroupsOf(policy.current.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
+        },
+      })
+    : undefined;
   const directory = directoryOf(slackDirectory);
   const approvals = new ApprovalService({
     store: approvalStore,
     queries: store,
     queue: executeQueue,
     directory,
-    approvers: policy.file.approvers,
+    get approvers() {
+      return policy.current.file.approvers;
+    },
     logger: logger.child({ component: 'approvals' }),
     expiry,
     audit,
@@ -168,18 +206,21 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     ...(client ? { slackClient: client } : {}),
     ...(slackDirectory ? { slackDirectory } : {}),
     // Who may read queries with /airlock: approvers and AIRLOCK_SLACK_REVIEWERS (docs/approvals.md).
-    access: new QueryAccess({ approvers: policy.file.approvers, reviewers: config.AIRLOCK_SLACK_REVIEWERS, directory }),
+    access: queryAccess(policy, config, directory),
     approvalStore,
     expiry,
     executeQueue,
     slackQueue,
     ...(slack ? { cards: slackQueue } : {}),
     approvals,
+    reloads: [() => policy.check()],
+    info: [() => [...POLICY_INFO_HELP, metricLine('airlock_policy_info', { name: policy.current.file.name ?? '', version: policy.current.version })]],
     async close() {
       for (const close of [() => expiry.close(), () => executeQueue.close(), () => slackQueue.close()]) {
         await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
       }
       await notifier.close();
+      policy.close();
       redis.disconnect();
     },
   };

@@ -13,11 +13,8 @@ import type { ApiRole } from './roles/api.ts';
 export interface HttpParts {
   /** The api role's services (absent: no /v1). */
   api?: ApiRole;
-  /**
-   * Routes added by the roles (a Slack receiver in HTTP mode, other doors), registered in order.
-   * A door that takes bearer tokens (/mcp) gets the API's own authenticator, so its callers are the same agents.
-   */
-  mounts?: ReadonlyArray<(server: FastifyInstance, door: { authenticator: Authenticator }) => void>;
+  /** Routes added by the roles (a Slack receiver in HTTP mode, other doors), registered in order. */
+  mounts?: ReadonlyArray<(server: FastifyInstance) => void>;
   /** Replace the OIDC authenticator built from the config (tests, benches). */
   authenticator?: Authenticator;
   /** Allow http:// issuers (dev issuer, tests). */
@@ -30,16 +27,16 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
   const authenticator =
     parts.authenticator ??
     authenticatorFromConfig(config, { logger, ...(parts.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: parts.allowInsecureIssuer } : {}) });
-  const verified = requireOwnerWhenAsked(config, authenticator);
   return buildApi({
-    ...(parts.mounts ? { mounts: parts.mounts.map((mount) => (server: FastifyInstance) => mount(server, { authenticator: verified })) } : {}),
+    ...(parts.mounts ? { mounts: parts.mounts } : {}),
     ...(parts.api ? { queries: parts.api.queries, sessions: parts.api.sessions } : {}),
-    authenticator: verified,
+    authenticator: requireOwnerWhenAsked(config, authenticator),
     evaluate: core.evaluate,
     logger,
     bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,
     trustProxy: config.AIRLOCK_TRUST_PROXY,
     maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
+    info: () => core.info.flatMap((lines) => lines()),
     readiness: async () => {
       const redis = await command
         .ping()

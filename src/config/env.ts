@@ -25,10 +25,6 @@ export const envSchema = z
     AIRLOCK_HOST: z.string().min(1).default('127.0.0.1'),
     AIRLOCK_PORT: int(0, 65535).default(8080),
     AIRLOCK_PUBLIC_URL: url.optional(),
-    // `airlock mcp` on an agent's machine: the agent's bearer token, or OAuth client credentials to get one (docs/mcp.md).
-    AIRLOCK_TOKEN: optionalString,
-    AIRLOCK_CLIENT_ID: optionalString,
-    AIRLOCK_CLIENT_SECRET: optionalString,
     AIRLOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIRLOCK_TRUST_PROXY: z
       .string()
@@ -53,6 +49,8 @@ export const envSchema = z
     AIRLOCK_MAX_CELL_BYTES: int(64, 16 * 1024 * 1024).default(DEFAULT_RESULT_CAPS.maxCellBytes),
     AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(120_000),
     AIRLOCK_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(10),
+    // How often the policy file and the Snowflake key file are re-read besides directory events and SIGHUP (docs/operations.md); 0: never.
+    AIRLOCK_RELOAD_POLL_SECONDS: int(0, 3600).default(10),
     AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
     AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(4),
     AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),

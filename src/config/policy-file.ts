@@ -48,6 +48,15 @@ export async function loadPolicyFile(path: string = DEFAULT_POLICY_PATH): Promis
       details: { file: path, problems: [{ path: '', message: `cannot read the file: ${why}` }] satisfies PolicyProblem[] },
     });
   }
+  return policyFromBytes(path, bytes);
+}
+
+/**
+ * Validate a policy file's content, read by the caller (a hot reload reads the
+ * file once, hashes it and parses the same bytes). Throws `POLICY_INVALID` as
+ * {@link loadPolicyFile} does.
+ */
+export function policyFromBytes(path: string, bytes: Buffer): ParsedPolicy {
   if (bytes.length > MAX_POLICY_BYTES) {
     throw invalid(path, [{ path: '', message: `the file is ${bytes.length} bytes; a policy file may be at most ${MAX_POLICY_BYTES}` }]);
   }

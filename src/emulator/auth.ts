@@ -2,9 +2,10 @@
  * Login checks for the emulator's single configured user: password, and
  * Snowflake key-pair auth (an RS256 JWT signed by the user's private key).
  *
- * The JWT is verified the way Snowflake does: signature with the configured
- * public key, `iss = ACCOUNT.USER.SHA256:<fingerprint>`, `sub = ACCOUNT.USER`,
- * and expiry. snowflake-sdk puts milliseconds in `iat`/`exp`, so both seconds
+ * The JWT is verified the way Snowflake does: `iss = ACCOUNT.USER.SHA256:<fingerprint>`
+ * names one of the user's two key slots (`RSA_PUBLIC_KEY`, `RSA_PUBLIC_KEY_2`,
+ * so a key can be rotated with no gap), the signature must verify with that
+ * slot's key, `sub = ACCOUNT.USER`, and expiry. snowflake-sdk puts milliseconds in `iat`/`exp`, so both seconds
  * and milliseconds are accepted.
  */
 import { createHash, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
@@ -15,8 +16,18 @@ export interface UserCredentials {
   account: string;
   user: string;
   password?: string;
-  /** RSA public key, PEM (SPKI or PKCS#1). */
+  /** RSA public key, PEM (SPKI or PKCS#1): the `RSA_PUBLIC_KEY` slot. */
   publicKeyPem?: string;
+  /** The second slot, `RSA_PUBLIC_KEY_2`. */
+  publicKeyPem2?: string;
+}
+
+/** Snowflake's two key slots of a user. */
+export type KeySlot = 1 | 2;
+
+interface SlotKey {
+  key: KeyObject;
+  fingerprint: string;
 }
 
 /** The login request fields that matter for authentication. */
@@ -40,17 +51,30 @@ export function publicKeyFingerprint(key: KeyObject): string {
 
 /** Verifies login attempts against one configured user. */
 export class Authenticator {
-  private readonly publicKey: KeyObject | undefined;
-  private readonly fingerprint: string | undefined;
+  private readonly slots = new Map<KeySlot, SlotKey>();
+  private readonly keyLogins = new Map<string, number>();
 
   constructor(
     private readonly creds: UserCredentials,
     private readonly now: () => number = Date.now,
   ) {
-    if (creds.publicKeyPem) {
-      this.publicKey = createPublicKey(creds.publicKeyPem);
-      this.fingerprint = publicKeyFingerprint(this.publicKey);
+    this.setPublicKey(1, creds.publicKeyPem);
+    this.setPublicKey(2, creds.publicKeyPem2);
+  }
+
+  /** `ALTER USER … SET RSA_PUBLIC_KEY[_2] = '…'` (a PEM) or `UNSET` (undefined): later logins see the change. */
+  setPublicKey(slot: KeySlot, pem: string | undefined): void {
+    if (!pem) {
+      this.slots.delete(slot);
+      return;
     }
+    const key = createPublicKey(pem);
+    this.slots.set(slot, { key, fingerprint: publicKeyFingerprint(key) });
+  }
+
+  /** How many key-pair logins succeeded with the key of this fingerprint (`SHA256:…`), so tests can see which key a client used. */
+  loginsWith(fingerprint: string): number {
+    return this.keyLogins.get(fingerprint) ?? 0;
   }
 
   /** Throws a {@link SnowflakeWireError} (390100 / 390144) unless the attempt is valid. */
@@ -77,7 +101,7 @@ export class Authenticator {
 
   private checkJwt(attempt: LoginAttempt): void {
     const invalid = (why: string): SnowflakeWireError => SnowflakeWireError.of('JWT_TOKEN_INVALID', `JWT token is invalid. [${why}]`);
-    if (!this.publicKey || !this.fingerprint) throw invalid('no public key is registered for the user');
+    if (this.slots.size === 0) throw invalid('no public key is registered for the user');
     if (!this.sameAccount(attempt.accountName) || !this.sameUser(attempt.loginName)) throw invalid('unknown user');
     const parts = (attempt.token ?? '').split('.');
     if (parts.length !== 3) throw invalid('malformed token');
@@ -91,19 +115,20 @@ export class Authenticator {
       throw invalid('malformed token');
     }
     if (header.alg !== 'RS256') throw invalid('algorithm must be RS256');
-    if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), this.publicKey, Buffer.from(s, 'base64url'))) {
-      throw invalid('signature does not match the registered public key');
-    }
     const subject = `${this.creds.account}.${this.creds.user}`.toUpperCase();
     if (typeof payload.sub !== 'string' || payload.sub.toUpperCase() !== subject) throw invalid('subject mismatch');
-    if (typeof payload.iss !== 'string' || payload.iss.toUpperCase() !== `${subject}.${this.fingerprint.toUpperCase()}`) {
-      throw invalid('issuer does not name the registered public key fingerprint');
+    const iss = typeof payload.iss === 'string' ? payload.iss.toUpperCase() : '';
+    const slot = [...this.slots.values()].find((k) => iss === `${subject}.${k.fingerprint.toUpperCase()}`);
+    if (!slot) throw invalid('issuer does not name a registered public key fingerprint');
+    if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), slot.key, Buffer.from(s, 'base64url'))) {
+      throw invalid('signature does not match the registered public key');
     }
     const now = this.now();
     const exp = toMillis(payload.exp);
     const iat = toMillis(payload.iat);
     if (exp === undefined || exp <= now) throw invalid('token expired');
     if (iat !== undefined && (iat > now + SKEW_MS || exp - iat > MAX_LIFETIME_MS)) throw invalid('issue time out of range');
+    this.keyLogins.set(slot.fingerprint, this.loginsWith(slot.fingerprint) + 1);
   }
 
   private sameAccount(name: string): boolean {

@@ -16,6 +16,8 @@ export interface EmulatorOptions {
   password?: string;
   /** RSA public key (PEM) accepted for SNOWFLAKE_JWT key-pair login. */
   publicKeyPem?: string;
+  /** A second RSA public key (Snowflake's `RSA_PUBLIC_KEY_2` slot), so a key can be rotated with no gap. */
+  publicKeyPem2?: string;
   database?: string;
   schema?: string;
   warehouse?: string;

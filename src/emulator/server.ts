@@ -15,6 +15,7 @@ import type { EmulatorOptions } from './options.ts';
 import { wireRequestListener } from '../snowflake-wire/node-handler.ts';
 import { emulatorBackend } from './protocol/backend.ts';
 import { closeSession, openState } from './state.ts';
+import type { Authenticator } from './auth.ts';
 
 export type { EmulatorOptions } from './options.ts';
 
@@ -32,6 +33,8 @@ export interface Emulator {
   url: string;
   port: number;
   stats(): EmulatorStats;
+  /** The user's two key slots (`ALTER USER … SET/UNSET RSA_PUBLIC_KEY[_2]`) and which key each login used. */
+  keys: Pick<Authenticator, 'setPublicKey' | 'loginsWith'>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     url,
     port,
     stats: () => ({ sessions: sessions.all().length, tokenRenewals: sessions.renewals, storedResultBytes: results.storedBytes }),
+    keys: state.auth,
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -38,7 +38,10 @@ export async function openState(opts: EmulatorOptions): Promise<EmulatorState> {
   const log = opts.logger?.child({ component: 'emulator' });
   const chunkRows = Math.max(1, opts.resultChunkRows ?? 10_000);
 
-  const auth = new Authenticator({ account: opts.account, user: opts.user, password: opts.password, publicKeyPem: opts.publicKeyPem }, now);
+  const auth = new Authenticator(
+    { account: opts.account, user: opts.user, password: opts.password, publicKeyPem: opts.publicKeyPem, publicKeyPem2: opts.publicKeyPem2 },
+    now,
+  );
   const engine = await Engine.open({ dbFile: opts.dbFile });
   const sessions = new SessionStore(
     { sessionSeconds: opts.sessionTokenValiditySeconds ?? 3600, masterSeconds: opts.masterTokenValiditySeconds ?? 4 * 3600 },

@@ -1,8 +1,9 @@
 /**
  * The Snowflake adapter of the Warehouse port, on the official snowflake-sdk.
  *
- * Key-pair auth only in production (the private key is read once from
- * SNOWFLAKE_PRIVATE_KEY_PATH and never logged); a small pool of connections of
+ * Key-pair auth only in production (the private key is read from
+ * SNOWFLAKE_PRIVATE_KEY_PATH at start and again by {@link SnowflakeWarehouse.reloadKey}
+ * when the file changes, and never logged); a small pool of connections of
  * our own (`snowflake/pool.ts`); statement timeout, cancel on abort and
  * QUERY_TAG per statement; driver errors become WAREHOUSE_* AirlockErrors at
  * the edge (`snowflake/errors.ts`).
@@ -16,7 +17,7 @@
 import type { RowStatement } from 'snowflake-sdk';
 import { AirlockError } from '../errors.ts';
 import type { ColumnMeta, ExecuteOptions, ExecuteResult, Row, Warehouse } from './port.ts';
-import { configureDriver, connectionOptions, loadPrivateKey } from './snowflake/driver.ts';
+import { configureDriver, connectionOptions, keyFingerprint, loadPrivateKey } from './snowflake/driver.ts';
 import { cancelledError, mapDriverError } from './snowflake/errors.ts';
 import { ConnectionPool } from './snowflake/pool.ts';
 import type { SnowflakeSettings } from './snowflake/settings.ts';
@@ -31,8 +32,21 @@ interface ExecutionState extends StatementState {
   released: boolean;
 }
 
+/** The Snowflake adapter: the port, plus key rotation without a restart. */
+export interface SnowflakeWarehouse extends Warehouse {
+  /**
+   * Read the key file again; when it holds another key, new connections log in
+   * with it and connections made with the old one retire (idle ones now, busy
+   * ones when their statement ends). An unreadable or undecryptable file throws
+   * WAREHOUSE_AUTH and the key in use stays.
+   */
+  reloadKey(): Promise<{ changed: boolean; fingerprint: string | undefined }>;
+  /** `SHA256:…` of the public half of the key in use, as Snowflake shows it in `RSA_PUBLIC_KEY_FP` (undefined without a key). */
+  keyFingerprint(): string | undefined;
+}
+
 /** Create the adapter; connects lazily on first execute. */
-export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Promise<Warehouse> {
+export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Promise<SnowflakeWarehouse> {
   configureDriver(settings.logger);
   const privateKey = await loadPrivateKey(settings);
   if (!privateKey && !settings.password) {
@@ -40,7 +54,8 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
       details: { problems: [{ variable: 'SNOWFLAKE_PRIVATE_KEY_PATH', message: 'required' }] },
     });
   }
-  const pool = new ConnectionPool(connectionOptions(settings, privateKey), settings.poolSize ?? 4, settings.acquireTimeoutMs ?? 30_000);
+  let key = privateKey;
+  const pool = new ConnectionPool(connectionOptions(settings, key), settings.poolSize ?? 4, settings.acquireTimeoutMs ?? 30_000);
   const defaults = {
     timeoutMs: settings.statementTimeoutMs ?? 120_000,
     livenessProbeMs: settings.livenessProbeMs ?? 3_000,
@@ -49,6 +64,15 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
   return {
     execute: (sql, opts = {}) => execute(pool, defaults, sql, opts),
     close: () => pool.close(),
+    keyFingerprint: () => (key ? keyFingerprint(key) : undefined),
+    async reloadKey() {
+      if (!settings.privateKeyPath) return { changed: false, fingerprint: key ? keyFingerprint(key) : undefined };
+      const next = await loadPrivateKey({ ...settings, privateKey: undefined });
+      if (!next || next === key) return { changed: false, fingerprint: key ? keyFingerprint(key) : undefined };
+      key = next;
+      pool.useOptions(connectionOptions(settings, key));
+      return { changed: true, fingerprint: keyFingerprint(key) };
+    },
   };
 }
 

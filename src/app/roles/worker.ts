@@ -6,8 +6,9 @@
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import { exportStoreFromConfig } from '../export-store.ts';
-import { createResultMasker } from '../../masking/service.ts';
+import { createResultMasker, type ResultMasker } from '../../masking/service.ts';
 import { catalogLookup } from '../../policy/engine.ts';
+import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
 import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
 import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
@@ -15,6 +16,7 @@ import { startExecuteWorker } from '../../queue/execute-queue.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
 import type { Core } from '../core.ts';
+import { followKeyFile } from '../key-rotation.ts';
 import type { Running } from './role.ts';
 
 /** What the worker role may be given instead of building it from the config. */
@@ -35,10 +37,13 @@ export interface WorkerRole extends Running {
 /** Start the worker role on the core. */
 export async function startWorkerRole(core: Core, options: WorkerRoleOptions): Promise<WorkerRole> {
   const { config, logger } = core;
-  const built = options.warehouse ?? (await warehouseFromConfig(config, logger));
+  const fromConfig = options.warehouse ? undefined : await warehouseFromConfig(config, logger);
+  const built = options.warehouse ?? fromConfig!;
   const warehouse = options.wrapWarehouse ? options.wrapWarehouse(built) : built;
   const execution = executionService(core, warehouse, options.maskingKey);
   const stops: Running[] = [startExpiryWorker(core), ...(await scheduleAuditExport(core))];
+  // A rotated key file is picked up without a restart (docs/operations.md).
+  if (fromConfig && config.SNOWFLAKE_PRIVATE_KEY_PATH) stops.push(followKeyFile(core, fromConfig, config.SNOWFLAKE_PRIVATE_KEY_PATH));
   const worker = startExecuteWorker({
     connection: core.connect('worker', true),
     prefix: config.AIRLOCK_REDIS_PREFIX,
@@ -60,17 +65,33 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   };
 }
 
-/** Statements run on `warehouse`, results masked by the policy's catalog and strategies. */
-function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | undefined): ExecutionService {
-  const { config, logger, policy } = core;
-  const masking = createResultMasker({
-    defaults: {
-      database: (config.SNOWFLAKE_DATABASE ?? policy.file.defaults.database ?? 'ANALYTICS').toUpperCase(),
-      schema: (config.SNOWFLAKE_SCHEMA ?? policy.file.defaults.schema ?? 'PUBLIC').toUpperCase(),
-    },
-    catalog: catalogLookup(policy.file.sensitive),
-    config: { hashKey: maskingKey(config, logger, givenKey), strategies: policy.file.masking.strategies },
+/**
+ * Results masked by the catalog and strategies of the policy in force: a
+ * masker per policy version, replaced when the policy file changes, so a job
+ * started after a reload masks by the new catalog.
+ */
+function liveMasker(core: Core, hashKey: Buffer): ResultMasker {
+  const { config, policy } = core;
+  const build = (p: ParsedPolicy): ResultMasker =>
+    createResultMasker({
+      defaults: {
+        database: (config.SNOWFLAKE_DATABASE ?? p.file.defaults.database ?? 'ANALYTICS').toUpperCase(),
+        schema: (config.SNOWFLAKE_SCHEMA ?? p.file.defaults.schema ?? 'PUBLIC').toUpperCase(),
+      },
+      catalog: catalogLookup(p.file.sensitive),
+      config: { hashKey, strategies: p.file.masking.strategies },
+    });
+  let masker = build(policy.current);
+  policy.onChange((next) => {
+    masker = build(next);
   });
+  return { begin: (sql, columns, rows) => masker.begin(sql, columns, rows), text: (message) => masker.text(message) };
+}
+
+/** Statements run on `warehouse`, results masked by the policy in force. */
+function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | undefined): ExecutionService {
+  const { config, logger } = core;
+  const masking = liveMasker(core, maskingKey(config, logger, givenKey));
   return new ExecutionService({
     store: core.store,
     notifier: core.notifier,

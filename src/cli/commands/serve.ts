@@ -20,6 +20,8 @@ export async function serve(args: string[]): Promise<number> {
   const app = await buildApp(config, { roles: roles as Role[], logger: log });
   const url = await app.listen();
   stderr(`airlock serving roles ${roles.join(',')}${url ? ` on ${url}` : ''}`);
+  // SIGHUP re-reads the policy file and the Snowflake key file (docs/operations.md); a bad one is logged and the old one kept.
+  process.on('SIGHUP', () => void app.reload());
   await onShutdown(() => app.close());
   return 0;
 }

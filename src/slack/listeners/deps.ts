@@ -22,7 +22,7 @@ export interface ListenerDeps {
    */
   emailOf?: (slackUserId: string) => Promise<string | undefined>;
   /** Who may use `/airlock pending`, `show` and `search`; absent: nobody (fail closed). */
-  access?: QueryAccess;
+  access?: Pick<QueryAccess, 'readerOf'>;
   /** The session log's index, for `/airlock search`. */
   sessions: AuditSearch;
 }

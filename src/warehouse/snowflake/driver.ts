@@ -3,7 +3,7 @@
  * connection options Airlock logs in with.
  */
 import { readFile } from 'node:fs/promises';
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import snowflake from 'snowflake-sdk';
 import type { ConnectionOptions } from 'snowflake-sdk';
 import { AirlockError } from '../../errors.ts';
@@ -46,6 +46,16 @@ export async function loadPrivateKey(settings: SnowflakeSettings): Promise<strin
   } catch {
     throw new AirlockError('WAREHOUSE_AUTH', 'The Snowflake private key cannot be loaded: wrong passphrase or not a PEM private key.');
   }
+}
+
+/**
+ * `SHA256:<base64 sha256 of the SPKI DER public key>` of a private key: the
+ * fingerprint Snowflake shows as `RSA_PUBLIC_KEY_FP` / `RSA_PUBLIC_KEY_2_FP`
+ * (DESC USER), so an operator can see which slot a worker logs in with.
+ */
+export function keyFingerprint(privateKeyPem: string): string {
+  const der = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+  return `SHA256:${createHash('sha256').update(der).digest('base64')}`;
 }
 
 /** The driver's connection options: key-pair auth unless only a password (emulator, tests) is given. */

@@ -10,6 +10,8 @@ import { cancelledError, mapDriverError } from './errors.ts';
 /** A connection lent by the pool. */
 export interface PooledConnection {
   conn: Connection;
+  /** The options generation it logged in with; an older one retires when released. */
+  generation: number;
 }
 
 interface Waiter {
@@ -38,9 +40,11 @@ export class ConnectionPool {
   private readonly waiters: Waiter[] = [];
   private size = 0;
   private closed = false;
+  /** Bumped by {@link useOptions}: connections of an older generation retire. */
+  private generation = 0;
 
   constructor(
-    private readonly options: ConnectionOptions,
+    private options: ConnectionOptions,
     private readonly max: number,
     private readonly acquireTimeoutMs: number,
   ) {}
@@ -56,7 +60,8 @@ export class ConnectionPool {
     if (this.size < this.max) {
       this.size++;
       try {
-        return { conn: await this.connect() };
+        const generation = this.generation;
+        return { conn: await this.connect(), generation };
       } catch (err) {
         this.size--;
         this.handOver();
@@ -113,9 +118,22 @@ export class ConnectionPool {
     if (w) this.acquire(w.signal).then(w.resolve, w.reject);
   }
 
-  /** Give a connection back; a broken or dead one is destroyed and its slot handed over. */
+  /**
+   * Log in with `options` from now on (a rotated key): idle connections made
+   * with the old ones are closed now, busy ones when they come back, so no
+   * statement is cut short and no new one runs on an old login.
+   */
+  useOptions(options: ConnectionOptions): void {
+    this.options = options;
+    this.generation++;
+    const retired = this.idle.splice(0);
+    this.size -= retired.length;
+    for (const c of retired) void destroyConnection(c.conn);
+  }
+
+  /** Give a connection back; a broken, dead or retired one is destroyed and its slot handed over. */
   release(c: PooledConnection, broken = false): void {
-    if (broken || this.closed || !c.conn.isUp()) {
+    if (broken || this.closed || c.generation !== this.generation || !c.conn.isUp()) {
       this.size--;
       void destroyConnection(c.conn);
       if (!this.closed) this.handOver();
