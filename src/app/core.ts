@@ -159,9 +159,9 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const slack = slackSettings(config, options.roles);
   const client = slackClient(slack);
   const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
-  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock);
-  const executeQueue = new ExecuteQueue(connect('queue', true), prefix);
-  const slackQueue = new SlackQueue(connect('slack-queue', true), prefix);
+  const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock).logErrors(logger);
+  const executeQueue = new ExecuteQueue(connect('queue', true), prefix).logErrors(logger);
+  const slackQueue = new SlackQueue(connect('slack-queue', true), prefix).logErrors(logger);
   // Only the user groups named by the policy's approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up.
   // Getters, so a reloaded policy's approver groups apply to the next vote and lookup.
   const slackDirectory = client

@@ -36,7 +36,9 @@ export type VoteOutcome =
   /** The voter's identity could not be established (no readable Slack email), or the token named no owner and the install refuses approval then. */
   | 'unverified'
   /** The click did not come from the card posted for this query (another channel or message, or a modal not opened from it). */
-  | 'out_of_place';
+  | 'out_of_place'
+  /** The session log does not hold the query's `received` event, so nobody may approve it. */
+  | 'unaudited';
 
 /** The statuses this machine writes. */
 export type ApprovalStatus = Extract<QueryStatus, 'pending_approval' | 'approved' | 'rejected' | 'expired'>;

@@ -30,5 +30,7 @@ export function messageFor(outcome: VoteOutcome, record: QueryRecord): string {
       return "Airlock could not establish who you are or who owns the agent, so it cannot rule out self-approval; no vote was recorded.";
     case 'out_of_place':
       return "This click did not come from the query's approval card, so it was not counted.";
+    case 'unaudited':
+      return 'The audit log does not hold this request, so nobody can approve it; no vote was recorded.';
   }
 }

@@ -143,6 +143,9 @@ export class ApprovalService {
       return this.reply(expired.status === 'expired' ? 'expired' : 'not_pending', expired);
     }
 
+    if (vote === 'approve' && !(await this.inSessionLog(id))) {
+      return this.refused(record, voter, vote, { outcome: 'unaudited', message: messageFor('unaudited', record), detail: 'the session log holds no received event for this query' });
+    }
     const verdict = await this.checkEligible(record, state, voter);
     if ('outcome' in verdict) return this.refused(record, voter, vote, verdict);
 
@@ -183,6 +186,18 @@ export class ApprovalService {
     if (result.outcome === 'approved') after = (await this.release(id)) ?? after;
     if (result.outcome === 'rejected' || result.outcome === 'expired') await this.deps.expiry.cancel(id).catch(() => undefined);
     return this.reply(result.outcome, after);
+  }
+
+  /** True when the session log holds the query's `received` (or cannot be asked: a log without the reader). A log that fails refuses. */
+  private async inSessionLog(id: string): Promise<boolean> {
+    const audit = this.deps.audit;
+    if (!audit?.received) return true;
+    try {
+      return await audit.received(id);
+    } catch (err) {
+      this.deps.logger.warn({ queryId: id, err: err instanceof Error ? err.message : String(err) }, 'session log unreachable: approval refused');
+      return false;
+    }
   }
 
   /**

@@ -10,6 +10,12 @@ import type { AuditEventInput, StoredEvent } from './events.ts';
 export interface AuditLog {
   /** Append one event to the chain; resolves once it is stored in order. */
   append(event: AuditEventInput): Promise<StoredEvent>;
+  /**
+   * True when the session's first event is `received`. An approval is granted
+   * only then: a query the log never took must not run on anyone's vote.
+   * Adapters that cannot tell leave it out (the check is then skipped).
+   */
+  received?(session: string): Promise<boolean>;
 }
 
 /**

@@ -229,6 +229,17 @@ export class RedisAuditLog implements AuditLog {
     }
   }
 
+  async received(session: string): Promise<boolean> {
+    try {
+      const first = await this.redis.lindex(this.keys.session(session), 0);
+      if (!first) return false;
+      const [row] = (await this.redis.xrange(this.keys.stream, first, first)) as Array<[string, string[]]>;
+      return row !== undefined && fieldsOf(row[1]).type === 'received';
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
   /** `{seq, hash}` of the newest event (seq 0 and the genesis hash when empty). */
   async head(): Promise<{ seq: number; hash: string }> {
     return this.readPointer(this.keys.head);

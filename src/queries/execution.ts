@@ -99,8 +99,10 @@ export class ExecutionService {
     }
   }
 
-  private async run(id: string, attempt: number, record: QueryRecord): Promise<void> {
+  private async run(id: string, jobAttempt: number, record: QueryRecord): Promise<void> {
     const { notifier } = this.deps;
+    // Every start counts, including one after a worker died mid-run (the queue's own count skips those).
+    const attempt = Math.max(jobAttempt, (record.execution?.attempts ?? 0) + 1);
     const run: Run = { id, attempt, record, startedAt: this.clock().toISOString(), controller: new AbortController() };
     // Listen for cancel before the record says `running`: a cancel sent the moment it
     // does (the API publishes it only for running queries) must not be lost.
@@ -139,7 +141,13 @@ export class ExecutionService {
         logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
         return false;
       }
-      // The worker that had it died (the job stalled). Reads are safe to re-run; writes never.
+      // The worker that had it died (the job stalled). Reads are safe to re-run (a bounded number of times); writes never.
+      if (record.readOnly && attempt > MAX_ATTEMPTS) {
+        const error = { code: 'INTERNAL' as const, message: `The worker stopped each of the ${MAX_ATTEMPTS} times this read ran; it is not run again.` };
+        await store.transition(id, ['running'], { status: 'failed', error });
+        await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: error }, logger);
+        return false;
+      }
       if (record.readOnly) {
         await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
         return true;

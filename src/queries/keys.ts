@@ -21,6 +21,12 @@ export interface QueryKeys {
   idempotency(agentId: string, key: string): string;
   /** Sorted set of the ids in `pending_approval`, scored by creation time (ms). */
   pending: string;
+  /**
+   * Sorted set of accepted queries whose first steps after the create (enqueue,
+   * or opening the review) are not confirmed yet, scored by creation time (ms);
+   * the worker's reconciler finishes what a crash or an outage left undone.
+   */
+  intake: string;
   /** Pub/sub channel: "query X changed" (long-polls wake on it). */
   events: string;
   /** Pub/sub channel: "cancel query X" (reaches whichever worker runs X). */
@@ -43,6 +49,7 @@ export function queryKeys(prefix: string): QueryKeys {
     rowsMeta: (id) => `${record(id)}:rows:meta`,
     idempotency: (agentId, key) => `${prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`,
     pending: `${prefix}:queries:pending`,
+    intake: `${prefix}:queries:intake`,
     events: `${prefix}:query-events`,
     cancel: `${prefix}:query-cancel`,
     claim: (id, what) => `${prefix}:approval-claim:${what}:${id}`,

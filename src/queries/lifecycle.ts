@@ -24,18 +24,18 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'pending_approval', to: 'rejected', why: 'an approver denied it' },
   { from: 'pending_approval', to: 'expired', why: 'nobody decided before expiresAt' },
   { from: 'pending_approval', to: 'cancelled', why: 'the agent withdrew it' },
-  { from: 'pending_approval', to: 'failed', why: 'the session log refused `received`/`decided` (AUDIT_UNAVAILABLE)' },
+  { from: 'pending_approval', to: 'failed', why: 'a create the agent was told failed (503 STORE_UNAVAILABLE) had landed after all; it is never approvable' },
   { from: 'approved', to: 'queued', why: 'the approval is in the session log; released to the execute queue' },
   { from: 'approved', to: 'cancelled', why: 'the agent withdrew it' },
   { from: 'queued', to: 'running', why: 'a worker took the job' },
   { from: 'queued', to: 'cancelled', why: 'the agent withdrew it' },
-  { from: 'queued', to: 'failed', why: 'the job queue or the session log was unavailable at submit' },
+  { from: 'queued', to: 'failed', why: 'a create the agent was told failed (503) had landed after all, or the job could not be enqueued within the reconciler\'s window' },
   { from: 'running', to: 'succeeded', why: 'the result is stored' },
   { from: 'running', to: 'failed', why: 'the warehouse or Airlock reported an error, or the session log refused `execution_started`' },
   { from: 'running', to: 'cancelled', why: 'cancelled while it ran (the agent, or a shutdown cutting a write short)' },
   { from: 'running', to: 'queued', why: 'a read hit a transient error; it is retried' },
   { from: 'running', to: 'outcome_unknown', why: 'a worker died while a write ran; never re-run' },
-  { from: 'denied', to: 'failed', why: 'the session log refused the denial (AUDIT_UNAVAILABLE): the agent gets 503, not 403' },
+  { from: 'denied', to: 'failed', why: 'a create the agent was told failed (503 STORE_UNAVAILABLE) had landed after all: the agent got 503, not 403' },
 ];
 
 const allowed = new Set(TRANSITIONS.map((t) => `${t.from}>${t.to}`));

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendAfterTheFact, type AuditLog } from '../audit/log.ts';
-import { redactDecision, redactLabels, redactText, sha256Hex } from '../audit/redact.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -14,6 +13,7 @@ import type { Decision } from '../policy/decision.ts';
 import type { Notifier } from './notifier.ts';
 import type { CardNotifier, ExecuteJobs } from './ports.ts';
 import { decodeCursor } from './cursor.ts';
+import { Intake, type ClientInfo, type IntakeDeps } from './intake.ts';
 import type { QueryStore } from './store.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 import { approvalView, cutOf, reviewPendingNote, type QueryView } from './view.ts';
@@ -31,11 +31,7 @@ export interface SubmitInput {
   idempotencyKey?: string;
 }
 
-/** Where a request came from, for the session log (the API fills it in). */
-export interface ClientInfo {
-  address?: string;
-  userAgent?: string;
-}
+export type { ClientInfo } from './intake.ts';
 
 export interface QueryServiceDeps {
   store: QueryStore;
@@ -53,6 +49,8 @@ export interface QueryServiceDeps {
   approvals?: { opened(record: QueryRecord): Promise<void> };
   /** Told when a reviewed query changes, so its Slack card follows. */
   cards?: CardNotifier;
+  /** How a create whose answer was lost is looked for and failed (intake.ts; tests shorten it). */
+  abandon?: IntakeDeps['abandon'];
 }
 
 /** Validate SQL text before anything else sees it. */
@@ -86,15 +84,17 @@ export function refusalCode(decision: Decision): RefusalCode {
 export class QueryService {
   private readonly ids: () => string;
   private readonly clock: Clock;
+  private readonly intake: Intake;
 
   constructor(private readonly deps: QueryServiceDeps) {
     this.ids = deps.ids ?? randomUUID;
     this.clock = deps.clock ?? systemClock;
+    this.intake = new Intake(deps);
   }
 
   /** Evaluate, record and (when allowed) enqueue; wait up to `waitMs` for the outcome. */
   async submit(requester: Requester, input: SubmitInput, client: ClientInfo = {}): Promise<QueryView> {
-    const { store, queue, evaluate, limits } = this.deps;
+    const { store, evaluate, limits } = this.deps;
     checkSqlText(input.sql, limits.maxSqlBytes);
     const decision = evaluate(input.sql, requester);
     const id = this.ids();
@@ -115,9 +115,9 @@ export class QueryService {
       // Reads may be retried after a worker dies; anything else is never re-run blindly.
       readOnly: decision.complete && decision.statements.every((s) => ['select', 'show', 'describe', 'explain'].includes(s.kind)),
     };
-    // The key is claimed in the same atomic step as the create, so a replay never
-    // finds a key whose record is missing (racing requests, or a create that failed).
-    const existing = await store.create(record, input.idempotencyKey ? { agentId: requester.id, key: input.idempotencyKey } : undefined);
+    // The session log first, then the record with its idempotency claim in one atomic step
+    // (intake.ts): a 503 from here leaves nothing that can run or be approved.
+    const existing = await this.intake.record(record, input.idempotencyKey ? { agentId: requester.id, key: input.idempotencyKey } : undefined, client);
     if (existing) {
       const previous = await store.get(existing);
       if (!previous) throw new AirlockError('RESULT_EXPIRED', 'The query for this idempotency key has expired; use a new key.');
@@ -129,67 +129,33 @@ export class QueryService {
       return this.waitAndView(requester, existing, input.waitMs ?? 0);
     }
     this.deps.logger.info({ queryId: id, agent: requester.id, action: decision.action, fingerprint: decision.fingerprint }, 'query received');
-    await this.auditReceived(record, client);
     if (review) {
       // Nothing runs until approvers decide (in Slack); the agent long-polls for the outcome.
-      await this.deps.approvals?.opened(record);
-      await this.deps.cards?.changed(id, 'opened');
-      return this.waitAndView(requester, id, 0);
+      await this.intake.handOn(record);
+      return this.acceptedView(requester, record, 0);
     }
     if (denied) {
       throw new AirlockError(refusalCode(decision), decision.reasons.map((r) => r.message).join(' '), {
         details: { id, decision },
       });
     }
-    try {
-      await queue.enqueue(id);
-    } catch (err) {
-      const error = { code: 'QUEUE_UNAVAILABLE' as const, message: 'The job queue was unavailable.' };
-      await store.transition(id, ['queued'], { status: 'failed', error }).catch(() => undefined);
-      await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: 'system', data: error }, this.deps.logger);
-      throw err;
-    }
-    return this.waitAndView(requester, id, input.waitMs ?? 0);
+    // Accepted: from here no step answers 503 (the reconciler finishes an enqueue that did not).
+    await this.intake.handOn(record);
+    return this.acceptedView(requester, record, input.waitMs ?? 0);
   }
 
   /**
-   * `received` and `decided` must be in the audit log before anything can run
-   * (fail closed): if the log is unavailable the query ends `failed` with
-   * AUDIT_UNAVAILABLE and the agent gets 503.
+   * The view of a query this submit accepted. A read that fails now must not
+   * turn into a 503 (the agent would retry a query that runs): the record as
+   * created is the answer then.
    */
-  private async auditReceived(record: QueryRecord, client: ClientInfo): Promise<void> {
-    const audit = this.deps.audit;
-    if (!audit) return;
-    const r = record.requester;
+  private async acceptedView(requester: Requester, record: QueryRecord, waitMs: number): Promise<QueryView> {
     try {
-      // Free text goes through the detectors first: no raw PII or secrets in the log (docs/audit.md).
-      // Both in one batch (one round trip, in this order): the allow path awaits it.
-      const received = audit.append({
-        type: 'received',
-        session: record.id,
-        actor: r.id,
-        data: {
-          agent: r.id,
-          agentName: r.name,
-          ...(r.owner ? { owner: r.owner } : {}),
-          groups: r.groups,
-          ...(record.prompt !== undefined ? { prompt: redactText(record.prompt) } : {}),
-          ...(record.purpose !== undefined ? { purpose: redactText(record.purpose) } : {}),
-          sql: redactText(record.sql),
-          sqlSha256: sha256Hex(record.sql),
-          fingerprint: record.decision.fingerprint,
-          ...(client.address ? { clientAddress: client.address } : {}),
-          ...(client.userAgent ? { userAgent: redactText(client.userAgent.slice(0, 512)) } : {}),
-          ...(record.labels ? { labels: redactLabels(record.labels) } : {}),
-        },
-      });
-      const decided = audit.append({ type: 'decided', session: record.id, data: { decision: redactDecision(record.decision) } });
-      await Promise.all([received, decided]);
+      return await this.waitAndView(requester, record.id, waitMs);
     } catch (err) {
-      const e = new AirlockError('AUDIT_UNAVAILABLE', 'The audit log is unavailable, so nothing runs; try again shortly.', { cause: err, details: { id: record.id } });
-      const from = ['queued', 'pending_approval', 'denied'] as const;
-      await this.deps.store.transition(record.id, [...from], { status: 'failed', error: { code: e.code, message: e.message } }).catch(() => undefined);
-      throw e;
+      if (!isAirlockError(err, 'STORE_UNAVAILABLE')) throw err;
+      this.deps.logger.warn({ queryId: record.id }, 'intake: the query store did not answer after the query was accepted; answering with the record as created');
+      return this.view(record);
     }
   }
 

@@ -60,22 +60,33 @@ return {1, redis.call('HGETALL', KEYS[1])}
  * Create only if absent, in one round trip, and claim the idempotency key in
  * the same step: a key never points at a record that does not exist (a failed
  * create leaves no claim behind; a racing replay sees the record). A pending
- * review joins the pending index in the same step.
- * KEYS[1] record, KEYS[2] idempotency key ('' = none), KEYS[3] pending index;
- * ARGV[1] ttl, ARGV[2] id, ARGV[3] idempotency TTL, ARGV[4] pending score
- * ('' = not pending), ARGV[5..] field/value pairs.
+ * review joins the pending index in the same step, and an accepted query
+ * (queued or pending) the intake index, until its first steps are confirmed.
+ * The same create sent twice (a client resending after a dropped connection)
+ * finds its own record and answers "created" again.
+ * KEYS[1] record, KEYS[2] idempotency key ('' = none), KEYS[3] pending index,
+ * KEYS[4] intake index; ARGV[1] ttl, ARGV[2] id, ARGV[3] idempotency TTL,
+ * ARGV[4] pending score ('' = not pending), ARGV[5] intake score ('' = none),
+ * ARGV[6..] field/value pairs.
  * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already claimed.
  */
 const CREATE_LUA = `
+local base
+for i = 6, #ARGV, 2 do if ARGV[i] == 'base' then base = ARGV[i + 1] end end
 if KEYS[2] ~= '' then
   local existing = redis.call('GET', KEYS[2])
+  if existing == ARGV[2] and redis.call('HGET', KEYS[1], 'base') == base then return {1, ''} end
   if existing then return {-1, existing} end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ''} end
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HGET', KEYS[1], 'base') == base then return {1, ''} end
+  return {0, ''}
+end
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2]) end
 return {1, ''}
 `;
 
@@ -136,7 +147,7 @@ export interface QueryStoreOptions {
 
 type Scripts = {
   airlockCas(key: string, pending: string, from: string, checkApproval: string, approval: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]): Promise<[number, string | string[]]>;
-  airlockCreate(key: string, idemKey: string, pending: string, ttl: number, id: string, idemTtl: number, score: string, ...fields: string[]): Promise<[number, string]>;
+  airlockCreate(key: string, idemKey: string, pending: string, intake: string, ttl: number, id: string, idemTtl: number, score: string, intakeScore: string, ...fields: string[]): Promise<[number, string]>;
 };
 
 /** Repository for query records and results. */
@@ -154,7 +165,7 @@ export class QueryStore {
     this.keys = queryKeys(options.prefix);
     this.channel = this.keys.events;
     redis.defineCommand('airlockCas', { numberOfKeys: 2, lua: CAS_LUA });
-    redis.defineCommand('airlockCreate', { numberOfKeys: 3, lua: CREATE_LUA });
+    redis.defineCommand('airlockCreate', { numberOfKeys: 4, lua: CREATE_LUA });
   }
 
   private get scripts(): Scripts {
@@ -180,12 +191,41 @@ export class QueryStore {
     return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
       const idemKey = idempotency ? this.keys.idempotency(idempotency.agentId, idempotency.key) : '';
-      const score = record.status === 'pending_approval' ? String(Date.parse(record.createdAt)) : '';
-      const [code, existing] = await this.scripts.airlockCreate(this.keys.record(record.id), idemKey, this.keys.pending, LIVE_TTL_SECONDS, record.id, LIVE_TTL_SECONDS, score, ...fields);
+      const created = String(Date.parse(record.createdAt));
+      const score = record.status === 'pending_approval' ? created : '';
+      const intakeScore = record.status === 'denied' ? '' : created;
+      const [code, existing] = await this.scripts.airlockCreate(
+        this.keys.record(record.id),
+        idemKey,
+        this.keys.pending,
+        this.keys.intake,
+        LIVE_TTL_SECONDS,
+        record.id,
+        LIVE_TTL_SECONDS,
+        score,
+        intakeScore,
+        ...fields,
+      );
       if (code === -1) return existing;
       if (code !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
       return undefined;
     });
+  }
+
+  /** The id an agent's idempotency key was claimed for, if any (a replay answers from it without logging a new request). */
+  async claimed(agentId: string, key: string): Promise<string | undefined> {
+    return this.guard(async () => (await this.redis.get(this.keys.idempotency(agentId, key))) ?? undefined);
+  }
+
+  /** Ids in the intake index created before `beforeMs` (oldest first, at most `limit`): accepted, first steps unconfirmed. */
+  async intakeDue(beforeMs: number, limit: number): Promise<string[]> {
+    return this.guard(() => this.redis.zrangebyscore(this.keys.intake, '-inf', beforeMs, 'LIMIT', 0, limit));
+  }
+
+  /** Drop ids from the intake index: their first steps are done (or they ended). */
+  async intakeDone(...ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.guard(() => this.redis.zrem(this.keys.intake, ...ids));
   }
 
   async get(id: string): Promise<QueryRecord | undefined> {

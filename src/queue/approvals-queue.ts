@@ -14,6 +14,8 @@ import type { ExpiryScheduler } from '../approvals/ports.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isTransient } from '../errors.ts';
 import { bullPrefix } from './execute-queue.ts';
+import type { Logger } from '../log.ts';
+import { logQueueErrors } from './error-log.ts';
 
 export const APPROVALS_QUEUE = 'approvals';
 
@@ -48,6 +50,12 @@ export class ApprovalsQueue implements ExpiryScheduler {
         removeOnFail: { age: 24 * 3600 },
       },
     });
+  }
+
+  /** Log this queue's errors (a Redis outage) as one rate-limited line each, not BullMQ's stack traces. */
+  logErrors(logger: Logger): this {
+    logQueueErrors(this.queue, logger, { component: 'queue', queue: APPROVALS_QUEUE });
+    return this;
   }
 
   async schedule(id: string, at: Date): Promise<void> {

@@ -19,6 +19,7 @@ import { exportAudit, trimAudit, type ExportResult, type TrimResult } from '../a
 import type { RedisAuditLog } from '../audit/redis-log.ts';
 import type { ExportStore } from '../audit/export-port.ts';
 import { AirlockError, isAirlockError, isTransient } from '../errors.ts';
+import { logQueueErrors } from './error-log.ts';
 import type { Logger } from '../log.ts';
 import { bullPrefix } from './execute-queue.ts';
 
@@ -46,6 +47,12 @@ export class AuditExportQueue {
 
   constructor(connection: Redis, prefix: string) {
     this.queue = new Queue<AuditExportPayload>(AUDIT_EXPORT_QUEUE, { connection, prefix: bullPrefix(prefix), defaultJobOptions: JOB_OPTIONS });
+  }
+
+  /** Log this queue's errors (a Redis outage) as one rate-limited line each, not BullMQ's stack traces. */
+  logErrors(logger: Logger): this {
+    logQueueErrors(this.queue, logger, { component: 'queue', queue: AUDIT_EXPORT_QUEUE });
+    return this;
   }
 
   /** Export every `everyMs`; idempotent across replicas, and a new interval replaces the old one. */

@@ -11,8 +11,29 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AirlockError, isTransient } from '../errors.ts';
 import type { ExecuteJobs } from '../queries/ports.ts';
+import type { Logger } from '../log.ts';
+import { logQueueErrors } from './error-log.ts';
 
 export const EXECUTE_QUEUE = 'execute';
+
+/**
+ * How fast a dead worker's job is noticed (docs/reliability.md, crash
+ * recovery). A live worker renews its lock every half `lockDuration`; once a
+ * killed worker's lock lapses, the next stalled check (every
+ * `stalledInterval`, run by any live worker) puts the job back in the queue:
+ * at most lock + interval, about 7 s, after the kill. The processor then
+ * re-runs a read and ends a write `outcome_unknown` (execution.ts). A worker
+ * whose event loop stalls longer than the lock loses the job to another, so
+ * the lock stays well above the longest synchronous step (masking a page).
+ */
+export const EXECUTE_LOCK_MS = 5000;
+export const EXECUTE_STALLED_CHECK_MS = 2000;
+/**
+ * Stalls BullMQ tolerates before it fails a job without calling the
+ * processor; kept above the processor's own limit on starts (execution.ts),
+ * so a job always reaches the processor that decides its outcome.
+ */
+const MAX_STALLS = 10;
 
 const payloadSchema = z.object({ queryId: z.string().min(1).max(100) });
 export type ExecutePayload = z.infer<typeof payloadSchema>;
@@ -38,6 +59,12 @@ export class ExecuteQueue implements ExecuteJobs {
         removeOnFail: { age: 24 * 3600 },
       },
     });
+  }
+
+  /** Log this queue's errors (a Redis outage) as one rate-limited line each, not BullMQ's stack traces. */
+  logErrors(logger: Logger): this {
+    logQueueErrors(this.queue, logger, { component: 'queue', queue: EXECUTE_QUEUE });
+    return this;
   }
 
   /** Enqueue once: the job id is the query id, so a second call is a no-op. */
@@ -89,9 +116,10 @@ export function startExecuteWorker(options: {
       connection: options.connection,
       prefix: bullPrefix(options.prefix),
       concurrency: options.concurrency,
-      // A read killed with its worker is retried by another after the lock lapses.
-      lockDuration: 30_000,
-      maxStalledCount: 1,
+      // A job killed with its worker goes back to the queue soon after its lock lapses.
+      lockDuration: EXECUTE_LOCK_MS,
+      stalledInterval: EXECUTE_STALLED_CHECK_MS,
+      maxStalledCount: MAX_STALLS,
     },
   );
 }

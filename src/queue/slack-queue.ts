@@ -16,6 +16,7 @@ import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CardNotifier } from '../queries/ports.ts';
 import { bullPrefix } from './execute-queue.ts';
+import { logQueueErrors } from './error-log.ts';
 
 export const SLACK_QUEUE = 'slack';
 
@@ -41,6 +42,12 @@ export class SlackQueue implements CardNotifier {
         removeOnFail: true,
       },
     });
+  }
+
+  /** Log this queue's errors (a Redis outage) as one rate-limited line each, not BullMQ's stack traces. */
+  logErrors(logger: Logger): this {
+    logQueueErrors(this.queue, logger, { component: 'queue', queue: SLACK_QUEUE });
+    return this;
   }
 
   /** Never throws: a card that cannot be queued now is caught up by the next change or the expiry job. */

@@ -96,7 +96,7 @@ describe('session log wiring', () => {
     expect(types).toEqual(['received', 'decided', 'execution_started', 'cancelled']);
   });
 
-  it('an unavailable audit log stops the query with 503 AUDIT_UNAVAILABLE before anything runs', async () => {
+  it('an unavailable audit log stops the query with 503 AUDIT_UNAVAILABLE before anything is recorded', async () => {
     const config = loadConfig({ REDIS_URL, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_PORT: '0', AIRLOCK_LOG_LEVEL: 'silent' });
     const app = await buildApp(config, {
       roles: ['api'],
@@ -115,10 +115,11 @@ describe('session log wiring', () => {
       const r = await submit(asAnyone, 'select customer_id from customers limit 1');
       expect(r.status).toBe(503);
       expect(r.json.error.code).toBe('AUDIT_UNAVAILABLE');
+      // The log refused `received`, so no record was written: nothing can run or be approved.
       const id = r.json.error.details.id as string;
-      const view = (await asAnyone(`/v1/queries/${id}`)).json;
-      expect(view.status).toBe('failed');
-      expect(view.execution).toBeUndefined();
+      const read = await asAnyone(`/v1/queries/${id}`);
+      expect(read.status).toBe(404);
+      expect(read.json.error.code).toBe('NOT_FOUND');
     } finally {
       await app.close();
     }

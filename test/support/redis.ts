@@ -58,3 +58,18 @@ export async function dumpPrefixByKey(prefix: string): Promise<Map<string, strin
     redis.disconnect();
   }
 }
+
+/** Connections a test file opens, all dropped together in its `afterAll`. */
+export function redisConnections(): { connect(): Redis; disconnectAll(): void } {
+  const opened: Redis[] = [];
+  return {
+    connect() {
+      const c = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+      opened.push(c);
+      return c;
+    },
+    disconnectAll() {
+      for (const c of opened) c.disconnect();
+    },
+  };
+}

@@ -5,6 +5,7 @@
  * secret or an app token).
  */
 import type { FastifyInstance } from 'fastify';
+import { logQueueErrors } from '../../queue/error-log.ts';
 import { startSlackWorker } from '../../queue/slack-queue.ts';
 import { createSlackApp } from '../../slack/app.ts';
 import { CardSync } from '../../slack/cards.ts';
@@ -33,7 +34,7 @@ export function startCardOutbox(core: Core): Running | undefined {
     logger: logger.child({ component: 'slack' }),
     sync: (id) => sync.sync(id),
   });
-  slackWorker.on('error', (err) => logger.warn({ component: 'slack', err: err.message }, 'slack worker error'));
+  logQueueErrors(slackWorker, logger, { component: 'slack', queue: 'slack' });
   return { stop: () => slackWorker.close() };
 }
 

@@ -10,8 +10,10 @@ import { createResultMasker, type ResultMasker } from '../../masking/service.ts'
 import { catalogLookup } from '../../policy/engine.ts';
 import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
+import { IntakeReconciler } from '../../queries/reconciler.ts';
 import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
 import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
+import { logQueueErrors } from '../../queue/error-log.ts';
 import { startExecuteWorker } from '../../queue/execute-queue.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
@@ -41,7 +43,7 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   const built = options.warehouse ?? fromConfig!;
   const warehouse = options.wrapWarehouse ? options.wrapWarehouse(built) : built;
   const execution = executionService(core, warehouse, options.maskingKey);
-  const stops: Running[] = [startExpiryWorker(core), ...(await scheduleAuditExport(core))];
+  const stops: Running[] = [startExpiryWorker(core), startReconciler(core), ...(await scheduleAuditExport(core))];
   // A rotated key file is picked up without a restart (docs/operations.md).
   if (fromConfig && config.SNOWFLAKE_PRIVATE_KEY_PATH) stops.push(followKeyFile(core, fromConfig, config.SNOWFLAKE_PRIVATE_KEY_PATH));
   const worker = startExecuteWorker({
@@ -50,7 +52,7 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
     concurrency: config.AIRLOCK_WORKER_CONCURRENCY,
     handle: (id, attempt) => execution.execute(id, attempt),
   });
-  worker.on('error', (err) => logger.warn({ component: 'worker', err: err.message }, 'worker error'));
+  logQueueErrors(worker, logger, { component: 'worker', queue: 'execute' });
   return {
     worker,
     async stop() {
@@ -110,6 +112,23 @@ function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | u
   });
 }
 
+/** How often the intake reconciler looks for accepted queries whose first steps did not finish. */
+const RECONCILE_EVERY_MS = 2000;
+
+/** The intake reconciler (queries/reconciler.ts): enqueues or opens what a submit accepted but could not hand on. */
+function startReconciler(core: Core): Running {
+  const reconciler = new IntakeReconciler({
+    store: core.store,
+    queue: core.executeQueue,
+    logger: core.logger.child({ component: 'reconciler' }),
+    approvals: core.approvals,
+    ...(core.cards ? { cards: core.cards } : {}),
+    audit: core.audit,
+    now: () => core.clock().getTime(),
+  });
+  return reconciler.start(RECONCILE_EVERY_MS);
+}
+
 /** Reviews expire as delayed jobs; a card, if any, is told. */
 function startExpiryWorker(core: Core): Running {
   const expiryWorker = startApprovalsWorker({
@@ -121,7 +140,7 @@ function startExpiryWorker(core: Core): Running {
       return result;
     },
   });
-  expiryWorker.on('error', (err) => core.logger.warn({ component: 'approvals', err: err.message }, 'expiry worker error'));
+  logQueueErrors(expiryWorker, core.logger, { component: 'approvals', queue: 'approvals' });
   return { stop: () => expiryWorker.close() };
 }
 
@@ -129,7 +148,7 @@ function startExpiryWorker(core: Core): Running {
 async function scheduleAuditExport(core: Core): Promise<Running[]> {
   const { config, logger } = core;
   const prefix = config.AIRLOCK_REDIS_PREFIX;
-  const exportQueue = new AuditExportQueue(core.connect('audit-export-queue', true), prefix);
+  const exportQueue = new AuditExportQueue(core.connect('audit-export-queue', true), prefix).logErrors(logger);
   const everySeconds = config.AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS;
   if (everySeconds === 0) {
     await exportQueue.unschedule();
@@ -152,7 +171,7 @@ async function scheduleAuditExport(core: Core): Promise<Running[]> {
         logger: exportLogger,
       }),
   });
-  exportWorker.on('error', (err) => exportLogger.warn({ err: err.message }, 'audit export worker error'));
+  logQueueErrors(exportWorker, exportLogger, { component: 'audit-export', queue: 'audit-export' });
   await exportQueue.schedule(everySeconds * 1000);
   logger.info({ component: 'audit-export', everySeconds, store: exportStore.description }, 'audit export scheduled');
   return [{ stop: () => exportQueue.close() }, { stop: () => exportWorker.close() }];

@@ -1,0 +1,260 @@
+/**
+ * Atomic fail closed at intake (queries/intake.ts) and the intake reconciler
+ * (queries/reconciler.ts), against real Redis, the real session log and the
+ * real BullMQ execute queue: a 503 leaves nothing that can run or be approved,
+ * an accepted query is found and handed on even when its enqueue or its
+ * review's opening failed, and an approval needs the `received` event.
+ *
+ * Stand-ins, each named where it is used: failures are injected by wrapping
+ * the real adapters (an append that refuses, a create whose answer is lost
+ * after it landed, an enqueue that refuses), because a real Redis outage would
+ * fail every step at once and could not single out the one under test. The
+ * process-level outage (Redis killed -9) is test/reliability/.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApprovalService } from '../../src/approvals/service.ts';
+import { ApprovalStore } from '../../src/approvals/store.ts';
+import type { AuditLog } from '../../src/audit/log.ts';
+import { RedisAuditLog } from '../../src/audit/redis-log.ts';
+import { AuditSearch } from '../../src/audit/search.ts';
+import { AirlockError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { createPolicyEngine, type PolicyEngine } from '../../src/policy/engine.ts';
+import { Notifier } from '../../src/queries/notifier.ts';
+import { IntakeReconciler } from '../../src/queries/reconciler.ts';
+import { QueryService } from '../../src/queries/service.ts';
+import { QueryStore } from '../../src/queries/store.ts';
+import type { QueryRecord, Requester } from '../../src/queries/types.ts';
+import { bullPrefix, EXECUTE_QUEUE, ExecuteQueue } from '../../src/queue/execute-queue.ts';
+import { APPROVERS } from '../approvals/fixtures.ts';
+import { shippedPolicy } from '../support/policies.ts';
+import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
+import { until } from '../support/until.ts';
+
+const prefix = uniquePrefix('intake');
+const logger = createLogger({ level: 'silent' });
+const agent: Requester = { id: 'agent-i', name: 'agent-i', owner: 'owner@example.com', groups: [] };
+const READ = 'select customer_id from analytics.public.customers limit 1';
+const REVIEW = 'drop table analytics.public.customers';
+
+const connections = redisConnections();
+const { connect } = connections;
+let engine: PolicyEngine;
+let store: QueryStore;
+let notifier: Notifier;
+let log: RedisAuditLog;
+let queue: ExecuteQueue;
+let jobs: Queue;
+let approvalStore: ApprovalStore;
+
+/** The real session log, with a switch that makes every append refuse (a stand-in for a log that is down). */
+function switchableLog(): AuditLog & { down: boolean } {
+  const wrapper = {
+    down: false,
+    append: (event: Parameters<AuditLog['append']>[0]) => (wrapper.down ? Promise.reject(new AirlockError('AUDIT_UNAVAILABLE', 'log down (test)')) : log.append(event)),
+    received: (session: string) => log.received(session),
+  };
+  return wrapper;
+}
+
+function service(over: Partial<ConstructorParameters<typeof QueryService>[0]> = {}): QueryService {
+  return new QueryService({
+    store,
+    notifier,
+    queue,
+    evaluate: (sql) => engine.evaluate(sql),
+    logger,
+    limits: { maxWaitMs: 2000, maxSqlBytes: 100_000, inlineRows: 100 },
+    audit: log,
+    approvals: { opened: async (r) => void (await approvalStore.init(r.id)) },
+    ...over,
+  });
+}
+
+function reconciler(over: Partial<ConstructorParameters<typeof IntakeReconciler>[0]> = {}): IntakeReconciler {
+  // Grace 0 and a clock a second ahead: every entry is due at once.
+  return new IntakeReconciler({ store, queue, logger, audit: log, approvals: { opened: async (r) => void (await approvalStore.init(r.id)) }, now: () => Date.now() + 1000, graceMs: 0, ...over });
+}
+
+async function transcript(id: string): Promise<string[]> {
+  return (await new AuditSearch(log).transcript(id)).map((e) => e.type);
+}
+
+async function intakeIds(): Promise<string[]> {
+  return store.intakeDue(Date.now() + 60_000, 1000);
+}
+
+beforeAll(async () => {
+  engine = createPolicyEngine(await shippedPolicy());
+  const command = connect();
+  store = new QueryStore(command, { prefix, resultTtlSeconds: 60 });
+  notifier = new Notifier(connect(), command, prefix);
+  log = new RedisAuditLog(command, { prefix });
+  queue = new ExecuteQueue(connect(), prefix);
+  jobs = new Queue(EXECUTE_QUEUE, { connection: connect(), prefix: bullPrefix(prefix) });
+  approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: 60 });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+afterAll(async () => {
+  await notifier.close();
+  await queue.close();
+  await jobs.close();
+  connections.disconnectAll();
+  await cleanupPrefix(prefix);
+});
+
+describe('a 503 from submit leaves nothing that can run or be approved', () => {
+  it('the session log refuses received: AUDIT_UNAVAILABLE, no record, no job, no claim; the retry with the same key runs once', async () => {
+    const audit = switchableLog();
+    audit.down = true;
+    const key = `k-${randomUUID()}`;
+    const refused = await service({ audit }).submit(agent, { sql: READ, idempotencyKey: key }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    const id = (refused as AirlockError).details.id as string;
+    expect(await store.get(id)).toBeUndefined();
+    expect(await jobs.getJob(id)).toBeUndefined();
+    expect(await store.claimed(agent.id, key)).toBeUndefined();
+    audit.down = false;
+    const first = await service({ audit }).submit(agent, { sql: READ, idempotencyKey: key });
+    const again = await service({ audit }).submit(agent, { sql: READ, idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    expect(first.status).toBe('queued');
+    expect(await jobs.getJob(first.id)).toBeDefined();
+    expect(await transcript(first.id)).toEqual(['received', 'decided']);
+  });
+
+  it('the create is refused: STORE_UNAVAILABLE, no record; the session log closes the request with failed', async () => {
+    const down = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    down.on('error', () => undefined);
+    const deadStore = new QueryStore(down, { prefix, resultTtlSeconds: 60 });
+    const refused = await service({ store: deadStore, abandon: { everyMs: 20, forMs: 200 } })
+      .submit(agent, { sql: READ })
+      .catch((e: unknown) => e);
+    down.disconnect();
+    expect(refused).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const id = (refused as AirlockError).details.id as string;
+    expect(await store.get(id)).toBeUndefined();
+    await until('the request is closed in the session log', async () => ((await transcript(id)).includes('failed') ? true : undefined), 5000);
+    expect(await transcript(id)).toEqual(['received', 'decided', 'failed']);
+  });
+
+  it.each([
+    ['an allowed read', READ],
+    ['a review', REVIEW],
+  ])('%s whose create landed although its answer was lost ends failed, never enqueued or approvable', async (_, sql) => {
+    const real = store.create.bind(store);
+    // Stand-in for a reply lost on the wire: the create runs in Redis, the caller sees an error.
+    vi.spyOn(store, 'create').mockImplementationOnce(async (...args) => {
+      await real(...args);
+      throw new AirlockError('STORE_UNAVAILABLE', 'reply lost (test)');
+    });
+    const refused = await service({ abandon: { everyMs: 20, forMs: 5000 } })
+      .submit(agent, { sql })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const id = (refused as AirlockError).details.id as string;
+    const failed = await until('the landed record is marked failed', async () => ((await store.get(id))?.status === 'failed' ? store.get(id) : undefined), 5000);
+    expect(failed!.error?.code).toBe('STORE_UNAVAILABLE');
+    const report = await reconciler().pass();
+    expect(report?.dropped).toContain(id);
+    expect(await jobs.getJob(id)).toBeUndefined();
+    expect(await transcript(id)).toEqual(['received', 'decided', 'failed']);
+  });
+});
+
+describe('an accepted query is found and handed on', () => {
+  it('the job queue refuses: the submit is still accepted (queued), and the reconciler enqueues it once', async () => {
+    vi.spyOn(queue, 'enqueue').mockRejectedValueOnce(new AirlockError('QUEUE_UNAVAILABLE', 'queue down (test)'));
+    const view = await service().submit(agent, { sql: READ });
+    expect(view.status).toBe('queued');
+    expect(await jobs.getJob(view.id)).toBeUndefined();
+    expect(await intakeIds()).toContain(view.id);
+    const report = await reconciler().pass();
+    expect(report?.enqueued).toEqual([view.id]);
+    expect(await jobs.getJob(view.id)).toBeDefined();
+    expect(await intakeIds()).not.toContain(view.id);
+  });
+
+  it('a read that fails after the create answers with the record as created, not 503', async () => {
+    vi.spyOn(store, 'get').mockRejectedValue(new AirlockError('STORE_UNAVAILABLE', 'read failed (test)'));
+    const view = await service().submit(agent, { sql: READ });
+    vi.restoreAllMocks();
+    expect(view.status).toBe('queued');
+    expect(await jobs.getJob(view.id)).toBeDefined();
+  });
+
+  it('a review whose opening failed is accepted as pending_approval and opened by the reconciler', async () => {
+    const view = await service({ approvals: { opened: () => Promise.reject(new AirlockError('STORE_UNAVAILABLE', 'down (test)')) } }).submit(agent, { sql: REVIEW });
+    expect(view.status).toBe('pending_approval');
+    expect((await store.get(view.id))?.approval).toBeUndefined();
+    const report = await reconciler().pass();
+    expect(report?.opened).toContain(view.id);
+    expect((await store.get(view.id))?.approval).toBeDefined();
+  });
+
+  it('a queued query nobody could hand on within the window ends failed QUEUE_UNAVAILABLE instead of running late', async () => {
+    vi.spyOn(queue, 'enqueue').mockRejectedValueOnce(new AirlockError('QUEUE_UNAVAILABLE', 'queue down (test)'));
+    const view = await service().submit(agent, { sql: READ });
+    const report = await reconciler({ now: () => Date.now() + 3_600_000 }).pass();
+    expect(report?.failed).toContain(view.id);
+    const record = await store.get(view.id);
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'QUEUE_UNAVAILABLE' } });
+    expect(await jobs.getJob(view.id)).toBeUndefined();
+  });
+
+  it('after its own Redis failed, the reconciler holds back for the grace period', async () => {
+    const r = reconciler({ graceMs: 60_000 });
+    vi.spyOn(store, 'intakeDue').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'down (test)'));
+    expect(await r.pass()).toBeUndefined();
+    // Redis answers again, but the grace period has not passed: nothing is handed on yet.
+    expect(await r.pass()).toBeUndefined();
+  });
+});
+
+describe('approval needs the received event', () => {
+  const CARD = { channel: 'C0CARDS', ts: '1700000000.000100' };
+  const AT = { origin: { via: 'button' as const, channel: CARD.channel, messageTs: CARD.ts } };
+  function approvals(): ApprovalService {
+    return new ApprovalService({
+      store: approvalStore,
+      queries: store,
+      queue: { enqueue: async () => undefined },
+      directory: { usergroupsOf: async () => [] },
+      approvers: APPROVERS,
+      logger,
+      expiry: { schedule: async () => undefined, cancel: async () => undefined },
+      audit: log,
+    });
+  }
+  async function withCard(record: QueryRecord): Promise<void> {
+    await approvalStore.init(record.id);
+    await approvalStore.setCard(record.id, { ...CARD, postedAt: new Date().toISOString() });
+  }
+
+  it('a review record whose session log holds no received is refused (unaudited); one submitted through intake is not', async () => {
+    const now = new Date().toISOString();
+    const bare: QueryRecord = { id: randomUUID(), status: 'pending_approval', sql: REVIEW, requester: agent, decision: engine.evaluate(REVIEW), createdAt: now, updatedAt: now, readOnly: false };
+    await store.create(bare);
+    await withCard(bare);
+    const voter = { slackUserId: 'U002', name: 'user2', email: 'user2@example.com' };
+    const refused = await approvals().vote(bare.id, voter, 'approve', AT);
+    expect(refused.outcome).toBe('unaudited');
+    expect(approvalOf(await store.get(bare.id)).votes).toEqual([]);
+
+    const submitted = await service().submit(agent, { sql: REVIEW });
+    await withCard((await store.get(submitted.id))!);
+    const counted = await approvals().vote(submitted.id, voter, 'approve', AT);
+    expect(counted.outcome).toBe('recorded');
+  });
+});
+
+function approvalOf(record: QueryRecord | undefined): { votes: unknown[] } {
+  return { votes: record?.approval?.votes ?? [] };
+}
