@@ -14,8 +14,6 @@ export type AirlockErrorCode =
   | 'INVALID_JSON'
   | 'VALIDATION_FAILED'
   | 'BODY_TOO_LARGE'
-  | 'HEADERS_TOO_LARGE'
-  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SQL_INVALID'
   | 'SQL_TOO_LARGE'
@@ -39,7 +37,6 @@ export type AirlockErrorCode =
   | 'POLICY_INVALID'
   | 'SQL_UNPARSEABLE'
   | 'SQL_TOO_COMPLEX'
-  | 'ANALYSIS_BUSY'
   | 'NOT_SQL'
   | 'STATE_CONFLICT'
   | 'APPROVAL_EXPIRED'
@@ -89,8 +86,6 @@ const STATUS: Record<AirlockErrorCode, number> = {
   INVALID_JSON: 400,
   VALIDATION_FAILED: 400,
   BODY_TOO_LARGE: 413,
-  HEADERS_TOO_LARGE: 431,
-  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SQL_INVALID: 400,
   SQL_TOO_LARGE: 413,
@@ -112,7 +107,6 @@ const STATUS: Record<AirlockErrorCode, number> = {
   POLICY_INVALID: 500,
   SQL_UNPARSEABLE: 400,
   SQL_TOO_COMPLEX: 400,
-  ANALYSIS_BUSY: 503,
   NOT_SQL: 400,
   STATE_CONFLICT: 409,
   APPROVAL_EXPIRED: 409,
@@ -172,7 +166,6 @@ export function isTransient(code: AirlockErrorCode): boolean {
     code === 'WAREHOUSE_UNAVAILABLE' ||
     code === 'QUEUE_UNAVAILABLE' ||
     code === 'STORE_UNAVAILABLE' ||
-    code === 'ANALYSIS_BUSY' ||
     code === 'AUTH_ISSUER_UNAVAILABLE'
   );
 }

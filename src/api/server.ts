@@ -15,8 +15,6 @@ import type { Evaluate } from '../queries/service.ts';
 import { checkSqlText, refusalCode, type RefusalCode } from '../queries/service.ts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from './idempotency.ts';
 import { buildOpenApi } from './openapi.ts';
-import { writeClientError } from './client-error.ts';
-import { trackRoutes } from './routes.ts';
 import { Metrics } from './metrics.ts';
 import type { SessionAccess } from '../audit/sessions.ts';
 import { evaluateBody, idParams, queryWaitQuery, resultsQuery, sessionIdParams, sessionsQuery, submitBody } from './schemas.ts';
@@ -38,8 +36,8 @@ export interface ApiDeps {
   maxSqlBytes: number;
   /** AIRLOCK_TRUST_PROXY: false (the socket's peer is the client), true (believe any X-Forwarded-For), or proxy addresses. */
   trustProxy?: boolean | string;
-  /** Dependencies checked by /readyz: each by name, and a sentence for each one that fails (app/readiness.ts). */
-  readiness: () => Promise<{ checks: Record<string, boolean>; problems?: Record<string, string> }>;
+  /** Dependencies checked by /readyz. */
+  readiness: () => Promise<Record<string, boolean>>;
   /** More Prometheus lines for /metrics: what this process runs now (policy version, Snowflake key fingerprint). */
   info?: () => string[];
   /**
@@ -97,8 +95,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Which X-Forwarded-For hops to believe (AIRLOCK_TRUST_PROXY): the client address goes into the session log.
     trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
-    // What Node's HTTP parser refuses (bad request line, headers over 16 KB) in Airlock's error shape too.
-    clientErrorHandler: writeClientError,
     // The router's own refusals (a malformed percent-encoding, an over-long id) in Airlock's error shape.
     frameworkErrors: (err, _request, reply) => {
       const mapped =
@@ -111,7 +107,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       void (reply as unknown as FastifyReply).status(httpStatusFor(mapped.code)).send(toErrorBody(mapped));
     },
   }) as unknown as FastifyInstance; // pino's Logger type is wider than FastifyBaseLogger; the instance is used only through the base API.
-  trackRoutes(app);
   const metrics = new Metrics();
   installJsonParser(app);
   installErrorHandling(app, metrics);
@@ -253,9 +248,9 @@ function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext, sessions
 function registerOperationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const { checks, problems } = await ctx.deps.readiness();
+    const checks = await ctx.deps.readiness();
     const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(problems ? { problems } : {}) });
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });
   app.get('/metrics', async (_request, reply) => {
     const info = ctx.deps.info?.() ?? [];

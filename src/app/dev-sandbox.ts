@@ -4,13 +4,18 @@
  * bot token, a signing secret, an approval channel and SLACK_API_URL — only
  * every value points at the sandbox, so no code path of Airlock changes. The
  * policy gets the sandbox's approvers (the file on disk is not touched), and
- * the sandbox's security reviewer joins AIRLOCK_SLACK_REVIEWERS.
+ * the sandbox's security reviewer joins AIRLOCK_SLACK_REVIEWERS. The channel
+ * is kept in `sandbox-channel.json` in the state directory across restarts.
  */
+import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../log.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import { createSandbox, type Sandbox } from '../sandbox/server.ts';
 import { sandboxPolicy } from '../sandbox/roster.ts';
+
+/** The sandbox's channel in the state directory, kept across restarts. */
+const SANDBOX_CHANNEL_FILE = 'sandbox-channel.json';
 
 /** Dev's config and policy with the sandbox in place, and the sandbox to mount. */
 export interface SandboxedDev {
@@ -32,10 +37,15 @@ function originOf(host: string, port: number): string {
  * With no Slack configured, the sandbox: its URL needs the port before the
  * server listens, so a port of 0 is resolved to a free one here.
  */
-export async function withSandbox(config: Config, policy: ParsedPolicy, deps: { logger: Logger; freePort: () => Promise<number> }): Promise<SandboxedDev> {
+export async function withSandbox(config: Config, policy: ParsedPolicy, deps: { logger: Logger; freePort: () => Promise<number>; stateDir?: string }): Promise<SandboxedDev> {
   if (!wantsSandbox(config)) return { config, policy };
   const port = config.AIRLOCK_PORT === 0 ? await deps.freePort() : config.AIRLOCK_PORT;
-  const sandbox = createSandbox({ origin: originOf(config.AIRLOCK_HOST, port), logger: deps.logger.child({ component: 'sandbox' }) });
+  const sandbox = createSandbox({
+    origin: originOf(config.AIRLOCK_HOST, port),
+    logger: deps.logger.child({ component: 'sandbox' }),
+    ...(deps.stateDir ? { stateFile: join(deps.stateDir, SANDBOX_CHANNEL_FILE) } : {}),
+  });
+  await sandbox.ready;
   const sandboxed: Config = Object.freeze({
     ...config,
     ...sandbox.slackEnv,

@@ -224,7 +224,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     stops.push(() => issuer.close());
     progress(`oidc       ${issuer.issuer} (dev issuer)`);
 
-    const dev = await withSandbox(devConfig(options, { redisUrl, issuer: issuer.issuer, emulatorUrl: emulator.url, privateKeyPath: keys.privateKeyPath, stateDir }), policy, { logger, freePort });
+    const dev = await withSandbox(devConfig(options, { redisUrl, issuer: issuer.issuer, emulatorUrl: emulator.url, privateKeyPath: keys.privateKeyPath, stateDir }), policy, { logger, freePort, stateDir });
     const { config, sandbox } = dev;
     const maskingKey = await devMaskingKey(stateDir);
     const app = await buildApp(config, {

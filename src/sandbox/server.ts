@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirlockError, httpStatusFor, isAirlockError, toErrorBody } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { perform, responseToken, type SandboxAction } from './interactions.ts';
+import { persistWorkspace } from './persist.ts';
 import { SANDBOX_APPROVER_GROUP, SANDBOX_CHANNEL, SANDBOX_GROUP_MEMBERS, SANDBOX_REVIEWER_ID, SANDBOX_USERS } from './roster.ts';
 import { createWorkspace, parseWebApiBody, str, type SlackWorkspace } from './workspace.ts';
 
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   /** Where Airlock listens (`http://127.0.0.1:8080`): the sandbox lives under `/sandbox` there. */
   origin: string;
   logger: Logger;
+  /** Keep the channel in this file across restarts (`.airlock/sandbox-channel.json` in dev). */
+  stateFile?: string;
 }
 
 /** A sandbox ready to mount, and the Slack settings that point Airlock at it. */
@@ -35,8 +38,10 @@ export interface Sandbox {
   /** The Slack user who reviews (for AIRLOCK_SLACK_REVIEWERS). */
   reviewerId: string;
   mount(server: FastifyInstance): void;
-  /** Ends the live feeds (so the server can close). */
-  close(): void;
+  /** Resolves once a saved channel is restored (at once without a state file). */
+  ready: Promise<void>;
+  /** Ends the live feeds (so the server can close) and saves the channel. */
+  close(): Promise<void>;
 }
 
 const ASSETS: Record<string, string> = {
@@ -81,6 +86,7 @@ function actionOf(body: unknown): SandboxAction {
 export function createSandbox(options: SandboxOptions): Sandbox {
   const { origin, logger } = options;
   const workspace = seededWorkspace(origin);
+  const persisted = options.stateFile ? persistWorkspace(workspace, options.stateFile, logger) : undefined;
   const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
   const signingSecret = randomBytes(32).toString('hex');
   const closedViews = new Set<string>();
@@ -196,9 +202,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     slackEnv: { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret, SLACK_APPROVAL_CHANNEL: SANDBOX_CHANNEL.id, SLACK_API_URL: `${origin}/sandbox/api/` },
     reviewerId: SANDBOX_REVIEWER_ID,
     mount,
-    close() {
+    ready: persisted ? persisted.then(() => undefined) : Promise.resolve(),
+    async close() {
       for (const f of feeds) f.raw.end();
       feeds.clear();
+      await (await persisted)?.flush();
     },
   };
 }

@@ -84,6 +84,13 @@ export interface WorkspaceOptions {
   origin: () => string;
 }
 
+/** What a workspace holds that a restart should keep: the channel's messages, ephemerals and modals. */
+export interface WorkspaceSnapshot {
+  messages: Array<[string, SlackMessage]>;
+  ephemerals: SlackEphemeral[];
+  views: SlackOpenedView[];
+}
+
 /** The workspace's state and its Web API. */
 export interface SlackWorkspace {
   readonly teamId: string;
@@ -108,6 +115,9 @@ export interface SlackWorkspace {
   onChange(listener: () => void): void;
   /** Forget messages, ephemerals, views, files and used triggers (users and groups stay). */
   reset(): void;
+  snapshot(): WorkspaceSnapshot;
+  /** Put back what {@link snapshot} took (after a restart); new messages get later timestamps. */
+  restore(snapshot: WorkspaceSnapshot): void;
 }
 
 /** Fields web-api JSON-encodes inside a form body. */
@@ -381,6 +391,16 @@ export function createWorkspace(opts: WorkspaceOptions): SlackWorkspace {
     },
     onChange(listener) {
       listeners.push(listener);
+    },
+    snapshot: () => ({ messages: [...messages], ephemerals: [...ephemerals], views: [...views] }),
+    restore(snapshot) {
+      for (const [ts, m] of snapshot.messages) {
+        messages.set(ts, m);
+        lastTsMicros = Math.max(lastTsMicros, Math.round(Number(ts) * 1e6));
+      }
+      ephemerals.push(...snapshot.ephemerals);
+      views.push(...snapshot.views);
+      changed();
     },
     reset() {
       messages.clear();

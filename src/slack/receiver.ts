@@ -109,14 +109,10 @@ function parseBody(raw: string, contentType: string): Record<string, unknown> {
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
     const form = new URLSearchParams(raw);
     const payload = form.get('payload');
-    return payload === null ? Object.fromEntries(form.entries()) : jsonObject(payload);
+    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
+    return Object.fromEntries(form.entries());
   }
-  return jsonObject(raw);
-}
-
-/** A JSON object, or a throw: `payload=null`, a number or an array is no Slack request. */
-function jsonObject(text: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(text);
+  const parsed: unknown = JSON.parse(raw);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
   return parsed as Record<string, unknown>;
 }
