@@ -73,6 +73,7 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     api = buildHttp(core, {
       ...(wants.api ? { api: apiRole(core) } : {}),
       mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(options.mounts ?? [])],
+      readiness: Object.assign({}, ...running.map((role) => role.readiness ?? {})),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });

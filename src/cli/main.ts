@@ -38,9 +38,11 @@ Usage:
                                             decision (or {"error":…,"line":N}) per line on stdout.
                                             Exit 0 whatever the decisions; 2 on a usage error or
                                             an invalid policy.
-  airlock config check                      validate the environment and the policy file
-                                            (AIRLOCK_POLICY, else the shipped default); print
-                                            every problem with its path
+  airlock config check [--roles api,worker,slack]
+                                            validate the environment, the policy file
+                                            (AIRLOCK_POLICY, else the shipped default) and what
+                                            each role needs (the roles \`serve\` runs by default);
+                                            print every problem with its path
   airlock audit verify                      walk the audit hash chain (Redis and exports); exit 1
                                             naming the first edited, removed or reordered event
   airlock audit export [--since ISO] [--ocsf] [--no-trim] [--retention SECONDS]
@@ -75,8 +77,8 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(rest, loadConfig(process.env));
     }
     case 'config':
-      if (rest[0] === 'check') return configCheck();
-      stderr('usage: airlock config check');
+      if (rest[0] === 'check') return configCheck(rest.slice(1));
+      stderr('usage: airlock config check [--roles api,worker,slack]');
       return 2;
     case undefined:
     case 'help':
