@@ -11,7 +11,7 @@ import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.ts';
 import { buildCore, type Core, type CoreOptions } from './core.ts';
 import { buildHttp, type HttpParts } from './http.ts';
-import { apiRole } from './roles/api.ts';
+import { apiRole, mcpDoor } from './roles/api.ts';
 import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
@@ -70,9 +70,10 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     if (outbox) running.push(outbox);
     const receiver = wants.receiver ? startSlackReceiver(core) : undefined;
     if (receiver) running.push(receiver);
+    const apiServices = wants.api ? apiRole(core) : undefined;
     api = buildHttp(core, {
-      ...(wants.api ? { api: apiRole(core) } : {}),
-      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(options.mounts ?? [])],
+      ...(apiServices ? { api: apiServices } : {}),
+      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(apiServices ? [mcpDoor(core, apiServices)] : []), ...(options.mounts ?? [])],
       readiness: Object.assign({}, ...running.map((role) => role.readiness ?? {})),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),

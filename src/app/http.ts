@@ -14,8 +14,11 @@ import type { ApiRole } from './roles/api.ts';
 export interface HttpParts {
   /** The api role's services (absent: no /v1). */
   api?: ApiRole;
-  /** Routes added by the roles (a Slack receiver in HTTP mode, other doors), registered in order. */
-  mounts?: ReadonlyArray<(server: FastifyInstance) => void>;
+  /**
+   * Routes added by the roles (a Slack receiver in HTTP mode, other doors), registered in order.
+   * A door that takes bearer tokens (/mcp) gets the API's own authenticator, so its callers are the same agents.
+   */
+  mounts?: ReadonlyArray<(server: FastifyInstance, door: { authenticator: Authenticator }) => void>;
   /** Replace the OIDC authenticator built from the config (tests, benches). */
   authenticator?: Authenticator;
   /** Allow http:// issuers (dev issuer, tests). */
@@ -36,10 +39,11 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
     ...parts.readiness,
     ...(parts.api && config.OIDC_ISSUER ? { issuer: issuerCheck(config.OIDC_ISSUER) } : {}),
   };
+  const verified = requireOwnerWhenAsked(config, authenticator);
   return buildApi({
-    ...(parts.mounts ? { mounts: parts.mounts } : {}),
+    ...(parts.mounts ? { mounts: parts.mounts.map((mount) => (server: FastifyInstance) => mount(server, { authenticator: verified })) } : {}),
     ...(parts.api ? { queries: parts.api.queries, sessions: parts.api.sessions } : {}),
-    authenticator: requireOwnerWhenAsked(config, authenticator),
+    authenticator: verified,
     evaluate: core.evaluate,
     logger,
     bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,

@@ -30,6 +30,9 @@ Usage:
                                             run the Snowflake-wire emulator alone
   airlock token [--agent NAME] [--owner EMAIL] [--groups a,b] [--ttl SECONDS] [--reviewer]
                                             print a bearer token from the running dev issuer
+  airlock mcp --url URL                     Airlock's MCP server on stdio for an agent, a client of the
+                                            Airlock at URL (token: AIRLOCK_TOKEN, or AIRLOCK_CLIENT_ID
+                                            and AIRLOCK_CLIENT_SECRET); see docs/mcp.md
   airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]
                                             evaluate SQL against the policy without running it.
                                             With SQL: a readable decision (--json: the decision
@@ -68,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
       return emulator(rest);
     case 'token':
       return token(rest);
+    case 'mcp': {
+      const { mcp } = await import('./commands/mcp.ts');
+      return mcp(rest);
+    }
     case 'policy':
       if (rest[0] === 'check') return policyCheck(rest.slice(1));
       stderr('usage: airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]');
