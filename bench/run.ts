@@ -27,6 +27,7 @@ import { benchPolicy } from './policy.ts';
 import { benchSlack } from './slack.ts';
 import { benchMasking } from './masking.ts';
 import { benchAudit } from './audit.ts';
+import { benchWire } from './wire.ts';
 
 // Non-sensitive columns only: the default policy allows this read at once (names would go to review).
 const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
@@ -143,6 +144,8 @@ async function main(): Promise<void> {
     redis.disconnect();
     await rm(stateDir, { recursive: true, force: true });
   }
+  // The same driver through Airlock's Snowflake-wire door vs straight to the emulator (bench/wire.ts).
+  process.stdout.write(`${(await benchWire({ log: (line) => process.stderr.write(`${line}\n`) })).report.join('\n')}\n`);
 }
 
 main().then(

@@ -11,7 +11,7 @@ import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.ts';
 import { buildCore, type Core, type CoreOptions } from './core.ts';
 import { buildHttp, type HttpParts } from './http.ts';
-import { apiRole, mcpDoor } from './roles/api.ts';
+import { apiRole, wireDoor } from './roles/api.ts';
 import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
@@ -73,8 +73,11 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     const apiServices = wants.api ? apiRole(core) : undefined;
     api = buildHttp(core, {
       ...(apiServices ? { api: apiServices } : {}),
-      mounts: [...(receiver?.mount ? [receiver.mount] : []), ...(apiServices ? [mcpDoor(core, apiServices)] : []), ...(options.mounts ?? [])],
-      readiness: Object.assign({}, ...running.map((role) => role.readiness ?? {})),
+      mounts: [
+        ...(receiver?.mount ? [receiver.mount] : []),
+        ...(apiServices && config.AIRLOCK_SNOWFLAKE_WIRE === 'on' ? [wireDoor(core, apiServices)] : []),
+        ...(options.mounts ?? []),
+      ],
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });

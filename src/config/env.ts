@@ -25,10 +25,6 @@ export const envSchema = z
     AIRLOCK_HOST: z.string().min(1).default('127.0.0.1'),
     AIRLOCK_PORT: int(0, 65535).default(8080),
     AIRLOCK_PUBLIC_URL: url.optional(),
-    // `airlock mcp` on an agent's machine: the agent's bearer token, or OAuth client credentials to get one (docs/mcp.md).
-    AIRLOCK_TOKEN: optionalString,
-    AIRLOCK_CLIENT_ID: optionalString,
-    AIRLOCK_CLIENT_SECRET: optionalString,
     AIRLOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIRLOCK_TRUST_PROXY: z
       .string()
@@ -42,6 +38,8 @@ export const envSchema = z
         ctx.addIssue({ code: 'custom', message: 'false, true, or the proxies\' addresses or CIDR ranges separated by commas (e.g. 10.0.0.0/8,127.0.0.1)' });
         return z.NEVER;
       }),
+    // The Snowflake-wire door: unmodified Snowflake drivers log in to the API's port with OAuth (docs/snowflake-wire.md).
+    AIRLOCK_SNOWFLAKE_WIRE: z.enum(['on', 'off']).default('on'),
     AIRLOCK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
     AIRLOCK_MAX_SQL_BYTES: int(16, 1024 * 1024).default(100_000),
     AIRLOCK_MAX_WAIT_MS: int(0, 120_000).default(30_000),

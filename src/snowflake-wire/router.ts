@@ -26,6 +26,21 @@ export interface WireRequest {
   client: WireClient;
 }
 
+/** The driver's paths the protocol answers: `POST` on the first list, `GET` on the second (`:id` a query id); chunk paths are the back end's. */
+export const WIRE_ROUTES = {
+  post: [
+    '/session/v1/login-request',
+    '/session/token-request',
+    '/session/heartbeat',
+    '/session',
+    '/telemetry/send',
+    '/queries/v1/query-request',
+    '/queries/v1/abort-request',
+    '/queries/:id/abort-request',
+  ],
+  get: ['/queries/:id/result', '/monitoring/queries/:id'],
+} as const;
+
 const UUID = '([0-9a-f-]{36})';
 const ABORT_ONE = new RegExp(`^/queries/${UUID}/abort-request$`, 'i');
 const RESULT = new RegExp(`^/queries/${UUID}/result$`, 'i');

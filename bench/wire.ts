@@ -1,0 +1,125 @@
+/**
+ * The Snowflake-wire door's overhead: the warm latency of a 3-row SELECT with
+ * the same unmodified snowflake-sdk, in one run,
+ *   1. straight to the emulator (key-pair login), and
+ *   2. through Airlock's door (OAuth login with a dev-issuer token): wire
+ *      session check in Redis, the query service (policy, record, session
+ *      log), BullMQ, the worker running the same statement through its own
+ *      snowflake-sdk on the emulator, masking, the result stored in Redis, the
+ *      long-poll wake-up, and the rowset encoding.
+ * Rounds alternate between the two so machine noise hits both alike; compare
+ * the difference and the ratio, not absolute numbers.
+ *
+ * Needs Redis on REDIS_URL (default 127.0.0.1:6379); uses a unique key prefix
+ * and deletes it afterwards. `npm run bench` runs it; alone:
+ * `BENCH_ONLY=wire npm run bench`. BENCH_WIRE_ROUNDS and BENCH_WIRE_PER_ROUND
+ * change the sample size.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import snowflake from 'snowflake-sdk';
+import { deletePrefix } from './cleanup.ts';
+import { loadConfig } from '../src/config/env.ts';
+import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
+import { createLogger } from '../src/log.ts';
+
+// Non-sensitive columns only: the shipped policy allows this read at once.
+const SQL = 'select customer_id, segment, city from analytics.public.customers where customer_id <= 3 order by customer_id';
+const ROUNDS = Number(process.env.BENCH_WIRE_ROUNDS ?? 5);
+const PER_ROUND = Number(process.env.BENCH_WIRE_PER_ROUND ?? 40);
+const WARMUP = 20;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function summary(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function connect(options: snowflake.ConnectionOptions): Promise<snowflake.Connection> {
+  const conn = snowflake.createConnection(options);
+  await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+  return conn;
+}
+
+/** One timed 3-row SELECT on `conn`. */
+function timed(conn: snowflake.Connection): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const t0 = performance.now();
+    conn.execute({
+      sqlText: SQL,
+      complete: (err, _stmt, rows) => {
+        if (err) return reject(err);
+        if (rows?.length !== 3) return reject(new Error(`expected 3 rows, got ${rows?.length}`));
+        resolve(performance.now() - t0);
+      },
+    });
+  });
+}
+
+export async function benchWire(o: { log: (line: string) => void }): Promise<{ report: string[] }> {
+  const { log } = o;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench-wire-${randomUUID().slice(0, 8)}`;
+  const stateDir = await mkdtemp(join(tmpdir(), 'airlock-bench-wire-'));
+  log(`bench wire: starting Airlock dev stack (redis ${redisUrl}, prefix ${prefix})…`);
+  const env = await startDev({
+    config: loadConfig({ REDIS_URL: redisUrl, AIRLOCK_REDIS_PREFIX: prefix, AIRLOCK_LOG_LEVEL: 'silent' }),
+    logger: createLogger({ level: 'silent' }),
+    stateDir,
+    port: 0,
+  });
+  try {
+    snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: false } as Parameters<typeof snowflake.configure>[0]);
+    const direct = await connect({
+      account: DEV_ACCOUNT,
+      username: DEV_USER,
+      authenticator: 'SNOWFLAKE_JWT',
+      privateKey: await readFile(join(stateDir, 'snowflake-dev-key.p8'), 'utf8'),
+      accessUrl: env.emulatorUrl,
+    } as snowflake.ConnectionOptions);
+    const token = await env.mintToken({ agent: 'bench-wire-agent', owner: 'bench@example.com' });
+    const door = await connect({ account: 'airlock', authenticator: 'OAUTH', token, accessUrl: env.apiUrl } as snowflake.ConnectionOptions);
+
+    log(`bench wire: warming up (${WARMUP} each)…`);
+    for (let i = 0; i < WARMUP; i++) {
+      await timed(direct);
+      await timed(door);
+    }
+    const directMs: number[] = [];
+    const doorMs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < PER_ROUND; i++) directMs.push(await timed(direct));
+      for (let i = 0; i < PER_ROUND; i++) doorMs.push(await timed(door));
+      log(`bench wire: round ${r + 1}/${ROUNDS} done`);
+    }
+    await Promise.all([direct, door].map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))));
+    const d = summary(directMs);
+    const w = summary(doorMs);
+    return {
+      report: [
+        '',
+        `Snowflake-wire door: 3-row SELECT with snowflake-sdk, warm, sequential, ${ROUNDS} alternating rounds of ${PER_ROUND}`,
+        '| path | n | p50 | p90 | p99 |',
+        '|---|---|---|---|---|',
+        `| snowflake-sdk → emulator (direct) | ${d.n} | ${fmt(d.p50)} | ${fmt(d.p90)} | ${fmt(d.p99)} |`,
+        `| snowflake-sdk → Airlock's wire door → queue → worker → snowflake-sdk → emulator | ${w.n} | ${fmt(w.p50)} | ${fmt(w.p90)} | ${fmt(w.p99)} |`,
+        '',
+        `door overhead p50: ${fmt(w.p50 - d.p50)} (ratio ${(w.p50 / d.p50).toFixed(2)}x); p99: ${fmt(w.p99 - d.p99)}`,
+      ],
+    };
+  } finally {
+    await env.close();
+    const redis = new Redis(redisUrl);
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
