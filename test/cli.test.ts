@@ -27,10 +27,11 @@ async function airlock(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('airlock config check', () => {
-  it('says OK on a valid environment', async () => {
-    const r = await airlock(['config', 'check']);
+  it('says OK on a valid environment for the roles it can run', async () => {
+    const r = await airlock(['config', 'check', '--roles', 'api']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('configuration OK\n');
+    expect(r.stderr).toMatch(/api: warning: OIDC_ISSUER is unset/);
   });
 
   it('prints every problem with its variable and exits 1', async () => {

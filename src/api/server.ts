@@ -36,8 +36,8 @@ export interface ApiDeps {
   maxSqlBytes: number;
   /** AIRLOCK_TRUST_PROXY: false (the socket's peer is the client), true (believe any X-Forwarded-For), or proxy addresses. */
   trustProxy?: boolean | string;
-  /** Dependencies checked by /readyz. */
-  readiness: () => Promise<Record<string, boolean>>;
+  /** Dependencies checked by /readyz: each by name, and a sentence for each one that fails (app/readiness.ts). */
+  readiness: () => Promise<{ checks: Record<string, boolean>; problems?: Record<string, string> }>;
   /** More Prometheus lines for /metrics: what this process runs now (policy version, Snowflake key fingerprint). */
   info?: () => string[];
   /**
@@ -248,9 +248,9 @@ function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext, sessions
 function registerOperationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const checks = await ctx.deps.readiness();
+    const { checks, problems } = await ctx.deps.readiness();
     const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(problems ? { problems } : {}) });
   });
   app.get('/metrics', async (_request, reply) => {
     const info = ctx.deps.info?.() ?? [];

@@ -11,7 +11,7 @@ import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.ts';
 import { buildCore, type Core, type CoreOptions } from './core.ts';
 import { buildHttp, type HttpParts } from './http.ts';
-import { apiRole, wireDoor } from './roles/api.ts';
+import { apiRole, mcpDoor, wireDoor } from './roles/api.ts';
 import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
@@ -75,9 +75,11 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
       ...(apiServices ? { api: apiServices } : {}),
       mounts: [
         ...(receiver?.mount ? [receiver.mount] : []),
+        ...(apiServices ? [mcpDoor(core, apiServices)] : []),
         ...(apiServices && config.AIRLOCK_SNOWFLAKE_WIRE === 'on' ? [wireDoor(core, apiServices)] : []),
         ...(options.mounts ?? []),
       ],
+      readiness: Object.assign({}, ...running.map((role) => role.readiness ?? {})),
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       ...(options.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: options.allowInsecureIssuer } : {}),
     });

@@ -21,6 +21,8 @@ import { startEmulator } from '../emulator/server.ts';
 import { startDevIssuer } from '../identity/dev-issuer.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import { buildApp, type AirlockApp } from './build.ts';
+import { acquireDevLock, whereaboutsOf } from './dev-lock.ts';
+import { whileSeeding } from './dev-progress.ts';
 import { withSandbox } from './dev-sandbox.ts';
 import type { Sandbox } from '../sandbox/server.ts';
 
@@ -147,10 +149,17 @@ async function devMaskingKey(stateDir: string): Promise<Buffer> {
 }
 
 /** REDIS_URL when it answers, else a managed redis-server (stopped with the rest). */
-async function devRedis(config: Config, stateDir: string, progress: (l: string) => void, stops: Array<() => unknown>): Promise<string> {
+async function devRedis(
+  config: Config,
+  stateDir: string,
+  progress: (l: string) => void,
+  stops: Array<() => unknown>,
+  onManaged?: (pid: number | undefined) => Promise<void>,
+): Promise<string> {
   if (!config.REDIS_URL) {
     const managed = await startManagedRedis(stateDir, progress);
     stops.push(() => managed.child.kill('SIGTERM'));
+    await onManaged?.(managed.child.pid);
     return managed.url;
   }
   if (!(await pingRedis(config.REDIS_URL))) {
@@ -199,10 +208,13 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   const stopAll = async () => {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
+  // One dev per state directory: a second start refuses here, before it starts or overwrites anything.
+  const lock = await acquireDevLock(stateDir);
+  stops.push(() => lock.release());
   try {
-    const redisUrl = await devRedis(options.config, stateDir, progress, stops);
+    const redisUrl = await devRedis(options.config, stateDir, progress, stops, (pid) => lock.update({ ...(pid ? { redisPid: pid } : {}) }));
     const keys = await devKeyPair(stateDir);
-    const emulator = await startEmulator({
+    const emulator = await whileSeeding(progress, startEmulator({
       port: options.emulatorPort ?? 0,
       seed: 'demo',
       account: DEV_ACCOUNT,
@@ -211,7 +223,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       ...DEV_CONTEXT,
       role: 'AIRLOCK_READER',
       logger,
-    });
+    }));
     stops.push(() => emulator.close());
     progress(`snowflake  ${emulator.url} (emulator, demo data: ANALYTICS.PUBLIC.CUSTOMERS, ORDERS; HR.CORE.EMPLOYEES)`);
 
@@ -241,6 +253,8 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     if (sandbox) stops.push(() => sandbox.close());
     const apiUrl = (await app.listen())!;
     progress(`api        ${apiUrl}`);
+    // Now `airlock audit` and `airlock token` beside this dev find its Redis, prefix, issuer and exports.
+    await lock.update(whereaboutsOf(config, apiUrl));
     if (sandbox) progress(`slack      ${sandbox.url} (sandbox: no SLACK_BOT_TOKEN, so approvals happen on this page)`);
     return {
       apiUrl,

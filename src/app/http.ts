@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi, type Authenticator } from '../api/server.ts';
 import { authenticatorFromConfig, requireOwnerWhenAsked } from './adapters.ts';
 import type { Core } from './core.ts';
+import { issuerCheck, redisCheck, runReadiness, type ReadinessChecks } from './readiness.ts';
 import type { ApiRole } from './roles/api.ts';
 
 /** What the roles add to the server, and who checks tokens. */
@@ -22,6 +23,8 @@ export interface HttpParts {
   authenticator?: Authenticator;
   /** Allow http:// issuers (dev issuer, tests). */
   allowInsecureIssuer?: boolean;
+  /** What the roles add to /readyz (the worker: its Snowflake login), beside Redis and the api role's issuer. */
+  readiness?: ReadinessChecks;
 }
 
 /** Build the HTTP server on the core; it listens when the app does. */
@@ -30,6 +33,12 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
   const authenticator =
     parts.authenticator ??
     authenticatorFromConfig(config, { logger, ...(parts.allowInsecureIssuer !== undefined ? { allowInsecureIssuer: parts.allowInsecureIssuer } : {}) });
+  // Built once: the network checks keep their last outcome between probes.
+  const checks: ReadinessChecks = {
+    redis: redisCheck(command),
+    ...parts.readiness,
+    ...(parts.api && config.OIDC_ISSUER ? { issuer: issuerCheck(config.OIDC_ISSUER) } : {}),
+  };
   const verified = requireOwnerWhenAsked(config, authenticator);
   return buildApi({
     ...(parts.mounts ? { mounts: parts.mounts.map((mount) => (server: FastifyInstance) => mount(server, { authenticator: verified })) } : {}),
@@ -41,12 +50,6 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
     trustProxy: config.AIRLOCK_TRUST_PROXY,
     maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
     info: () => core.info.flatMap((lines) => lines()),
-    readiness: async () => {
-      const redis = await command
-        .ping()
-        .then((r) => r === 'PONG')
-        .catch(() => false);
-      return { redis };
-    },
+    readiness: () => runReadiness(checks),
   });
 }

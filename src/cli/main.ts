@@ -30,6 +30,9 @@ Usage:
                                             run the Snowflake-wire emulator alone
   airlock token [--agent NAME] [--owner EMAIL] [--groups a,b] [--ttl SECONDS] [--reviewer]
                                             print a bearer token from the running dev issuer
+  airlock mcp --url URL                     Airlock's MCP server on stdio for an agent, a client of the
+                                            Airlock at URL (token: AIRLOCK_TOKEN, or AIRLOCK_CLIENT_ID
+                                            and AIRLOCK_CLIENT_SECRET); see docs/mcp.md
   airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]
                                             evaluate SQL against the policy without running it.
                                             With SQL: a readable decision (--json: the decision
@@ -38,9 +41,11 @@ Usage:
                                             decision (or {"error":…,"line":N}) per line on stdout.
                                             Exit 0 whatever the decisions; 2 on a usage error or
                                             an invalid policy.
-  airlock config check                      validate the environment and the policy file
-                                            (AIRLOCK_POLICY, else the shipped default); print
-                                            every problem with its path
+  airlock config check [--roles api,worker,slack]
+                                            validate the environment, the policy file
+                                            (AIRLOCK_POLICY, else the shipped default) and what
+                                            each role needs (the roles \`serve\` runs by default);
+                                            print every problem with its path
   airlock audit verify                      walk the audit hash chain (Redis and exports); exit 1
                                             naming the first edited, removed or reordered event
   airlock audit export [--since ISO] [--ocsf] [--no-trim] [--retention SECONDS]
@@ -66,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
       return emulator(rest);
     case 'token':
       return token(rest);
+    case 'mcp': {
+      const { mcp } = await import('./commands/mcp.ts');
+      return mcp(rest);
+    }
     case 'policy':
       if (rest[0] === 'check') return policyCheck(rest.slice(1));
       stderr('usage: airlock policy check [--policy FILE] [--json] [--agent NAME] [--groups a,b] [SQL]');
@@ -75,8 +84,8 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(rest, loadConfig(process.env));
     }
     case 'config':
-      if (rest[0] === 'check') return configCheck();
-      stderr('usage: airlock config check');
+      if (rest[0] === 'check') return configCheck(rest.slice(1));
+      stderr('usage: airlock config check [--roles api,worker,slack]');
       return 2;
     case undefined:
     case 'help':

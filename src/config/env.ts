@@ -25,6 +25,10 @@ export const envSchema = z
     AIRLOCK_HOST: z.string().min(1).default('127.0.0.1'),
     AIRLOCK_PORT: int(0, 65535).default(8080),
     AIRLOCK_PUBLIC_URL: url.optional(),
+    // `airlock mcp` on an agent's machine: the agent's bearer token, or OAuth client credentials to get one (docs/mcp.md).
+    AIRLOCK_TOKEN: optionalString,
+    AIRLOCK_CLIENT_ID: optionalString,
+    AIRLOCK_CLIENT_SECRET: optionalString,
     AIRLOCK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AIRLOCK_TRUST_PROXY: z
       .string()

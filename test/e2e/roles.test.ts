@@ -34,11 +34,12 @@ afterAll(async () => {
 });
 
 describe('worker-only process', () => {
-  it('serves /healthz and /readyz', async () => {
+  it('serves /healthz and /readyz (not ready: its stand-in warehouse cannot run a statement)', async () => {
     expect((await api('/healthz')).status).toBe(200);
     const ready = await api('/readyz');
-    expect(ready.status).toBe(200);
-    expect(ready.json).toEqual({ status: 'ready', checks: { redis: true } });
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ status: 'not_ready', checks: { redis: true, warehouse: false } });
+    expect(ready.json.problems.warehouse).toMatch(/cannot run statements on Snowflake/);
   });
 
   it('does not serve the agent API', async () => {

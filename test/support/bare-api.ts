@@ -16,7 +16,7 @@ export function bareApi(extra: Partial<ApiDeps> = {}) {
     logger: createLogger({ level: 'silent' }),
     bodyLimitBytes: 1024 * 1024,
     maxSqlBytes: 100_000,
-    readiness: async () => ({}),
+    readiness: async () => ({ checks: {} }),
     ...extra,
   });
 }

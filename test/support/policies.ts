@@ -60,8 +60,12 @@ export async function shippedPolicy(options: ShippedPolicyOptions = {}): Promise
  * A TEST policy: the shipped catalog of sensitive data, but every read allowed
  * at once, so masking and the result caps alone stand between the data and the agent.
  */
-export async function readsAllowedPolicy(): Promise<ParsedPolicy> {
+export async function readsAllowedPolicy(options: { dataOwners?: SlackGroup; rules?: string[] } = {}): Promise<ParsedPolicy> {
   const text = await readFile('policies/default.yaml', 'utf8');
   const catalog = text.slice(text.indexOf('sensitive:'), text.indexOf('# Who may approve.'));
-  return parsed(`version: 1\ndefaults: { database: ANALYTICS, schema: PUBLIC }\n${catalog}\nrules:\n  - { name: reads, match: { category: read }, action: allow }\n`);
+  // Optional: data-owners who may approve, and more rules (one YAML flow mapping each) after the read rule.
+  const owners = options.dataOwners;
+  const approvers = owners ? `approvers:\n  data-owners: { slack_users: [${owners.users.join(', ')}], slack_usergroups: [${(owners.usergroups ?? []).join(', ')}] }\n` : '';
+  const more = (options.rules ?? []).map((r) => `  - ${r}\n`).join('');
+  return parsed(`version: 1\ndefaults: { database: ANALYTICS, schema: PUBLIC }\n${catalog}\n${approvers}rules:\n  - { name: reads, match: { category: read }, action: allow }\n${more}`);
 }

@@ -1,9 +1,10 @@
 /**
  * The api role: the agent API under /v1 (queries, and sessions for
- * reviewers). The process's HTTP server itself exists in every role
+ * reviewers), and the MCP server at /mcp on the same services. The process's HTTP server itself exists in every role
  * (`../http.ts`); this role only adds the services behind /v1.
  */
 import { SessionAccess } from '../../audit/sessions.ts';
+import { mcpMount } from '../../mcp/http.ts';
 import { QueryService } from '../../queries/service.ts';
 import { snowflakeWireDoor } from '../../snowflake-wire/gateway/mount.ts';
 import type { Core } from '../core.ts';
@@ -31,6 +32,18 @@ export function apiRole(core: Core): ApiRole {
   });
   const sessions = new SessionAccess(core.auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE });
   return { queries, sessions };
+}
+
+/** The MCP door of the api role: /mcp (streamable HTTP) and its OAuth protected resource metadata, on the same services as /v1. */
+export function mcpDoor(core: Core, role: ApiRole): ReturnType<typeof mcpMount> {
+  const { config } = core;
+  return mcpMount({
+    services: { queries: role.queries, sessions: role.sessions, evaluate: core.evaluate, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES },
+    logger: core.logger.child({ component: 'mcp' }),
+    ...(config.OIDC_ISSUER ? { issuer: config.OIDC_ISSUER } : {}),
+    ...(config.AIRLOCK_PUBLIC_URL ? { publicUrl: config.AIRLOCK_PUBLIC_URL } : {}),
+    bindHost: config.AIRLOCK_HOST,
+  });
 }
 
 /** The Snowflake-wire door of the api role: the driver's endpoints, each statement an Airlock query on the same services as /v1 (AIRLOCK_SNOWFLAKE_WIRE). */

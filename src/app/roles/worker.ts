@@ -18,6 +18,7 @@ import { startExecuteWorker } from '../../queue/execute-queue.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
 import type { Core } from '../core.ts';
+import { warehouseLoginCheck } from '../readiness.ts';
 import { followKeyFile } from '../key-rotation.ts';
 import type { Running } from './role.ts';
 
@@ -55,6 +56,8 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   logQueueErrors(worker, logger, { component: 'worker', queue: 'execute' });
   return {
     worker,
+    // The warehouse as built, not a test's decorator: probes are not agents' statements.
+    readiness: { warehouse: warehouseLoginCheck(built) },
     async stop() {
       for (const part of stops) await part.stop().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
       // Let running statements finish for a grace period, then cancel them: reads go back to the queue

@@ -18,6 +18,9 @@ async function devLogger(config: Config): Promise<Logger> {
 export async function dev(): Promise<number> {
   const config = loadConfig(process.env);
   const log = await devLogger(config);
+  // A dev already running in this folder: say so before loading anything heavy (startDev's lock decides).
+  const { refuseIfDevRuns } = await import('../../app/dev-lock.ts');
+  await refuseIfDevRuns('.airlock');
   const { startDev } = await import('../../app/dev.ts');
   stderr('Starting Airlock dev environment…');
   const env = await startDev({ config, logger: log, progress: (l) => stderr(`  ${l}`) });
