@@ -28,6 +28,9 @@ Usage:
   airlock emulator [--port N] [--db FILE] [--seed demo] [--account A] [--user U]
                    [--password P] [--public-key FILE]
                                             run the Snowflake-wire emulator alone
+  airlock demo [--wait SECONDS]             a scripted agent against the running \`airlock dev\`: a safe
+                                            read, a PII read, a DROP, an exfiltration and a typo, and
+                                            what the agent sees of each (\`npm run demo\`; docs/sandbox.md)
   airlock token [--agent NAME] [--owner EMAIL] [--groups a,b] [--ttl SECONDS] [--reviewer]
                                             print a bearer token from the running dev issuer
   airlock mcp --url URL                     Airlock's MCP server on stdio for an agent, a client of the
@@ -71,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
       return emulator(rest);
     case 'token':
       return token(rest);
+    case 'demo': {
+      const { demo } = await import('./commands/demo.ts');
+      return demo(rest);
+    }
     case 'mcp': {
       const { mcp } = await import('./commands/mcp.ts');
       return mcp(rest);

@@ -36,7 +36,10 @@ Try a query (the token is for agent "demo-agent", owner dev@example.com):
     -d '{"sql":"select customer_id, segment, city from customers limit 3","waitMs":5000}'
 
 ${
-    config.SLACK_BOT_TOKEN && config.SLACK_SIGNING_SECRET && config.SLACK_APPROVAL_CHANNEL
+    env.sandbox
+      ? `Slack sandbox: approval cards appear at ${env.sandbox.url}; pick who you are on the left to approve, deny
+or be refused. In a second terminal, npm run demo sends queries that fill it (docs/sandbox.md).`
+      : config.SLACK_BOT_TOKEN && config.SLACK_SIGNING_SECRET && config.SLACK_APPROVAL_CHANNEL
       ? `Slack approvals: cards go to ${config.SLACK_APPROVAL_CHANNEL}; Slack sends clicks to ${env.apiUrl}/slack/events.`
       : `Slack approvals are OFF: queries the policy sends to review wait in pending_approval until they expire or are
 cancelled. Approval cards need SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_APPROVAL_CHANNEL (README, "Slack").`
