@@ -11,7 +11,7 @@
  */
 import type { CatalogLookup } from '../policy/engine.ts';
 import type { Defaults } from '../policy/facts.ts';
-import { alignLineage, selectLineage, type OutputLineage } from './lineage.ts';
+import { alignLineage, selectLineage, type OutputLineage, type SelectLineage } from './lineage.ts';
 import type { Masker, SensitiveType } from './strategies.ts';
 import type { ColumnPlan, ColumnRule } from './transform.ts';
 
@@ -25,6 +25,8 @@ export interface PlanInput {
   /** Catalog lookups (policy engine's `catalogLookup`). */
   catalog: CatalogLookup;
   masker: Masker;
+  /** `selectLineage(sql, defaults)` when the caller already has it (the worker caches it per statement text). */
+  lineage?: SelectLineage;
 }
 
 const tableOf = (column: string): string => {
@@ -55,7 +57,7 @@ function ruleFor(lineage: OutputLineage | undefined, input: PlanInput): PlannedR
 
 /** Plan the masking of a result of `sql`. */
 export function planColumns(input: PlanInput): ColumnPlan[] {
-  const aligned = alignLineage(selectLineage(input.sql, input.defaults), input.columns);
+  const aligned = alignLineage(input.lineage ?? selectLineage(input.sql, input.defaults), input.columns);
   return input.columns.map((name, index) => {
     const rule = ruleFor(aligned[index], input);
     return { index, name, ...(rule ? { rule } : {}), scan: true };

@@ -5,6 +5,7 @@
  */
 import type { CatalogLookup } from '../policy/engine.ts';
 import type { Defaults } from '../policy/facts.ts';
+import { selectLineage, type SelectLineage } from './lineage.ts';
 import { planColumns } from './plan.ts';
 import { MaskingReportBuilder, type MaskingReport } from './report.ts';
 import { maskText } from './scan.ts';
@@ -24,16 +25,43 @@ export interface ResultMasker {
   text(message: string): string;
 }
 
+/** Statements whose lineage is kept, and the longest one kept (agents repeat short reads; a long one is parsed each time). */
+const LINEAGE_CACHE_ENTRIES = 1000;
+const LINEAGE_CACHE_MAX_SQL = 4096;
+
+/**
+ * The lineage of a statement depends only on its text and the defaults, so it
+ * is parsed once per text (node-sql-parser costs ~0.5–1 ms a statement; the
+ * policy engine caches its decisions the same way). Bounded: at most
+ * {@link LINEAGE_CACHE_ENTRIES} texts of at most {@link LINEAGE_CACHE_MAX_SQL}
+ * characters, oldest dropped first. Entries are never mutated (alignLineage
+ * only reads them).
+ */
+function lineageCache(defaults: Defaults): (sql: string) => SelectLineage {
+  const cache = new Map<string, SelectLineage>();
+  return (sql) => {
+    const hit = cache.get(sql);
+    if (hit) return hit;
+    const lineage = selectLineage(sql, defaults);
+    if (sql.length <= LINEAGE_CACHE_MAX_SQL) {
+      if (cache.size >= LINEAGE_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(sql, lineage);
+    }
+    return lineage;
+  };
+}
+
 export function createResultMasker(input: {
   defaults: Defaults;
   catalog: CatalogLookup;
   config: MaskingConfig;
 }): ResultMasker {
+  const lineageOf = lineageCache(input.defaults);
   return {
     begin(sql, columns, rows) {
       // One masker per result: its token cache holds values only for the life of this job.
       const masker = createMasker(input.config);
-      const plan = planColumns({ sql, columns, defaults: input.defaults, catalog: input.catalog, masker });
+      const plan = planColumns({ sql, columns, defaults: input.defaults, catalog: input.catalog, masker, lineage: lineageOf(sql) });
       const report = new MaskingReportBuilder();
       return { rows: maskRows(rows, plan, { masker, report }), report: () => report.build() };
     },

@@ -1,0 +1,45 @@
+/**
+ * The worker's result masker: the lineage it keeps per statement text never
+ * lets one statement's plan mask another's result.
+ */
+import { describe, expect, it } from 'vitest';
+import { createResultMasker } from '../../src/masking/service.ts';
+import { catalogLookup } from '../../src/policy/engine.ts';
+
+const masker = createResultMasker({
+  defaults: { database: 'ANALYTICS', schema: 'PUBLIC' },
+  catalog: catalogLookup([{ column: '*.*.CUSTOMERS.SSN', type: 'ssn' }]),
+  config: { hashKey: Buffer.from('test-hash-key-not-a-secret-0123456789') },
+});
+
+async function run(sql: string, rows: unknown[][]): Promise<{ rows: unknown[][]; ruled: string[] }> {
+  async function* source() {
+    for (const r of rows) yield r;
+  }
+  const masked = masker.begin(sql, ['X'], source());
+  const out: unknown[][] = [];
+  for await (const r of masked.rows) out.push(r);
+  return { rows: out, ruled: masked.report().columns.filter((c) => c.reason !== 'detector').map((c) => c.name) };
+}
+
+describe('createResultMasker', () => {
+  it('plans each statement by its own lineage, however often either runs', async () => {
+    // A value no detector recognises as an SSN: only the lineage rule can mask it.
+    const value = 'A1B2C3';
+    for (let round = 0; round < 3; round++) {
+      const ssn = await run('select ssn as x from customers', [[value]]);
+      expect(ssn.ruled).toEqual(['X']);
+      expect(ssn.rows[0]![0]).not.toBe(value);
+      const city = await run('select city as x from customers', [[value]]);
+      expect(city.ruled).toEqual([]);
+      expect(city.rows[0]![0]).toBe(value);
+    }
+  });
+
+  it('masks a statement longer than the cache keeps by its lineage too', async () => {
+    const padding = ' '.repeat(5000);
+    const ssn = await run(`select ssn as x from customers${padding}`, [['A1B2C3']]);
+    expect(ssn.ruled).toEqual(['X']);
+    expect(ssn.rows[0]![0]).not.toBe('A1B2C3');
+  });
+});
