@@ -17,7 +17,8 @@ import type { Logger } from '../log.ts';
 import { perform, responseToken, type SandboxAction } from './interactions.ts';
 import { persistWorkspace } from './persist.ts';
 import { SANDBOX_APPROVER_GROUP, SANDBOX_CHANNEL, SANDBOX_GROUP_MEMBERS, SANDBOX_REVIEWER_ID, SANDBOX_USERS } from './roster.ts';
-import { createWorkspace, parseWebApiBody, str, type SlackWorkspace } from './workspace.ts';
+import { parseWebApiBody, str } from './web-api-body.ts';
+import { createWorkspace, type SlackWorkspace } from './workspace.ts';
 
 /** Options of {@link createSandbox}. */
 export interface SandboxOptions {

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkMessage, checkView } from '../slack/limits.ts';
 import { triggerId } from './slack-requests.ts';
+import { str } from './web-api-body.ts';
 
 type Json = Record<string, unknown>;
 
@@ -119,34 +120,6 @@ export interface SlackWorkspace {
   /** Put back what {@link snapshot} took (after a restart); new messages get later timestamps. */
   restore(snapshot: WorkspaceSnapshot): void;
 }
-
-/** Fields web-api JSON-encodes inside a form body. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'files', 'metadata', 'users', 'file_uploads']);
-
-/** A Web API request body: JSON, or a form whose JSON-valued fields (`blocks`, `view`, …) are parsed. Throws on bad JSON. */
-export function parseWebApiBody(raw: string, contentType: string): Json {
-  if (raw.length === 0) return {};
-  if (contentType.includes('application/json')) {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Json) : {};
-  }
-  const out: Json = {};
-  for (const [k, v] of new URLSearchParams(raw)) {
-    if (JSON_FIELDS.has(k) && /^\s*[[{]/.test(v)) {
-      try {
-        out[k] = JSON.parse(v);
-        continue;
-      } catch {
-        // Slack would reject it; keep the string so the validator complains.
-      }
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-/** A field as a string (numbers too, as form bodies carry them). */
-export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
 const fail = (error: string, extra: Json = {}): SlackAnswer => ({ body: { ok: false, error, ...extra } });
 

@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createWorkspace, parseWebApiBody, type SlackAnswer, type SlackEphemeral, type SlackFile, type SlackMessage, type SlackOpenedView, type SlackProfile, str } from '../../src/sandbox/workspace.ts';
+import { parseWebApiBody, str } from '../../src/sandbox/web-api-body.ts';
+import { createWorkspace, type SlackAnswer, type SlackEphemeral, type SlackFile, type SlackMessage, type SlackOpenedView, type SlackProfile } from '../../src/sandbox/workspace.ts';
 
 /** One request the fake received. */
 export interface FakeSlackCall {
