@@ -10,7 +10,8 @@
 # An `airlock` wrapper is on PATH too, for `docker exec` / `kubectl exec`.
 # See docs/deployment.md.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 LTS: the supported runtime (package.json "engines": >=22.12).
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---------------------------------------------------------------------------
 # 1. deps: the full dependency tree (dev deps included: tsc is needed to build)
@@ -75,7 +76,7 @@ USER 10001:10001
 EXPOSE 8080
 
 # Every role (api, slack and worker alike) serves /healthz on AIRLOCK_PORT.
-# The slim image has no curl/wget; Node 20's fetch does the job.
+# The slim image has no curl/wget; Node's own fetch does the job.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.AIRLOCK_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
