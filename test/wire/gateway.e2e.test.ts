@@ -159,6 +159,19 @@ describe('the Snowflake driver through Airlock', () => {
     await closeWire(conn);
   }, 60_000);
 
+  it('statement.cancel() before the driver knows the query id (abort by request id) ends the Airlock query too', async () => {
+    const conn = await connectWire(suite.env.apiUrl, token);
+    let stmt: RowStatement | undefined;
+    const failed = runError(conn, 'select card_number from analytics.public.customers', { onStatement: (s) => (stmt = s) });
+    await new Promise<void>((resolve, reject) => stmt!.cancel((err) => (err ? reject(err) : resolve())));
+    const err = await failed;
+    expect(err.code).toBe('000604');
+    const id = stmt!.getQueryId();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await apiClient(suite.env.apiUrl, token)(`/v1/queries/${id}`)).json.status).toBe('cancelled');
+    await closeWire(conn);
+  }, 60_000);
+
   it('asyncExec, then getResultsFromQueryId, returns the rows', async () => {
     const conn = await connectWire(suite.env.apiUrl, token);
     const sql = 'select order_id from analytics.public.orders order by order_id limit 4';

@@ -101,7 +101,8 @@ export class WireSessionStore {
           stExp: String(sessionExp),
           mtExp: String(masterExp),
         })
-        .pexpireat(key, masterExp)
+        // Relative, so a Redis clock that differs from ours does not end the session early.
+        .pexpire(key, Math.max(1, masterExp - now))
         .exec(),
     );
     return this.tokens(id, `ST.${id}.${st}`, `MT.${id}.${mt}`, sessionExp, masterExp);

@@ -27,6 +27,8 @@ export const HOLD_MS = 15_000;
 const CHUNK_ROWS = 10_000;
 /** How long the driver's request id stays linked to its query (abort before the driver knows the id). */
 const REQUEST_TTL_SECONDS = 3600;
+/** What a request id links to when the driver aborted it before its query existed. */
+const ABORTED = 'aborted';
 
 const MONITOR: Record<QueryStatus, MonitorStatus> = {
   pending_approval: 'QUEUED',
@@ -94,8 +96,9 @@ export class WireStatements {
     } catch (err) {
       return { kind: 'failed', queryId: idOf(err) ?? '', error: refusalOf(err) };
     }
-    if (request.requestId) {
-      await guard(() => this.deps.redis.set(this.deps.keys.request(session.id, request.requestId!), view.id, 'EX', REQUEST_TTL_SECONDS));
+    if (request.requestId && !(await this.linkRequest(session, request.requestId, view.id))) {
+      // The driver cancelled this request before it could know the query id: cancel the query now.
+      await this.cancel(session, view.id);
     }
     if (request.asyncExec) return { kind: 'running', queryId: view.id };
     return this.stateOf(session, await this.view(session, view.id, this.holdMs), baseUrl, count);
@@ -130,11 +133,29 @@ export class WireStatements {
     };
   }
 
-  /** Cancel the Airlock query (pending, queued or running); false when it had already ended. */
+  /**
+   * Cancel the Airlock query (pending, queued or running); false when it had already ended.
+   * By request id, before the query exists: the request is marked, and its submit cancels the query it creates.
+   */
   async abort(session: WireSession, target: { queryId: string } | { requestId: string }): Promise<boolean> {
-    const queryId =
-      'queryId' in target ? target.queryId : await guard(() => this.deps.redis.get(this.deps.keys.request(session.id, target.requestId)));
-    if (!queryId) return false;
+    if ('queryId' in target) return this.cancel(session, target.queryId);
+    const key = this.deps.keys.request(session.id, target.requestId);
+    const marked = await guard(() => this.deps.redis.set(key, ABORTED, 'EX', REQUEST_TTL_SECONDS, 'NX'));
+    if (marked === 'OK') return true;
+    const queryId = await guard(() => this.deps.redis.get(key));
+    return queryId && queryId !== ABORTED ? this.cancel(session, queryId) : false;
+  }
+
+  /** Link the driver's request id to its query; false when the driver already aborted the request. */
+  private async linkRequest(session: WireSession, requestId: string, queryId: string): Promise<boolean> {
+    const key = this.deps.keys.request(session.id, requestId);
+    const linked = await guard(() => this.deps.redis.set(key, queryId, 'EX', REQUEST_TTL_SECONDS, 'NX'));
+    if (linked === 'OK') return true;
+    // A re-sent request finds its own query id (idempotency gave it the same query): still linked.
+    return (await guard(() => this.deps.redis.get(key))) !== ABORTED;
+  }
+
+  private async cancel(session: WireSession, queryId: string): Promise<boolean> {
     try {
       await this.deps.queries.cancel(session.requester, queryId);
       return true;
