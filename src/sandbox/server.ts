@@ -145,7 +145,10 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     }
   };
 
+  let closed = false;
   const feed = (request: FastifyRequest, reply: FastifyReply) => {
+    // After close a reconnecting page gets no new feed, or the server would wait for it forever.
+    if (closed) return reply.status(503).send(toErrorBody(new AirlockError('SLACK_UNAVAILABLE', 'The sandbox is shutting down.')));
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     reply.raw.write(`retry: 1000\nevent: change\ndata: ${version}\n\n`);
@@ -205,6 +208,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     mount,
     ready: persisted ? persisted.then(() => undefined) : Promise.resolve(),
     async close() {
+      closed = true;
       for (const f of feeds) f.raw.end();
       feeds.clear();
       await (await persisted)?.flush();
