@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
 import { parseIdentityAliases } from '../approvals/identity.ts';
+import { clusterPrefix, parseClusterNodes } from './redis-cluster.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.url();
@@ -17,6 +18,8 @@ const optionalString = z.string().min(1).optional();
 export const envSchema = z
   .object({
     REDIS_URL: url.optional(),
+    // Redis Cluster: seed nodes `host:port,…` (or redis:// / rediss:// URLs with credentials); docs/deployment.md#redis-cluster.
+    REDIS_CLUSTER_NODES: optionalString,
     AIRLOCK_REDIS_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_{}.-]+$/, 'use letters, digits and : _ - . { } only')
@@ -58,7 +61,8 @@ export const envSchema = z
     // How often the policy file and the Snowflake key file are re-read besides directory events and SIGHUP (docs/operations.md); 0: never.
     AIRLOCK_RELOAD_POLL_SECONDS: int(0, 3600).default(10),
     AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
-    AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(4),
+    // As many connections as statements a worker runs at once: a smaller pool makes jobs wait inside the worker, holding their slot.
+    AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(8),
     AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),
     AIRLOCK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
     AIRLOCK_OIDC_NAME_CLAIM: z.string().min(1).default('name'),
@@ -133,6 +137,11 @@ export const envSchema = z
     if (env.AIRLOCK_MAX_CELL_BYTES > env.AIRLOCK_MAX_RESULT_BYTES) {
       ctx.addIssue({ code: 'custom', path: ['AIRLOCK_MAX_CELL_BYTES'], message: 'must not be larger than AIRLOCK_MAX_RESULT_BYTES' });
     }
+    if (env.REDIS_CLUSTER_NODES) {
+      const cluster = parseClusterNodes(env.REDIS_CLUSTER_NODES);
+      if ('error' in cluster) ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: cluster.error });
+      if (env.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a cluster), not both' });
+    }
     if (env.OIDC_ISSUER && !env.OIDC_AUDIENCE) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_AUDIENCE'], message: 'required when OIDC_ISSUER is set' });
     }
@@ -186,7 +195,9 @@ export function checkEnv(env: NodeJS.ProcessEnv): { config?: Config; problems: C
     }
   }
   if (problems.length > 0 || !parsed.success) return { problems };
-  return { config: Object.freeze(parsed.data), problems };
+  // On a cluster every key of an install shares one hash slot: the prefix becomes a hash tag (config/redis-cluster.ts).
+  const data = parsed.data.REDIS_CLUSTER_NODES ? { ...parsed.data, AIRLOCK_REDIS_PREFIX: clusterPrefix(parsed.data.AIRLOCK_REDIS_PREFIX) } : parsed.data;
+  return { config: Object.freeze(data), problems };
 }
 
 /** Parse once and fail fast with every problem listed. */

@@ -38,7 +38,9 @@ const LIVE_TTL_SECONDS = 24 * 3600;
  * KEYS[1] record, KEYS[2] pending index; ARGV[1] JSON list of allowed current
  * statuses, ARGV[2] '1' to also require the raw `approval` field to equal
  * ARGV[3] ('' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
- * ('0' = keep), ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
+ * ('0' = keep; set exactly when the new status is terminal, which is then
+ * also published on ARGV[4] .. ':finished', the channel long-polls wait on),
+ * ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
  * Returns {1, HGETALL} written, {0, ''} missing, {-1, current status} on conflict.
  */
 const CAS_LUA = `
@@ -53,6 +55,7 @@ for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
 if status == 'pending_approval' and ARGV[7] ~= '' and ARGV[7] ~= status then redis.call('ZREM', KEYS[2], ARGV[5]) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
+if ARGV[6] ~= '0' then redis.call('PUBLISH', ARGV[4] .. ':finished', ARGV[5]) end
 return {1, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -73,7 +76,7 @@ return {1, redis.call('HGETALL', KEYS[1])}
 const CREATE_LUA = `
 local base
 for i = 6, #ARGV, 2 do if ARGV[i] == 'base' then base = ARGV[i + 1] end end
-if KEYS[2] ~= '' then
+if KEYS[2] ~= KEYS[1] then
   local existing = redis.call('GET', KEYS[2])
   if existing == ARGV[2] and redis.call('HGET', KEYS[1], 'base') == base then return {1, ''} end
   if existing then return {-1, existing} end
@@ -84,7 +87,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if KEYS[2] ~= KEYS[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2]) end
 return {1, ''}
@@ -190,7 +193,8 @@ export class QueryStore {
     assertInitial(record.status);
     return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
-      const idemKey = idempotency ? this.keys.idempotency(idempotency.agentId, idempotency.key) : '';
+      // No idempotency key: the record's own key stands in (an empty key name would hash to another slot on a cluster).
+      const idemKey = idempotency ? this.keys.idempotency(idempotency.agentId, idempotency.key) : this.keys.record(record.id);
       const created = String(Date.parse(record.createdAt));
       const score = record.status === 'pending_approval' ? created : '';
       const intakeScore = record.status === 'denied' ? '' : created;
@@ -364,7 +368,9 @@ export class QueryStore {
       const meta = this.keys.rowsMeta(id);
       const hash = createHash('sha256');
       hash.update(JSON.stringify(columns.map((c) => [c.name, c.type])));
-      let page: unknown[][] = [];
+      // Each row is encoded once, for the hash and the page alike (a page is its rows' JSON joined).
+      let page: string[] = [];
+      const pageJson = () => `[${page.join(',')}]`;
       let rowCount = 0;
       let cleared = false;
       // Full pages are written as they fill; the last page rides in the final MULTI,
@@ -374,20 +380,20 @@ export class QueryStore {
         const multi = this.redis.multi();
         if (!cleared) multi.del(key);
         cleared = true;
-        await multi.rpush(key, JSON.stringify(page)).exec();
+        await multi.rpush(key, pageJson()).exec();
         page = [];
       };
       for await (const row of rows) {
         const json = JSON.stringify(row);
         hash.update('\n');
         hash.update(json);
-        page.push(row);
+        page.push(json);
         rowCount++;
         if (page.length >= PAGE_ROWS) await flush();
       }
       const final = this.redis.multi();
       if (!cleared) final.del(key);
-      if (page.length > 0) final.rpush(key, JSON.stringify(page));
+      if (page.length > 0) final.rpush(key, pageJson());
       await final
         .hset(meta, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
         .expire(key, this.options.resultTtlSeconds)

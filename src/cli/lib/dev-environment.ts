@@ -40,18 +40,19 @@ export async function commandEnvironment(config: Config, stateDir: string): Prom
   const dev = await runningDev(stateDir);
   const summarise = (c: Config, source: EnvironmentSource, devPid?: number) => ({
     source,
-    redis: withoutPassword(redisUrl(c)),
+    redis: c.REDIS_CLUSTER_NODES ? `cluster ${c.REDIS_CLUSTER_NODES.split(',').map((n) => withoutPassword(n.trim())).join(',')}` : withoutPassword(redisUrl(c)),
     prefix: c.AIRLOCK_REDIS_PREFIX,
     ...(devPid !== undefined ? { devPid } : {}),
   });
-  if (config.REDIS_URL) {
+  // REDIS_CLUSTER_NODES names the Redis as plainly as REDIS_URL does: never swap it for a dev's.
+  if (config.REDIS_URL || config.REDIS_CLUSTER_NODES) {
     const summary = summarise(config, 'REDIS_URL');
     const differs = dev?.redisUrl && (dev.redisUrl !== config.REDIS_URL || dev.redisPrefix !== config.AIRLOCK_REDIS_PREFIX);
     return {
       config,
       source: 'REDIS_URL',
       summary,
-      sentence: `environment: REDIS_URL ${summary.redis}, key prefix ${summary.prefix}`,
+      sentence: `environment: ${config.REDIS_CLUSTER_NODES ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'} ${summary.redis}, key prefix ${summary.prefix}`,
       ...(differs
         ? { warning: `note: the airlock dev running in this folder (pid ${dev.pid}) uses ${withoutPassword(dev.redisUrl!)} with prefix ${dev.redisPrefix}; unset REDIS_URL to use it` }
         : {}),
