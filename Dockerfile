@@ -59,6 +59,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The Slack sandbox page of `airlock dev` (plain HTML/CSS/JS that tsc does not copy),
+# for compose's `sandbox` profile.
+COPY --from=build /app/src/sandbox/page ./dist/sandbox/page
 COPY policies ./policies
 
 # - AIRLOCK_HOST: the code defaults to 127.0.0.1 (safe for a laptop); a container

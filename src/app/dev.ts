@@ -105,7 +105,8 @@ async function startManagedRedis(stateDir: string, progress: (l: string) => void
   if (!started) {
     throw new AirlockError(
       'DEPENDENCY_MISSING',
-      'Airlock dev needs Redis. Set REDIS_URL, or install redis-server: `apt install redis-server`, `brew install redis`, or `docker compose up -d redis`.',
+      'Airlock dev needs Redis. Install redis-server (`apt install redis-server`, `brew install redis`), or run one in Docker ' +
+        '(`docker compose --profile sandbox up -d redis-dev`, then REDIS_URL=redis://127.0.0.1:6379), or set REDIS_URL to yours.',
     );
   }
   const url = `redis://127.0.0.1:${port}`;
