@@ -6,6 +6,7 @@
  * needs a token the driver keeps to itself.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
 import { apiClient } from '../support/api-client.ts';
@@ -69,6 +70,21 @@ describe('logins', () => {
     const conn = await connectWire(suite.env.apiUrl, tokenA, { username: 'AGENT-A', account: 'whatever-org' });
     expect((await run(conn, 'select 1 as one')).rows).toEqual([{ ONE: 1 }]);
     await closeWire(conn);
+  });
+
+  it('reads gzipped bodies with or without Content-Encoding, and bodies without a Content-Type', async () => {
+    const body = JSON.stringify({ data: { ACCOUNT_NAME: 'airlock', AUTHENTICATOR: 'OAUTH', TOKEN: tokenA } });
+    const gz = gzipSync(body);
+    for (const headers of [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json' }, {}] as Array<Record<string, string>>) {
+      const res = await fetch(`${suite.env.apiUrl}/session/v1/login-request`, { method: 'POST', headers, body: gz });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { success: boolean }).success).toBe(true);
+    }
+    const plain = await fetch(`${suite.env.apiUrl}/session/v1/login-request`, { method: 'POST', body });
+    expect(((await plain.json()) as { success: boolean }).success).toBe(true);
+    const garbage = await fetch(`${suite.env.apiUrl}/session/v1/login-request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(garbage.status).toBe(200);
+    expect(await garbage.json()).toMatchObject({ success: false, code: '390101' });
   });
 
   it('is off with AIRLOCK_SNOWFLAKE_WIRE=off: the driver endpoints are not there', async () => {
