@@ -27,8 +27,13 @@ export interface QueryKeys {
    * the worker's reconciler finishes what a crash or an outage left undone.
    */
   intake: string;
-  /** Pub/sub channel: "query X changed" (long-polls wake on it). */
+  /** Pub/sub channel: "query X changed" (every compare-and-set publishes on it). */
   events: string;
+  /**
+   * Pub/sub channel: "query X reached a terminal status" — what long-polls wait
+   * for. Always `events` + `:finished` (the compare-and-set script derives it so).
+   */
+  finished: string;
   /** Pub/sub channel: "cancel query X" (reaches whichever worker runs X). */
   cancel: string;
   /** Short exclusive claim on one step (`what`) of one query. */
@@ -51,6 +56,7 @@ export function queryKeys(prefix: string): QueryKeys {
     pending: `${prefix}:queries:pending`,
     intake: `${prefix}:queries:intake`,
     events: `${prefix}:query-events`,
+    finished: `${prefix}:query-events:finished`,
     cancel: `${prefix}:query-cancel`,
     claim: (id, what) => `${prefix}:approval-claim:${what}:${id}`,
     modal: (viewId) => `${prefix}:approval-modal:${viewId}`,

@@ -1,5 +1,5 @@
 /**
- * Cross-replica signals over Redis pub/sub: "query X changed" (wakes API
+ * Cross-replica signals over Redis pub/sub: "query X finished" (wakes API
  * requests long-polling on X) and "cancel query X" (reaches whichever worker
  * runs X). One subscriber connection per process serves every waiter.
  */
@@ -20,10 +20,14 @@ export class Notifier {
     private readonly prefix: string,
   ) {}
 
-  /** Channel names; `events` is also published by QueryStore's compare-and-set. */
+  /**
+   * Channel names. `finished` is published by QueryStore's compare-and-set when
+   * a query reaches a terminal status: long-polls wait for nothing else, so
+   * this process does not subscribe to every change (`events`).
+   */
   get channels() {
     const keys = queryKeys(this.prefix);
-    return { events: keys.events, cancel: keys.cancel };
+    return { finished: keys.finished, cancel: keys.cancel };
   }
 
   /**
@@ -39,7 +43,7 @@ export class Notifier {
           if (byId) for (const l of [...byId]) l(id);
         });
       }
-      await this.subscriber.subscribe(this.channels.events, this.channels.cancel);
+      await this.subscriber.subscribe(this.channels.finished, this.channels.cancel);
     })().catch((err: unknown) => {
       this.started = undefined;
       throw new AirlockError('STORE_UNAVAILABLE', 'Redis pub/sub is unavailable; try again shortly.', { cause: err });

@@ -18,8 +18,12 @@ import type { QueryStore } from './store.ts';
 import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 import { approvalView, cutOf, reviewPendingNote, type QueryView } from './view.ts';
 
-/** Decides what may run: the policy engine, bound to the loaded policy. */
-export type Evaluate = (sql: string, requester: Requester) => Decision;
+/**
+ * Decides what may run: the policy engine, bound to the policy in force. A
+ * promise when the statement is large enough to be analysed off the event loop
+ * (src/analysis/); it may reject with ANALYSIS_BUSY, before anything is recorded.
+ */
+export type Evaluate = (sql: string, requester: Requester) => Decision | Promise<Decision>;
 
 /** What the API hands over after validating the body. */
 export interface SubmitInput {
@@ -96,7 +100,7 @@ export class QueryService {
   async submit(requester: Requester, input: SubmitInput, client: ClientInfo = {}): Promise<QueryView> {
     const { store, evaluate, limits } = this.deps;
     checkSqlText(input.sql, limits.maxSqlBytes);
-    const decision = evaluate(input.sql, requester);
+    const decision = await evaluate(input.sql, requester);
     const id = this.ids();
     const now = this.clock().toISOString();
     const denied = decision.action === 'deny';
@@ -248,29 +252,34 @@ export class QueryService {
 
   private async waitAndView(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
     const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
-    let record = await this.expireIfDue(await this.owned(requester, id));
-    if (wait > 0 && !TERMINAL_STATUSES.has(record.status)) {
-      record = await this.waitForTerminal(requester, id, wait);
-    }
-    return this.view(record);
+    if (wait === 0) return this.view(await this.expireIfDue(await this.owned(requester, id)));
+    return this.waitForTerminal(requester, id, wait);
   }
 
-  private async waitForTerminal(requester: Requester, id: string, waitMs: number): Promise<QueryRecord> {
+  /**
+   * Long-poll: listen, then read, so a change between the two still wakes us.
+   * Only a terminal status is published on the `finished` channel, so one
+   * wake-up normally ends the wait, and its read fetches the record and the
+   * first result page together (one round trip instead of two).
+   */
+  private async waitForTerminal(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
     const { notifier } = this.deps;
     await notifier.start();
     let wake: () => void = () => undefined;
-    const off = notifier.on(notifier.channels.events, id, () => wake());
+    const off = notifier.on(notifier.channels.finished, id, () => wake());
     // Elapsed time, not the clock: a frozen test clock must not stretch a long-poll.
     const deadline = performance.now() + waitMs;
+    let woken = false;
     try {
       for (;;) {
         // Register first, then read: a change between the two still wakes us.
         const changed = new Promise<void>((resolve) => (wake = resolve));
-        const record = await this.owned(requester, id);
+        const [read, page] = await Promise.all([this.owned(requester, id), woken ? this.firstPage(id) : undefined]);
+        const record = await this.expireIfDue(read);
         const left = deadline - performance.now();
-        if (TERMINAL_STATUSES.has(record.status) || left <= 0) return record;
+        if (TERMINAL_STATUSES.has(record.status) || left <= 0) return this.view(record, page);
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        woken = await Promise.race([changed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), left)))]);
         clearTimeout(timer);
       }
     } finally {
@@ -278,7 +287,13 @@ export class QueryService {
     }
   }
 
-  private async view(record: QueryRecord): Promise<QueryView> {
+  /** The first page of a stored result, read on a guess that the query succeeded (undefined when there is none). */
+  private firstPage(id: string): Promise<ResultPage | undefined> {
+    return this.deps.store.readResult(id, 0, this.deps.limits.inlineRows, false).catch(() => undefined);
+  }
+
+  /** The agent's view; `page` is the first result page when the caller already read it (its `truncated` comes from the record). */
+  private async view(record: QueryRecord, page?: ResultPage): Promise<QueryView> {
     const view: QueryView = {
       id: record.id,
       status: record.status,
@@ -292,7 +307,9 @@ export class QueryService {
       ...(record.error ? { error: record.error } : {}),
     };
     if (record.status === 'succeeded') {
-      view.result = { ...(await this.deps.store.readResult(record.id, 0, this.deps.limits.inlineRows, record.execution?.truncated ?? false)), ...cutOf(record) };
+      const truncated = record.execution?.truncated ?? false;
+      const first = page ? { ...page, truncated } : await this.deps.store.readResult(record.id, 0, this.deps.limits.inlineRows, truncated);
+      view.result = { ...first, ...cutOf(record) };
     }
     return view;
   }
