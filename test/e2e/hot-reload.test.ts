@@ -14,7 +14,7 @@
  * directory watch can notice.
  */
 import { createPublicKey } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import snowflake, { type ConnectionOptions } from 'snowflake-sdk';
@@ -197,6 +197,20 @@ describe('policy reload without a restart', () => {
     expect(await metrics(apiProcess)).toContain(`version="${v2}"`);
     expect(await metrics(workerProcess)).toContain(`version="${v2}"`);
     expect(apiProcess.logs().filter((l) => l.event === 'policy_reload_rejected')).toHaveLength(1);
+    await publishPolicy(V2);
+  });
+
+  it('re-reads on SIGHUP a change the directory watch cannot see', async () => {
+    // An edit inside the active timestamped directory changes nothing in the watched directory, and the children do not poll.
+    const v2 = versionOf(V2);
+    await until('the children back on v2', async () => (await metrics(apiProcess)).includes(`version="${v2}"`) && (await metrics(workerProcess)).includes(`version="${v2}"`));
+    const V3 = V2.replace('name: reload-v2', 'name: reload-v3');
+    await writeFile(await realpath(policyPath), V3);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await metrics(apiProcess)).toContain(`version="${v2}"`);
+    apiProcess.signal('SIGHUP');
+    await until('the API process to run v3 after SIGHUP', async () => (await metrics(apiProcess)).includes(`version="${versionOf(V3)}"`));
+    expect(await metrics(workerProcess)).toContain(`version="${v2}"`);
     await publishPolicy(V2);
   });
 });

@@ -15,7 +15,7 @@ export interface ServeProcess {
   logs(): Array<Record<string, unknown>>;
   /** Wait until a log line matches; returns it. */
   waitForLog(what: string, match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-  /** Send a signal to the process group (SIGHUP asks for a reload). */
+  /** Send a signal to the Airlock node process itself (its pid from its log lines), not to npm or tsx (SIGHUP asks for a reload). */
   signal(name: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
@@ -77,7 +77,11 @@ export async function startServe(roles: string, env: Record<string, string>, sta
       url,
       logs: () => lines,
       waitForLog: (what, match, ms = 15_000) => until(what, () => lines.find(match), ms),
-      signal: group,
+      signal: (name) => {
+        const pid = lines.find((l) => typeof l.pid === 'number')?.pid as number | undefined;
+        if (!pid) throw new Error('no log line named the process id yet');
+        process.kill(pid, name);
+      },
       stop,
     };
   } catch (err) {
