@@ -23,6 +23,10 @@
  * (sequential samples per path, default 300) and AIRLOCK_* variables (passed
  * to the broker) change it; BENCH_LOAD_CPU_PROF=<dir> writes the broker
  * process's V8 CPU profile there (a flame graph in Chrome DevTools).
+ * BENCH_LOAD_BASELINE=<dir> (another checkout of Airlock beside this one,
+ * e.g. `git worktree add /tmp/before <rev>` with node_modules linked) runs its
+ * broker too, on the same emulator and in the same alternation: before and
+ * after in one run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -36,10 +40,19 @@ import { ALLOWED_READ, brokerRead, dropPrefix, quantiles, runAlone } from './com
 
 const CONTEXT = { database: 'ANALYTICS', schema: 'PUBLIC', warehouse: 'DEV_WH' } as const;
 
+/** One way of running the read: the direct driver, or a broker process. */
+interface Path {
+  label: string;
+  /** Read functions, one per agent. */
+  agents: Array<() => Promise<void>>;
+}
+
 export interface LoadBenchResult {
   report: string[];
-  overhead: { directP50: number; brokerP50: number };
-  throughput: Array<{ agents: number; direct: number; broker: number }>;
+  /** p50 of one agent's sequential reads, per path label. */
+  p50: Record<string, number>;
+  /** Reads per second per path label, per level of concurrent agents. */
+  throughput: Array<{ agents: number; perSecond: Record<string, number> }>;
 }
 
 /** A child process that prints its URL as its first stdout line. */
@@ -50,9 +63,9 @@ interface Child {
 
 const ROOT = new URL('..', import.meta.url);
 
-async function startChild(what: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
-    cwd: ROOT,
+async function startChild(what: string, args: string[], env: Record<string, string>, options: { nodeFlags?: string[]; cwd?: string | URL } = {}): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', ...args], {
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -145,6 +158,54 @@ function passedOn(): Record<string, string> {
   return out;
 }
 
+/** Sequential reads of one agent, the paths in alternating rounds: p50 per path. */
+async function singleAgent(paths: Path[], samples: number, log: (line: string) => void): Promise<{ p50: Record<string, number>; lines: string[] }> {
+  const times = paths.map(() => [] as number[]);
+  const rounds = 6;
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, path] of paths.entries()) {
+      for (let i = 0; i < samples / rounds; i++) {
+        const t0 = performance.now();
+        await path.agents[0]!();
+        times[k]!.push(performance.now() - t0);
+      }
+    }
+  }
+  const q = times.map(quantiles);
+  const p50 = Object.fromEntries(paths.map((p, k) => [p.label, q[k]!.p50]));
+  log(`load: single agent p50 ${paths.map((p, k) => `${p.label} ${ms(q[k]!.p50)}`).join(', ')}`);
+  const direct = q[0]!.p50;
+  const lines = [
+    '| single agent, sequential | n | p50 | p90 | p99 | overhead p50 |',
+    '|---|---|---|---|---|---|',
+    ...paths.map((p, k) => `| ${p.label} | ${q[k]!.n} | ${ms(q[k]!.p50)} | ${ms(q[k]!.p90)} | ${ms(q[k]!.p99)} | ${k === 0 ? '' : ms(q[k]!.p50 - direct)} |`),
+  ];
+  return { p50, lines };
+}
+
+/** Closed loops at each level, the paths in alternating windows (forwards, then backwards). */
+async function atLevels(paths: Path[], levels: number[], seconds: number, log: (line: string) => void): Promise<{ throughput: LoadBenchResult['throughput']; lines: string[] }> {
+  const throughput: LoadBenchResult['throughput'] = [];
+  const window = (seconds * 1000) / 2;
+  for (const n of levels) {
+    const rates = paths.map(() => [] as number[]);
+    for (const order of [paths.map((_, k) => k), paths.map((_, k) => paths.length - 1 - k)]) {
+      for (const k of order) rates[k]!.push(await closedLoop(paths[k]!.agents.slice(0, n), window));
+    }
+    const perSecond = Object.fromEntries(paths.map((p, k) => [p.label, (rates[k]![0]! + rates[k]![1]!) / 2]));
+    throughput.push({ agents: n, perSecond });
+    log(`load: ${n} agents: ${paths.map((p, k) => `${p.label} ${rates[k]!.map(rate).join(', ')}`).join('; ')}`);
+  }
+  const direct = paths[0]!.label;
+  const lines = [
+    `| concurrent agents | ${paths.map((p) => p.label).join(' | ')} | ${paths.slice(1).map((p) => `${p.label} / direct`).join(' | ')} |`,
+    `|---|${paths.map(() => '---|').join('')}${paths.slice(1).map(() => '---|').join('')}`,
+    ...throughput.map((t) => `| ${t.agents} | ${paths.map((p) => rate(t.perSecond[p.label]!)).join(' | ')} | ${paths.slice(1).map((p) => (t.perSecond[p.label]! / t.perSecond[direct]!).toFixed(2)).join(' | ')} |`),
+    `(${seconds} s per path and level, in two halves: the paths in order, then in reverse; goal at 64 agents: ≥ 0.70)`,
+  ];
+  return { throughput, lines };
+}
+
 export async function benchLoad(options: { log: (line: string) => void }): Promise<LoadBenchResult> {
   const { log } = options;
   const seconds = Number(process.env.BENCH_LOAD_SECONDS ?? 4);
@@ -152,6 +213,8 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
   const samples = Number(process.env.BENCH_LOAD_SAMPLES ?? 300);
   // A V8 CPU profile of the broker process (open it in Chrome DevTools or speedscope for a flame graph).
   const cpuProfileDir = process.env.BENCH_LOAD_CPU_PROF;
+  // Another checkout (same node_modules) whose broker runs beside this one: before/after in one run.
+  const baseline = process.env.BENCH_LOAD_BASELINE;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-load-${randomUUID().slice(0, 8)}`;
   const stateDir = await mkdtemp(join(tmpdir(), 'airlock-bench-load-'));
@@ -175,10 +238,9 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
     const issuer = await startDevIssuer({ audience: DEV_AUDIENCE, stateDir });
     stops.push(() => issuer.close());
     const settings = passedOn();
-    log(`load: starting the broker process (api + worker; ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})…`);
-    const broker = await startChild('broker', ['bench/broker.ts'], {
+    const brokerEnv = (keyPrefix: string) => ({
       REDIS_URL: redisUrl,
-      AIRLOCK_REDIS_PREFIX: prefix,
+      AIRLOCK_REDIS_PREFIX: keyPrefix,
       AIRLOCK_LOG_LEVEL: 'warn',
       AIRLOCK_PORT: '0',
       AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: '0',
@@ -192,8 +254,17 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
       SNOWFLAKE_SCHEMA: CONTEXT.schema,
       SNOWFLAKE_WAREHOUSE: CONTEXT.warehouse,
       ...settings,
-    }, cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []);
-    stops.push(() => broker.stop());
+    });
+    const brokers: Array<{ label: string; url: string }> = [];
+    for (const [label, cwd] of [['broker', ROOT], ...(baseline ? [['baseline broker', baseline]] : [])] as Array<[string, string | URL]>) {
+      log(`load: starting the ${label} process (${String(cwd)}; api + worker; ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})…`);
+      const child = await startChild(label, ['bench/broker.ts'], brokerEnv(`${prefix}-${brokers.length}`), {
+        cwd,
+        ...(cpuProfileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] } : {}),
+      });
+      stops.push(() => child.stop());
+      brokers.push({ label, url: child.url });
+    }
 
     const most = Math.max(...levels);
     const tokens = await Promise.all(Array.from({ length: most }, (_, i) => issuer.mintToken({ agent: `load-agent-${i}`, owner: `load-${i}@example.com` })));
@@ -202,57 +273,23 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
     for (let i = 0; i < most; i += 8) {
       conns.push(...(await Promise.all(Array.from({ length: Math.min(8, most - i) }, () => directConnection(emulator.url, privateKey)))));
     }
-    const direct = conns.map((c) => () => directRead(c));
-    const viaBroker = tokens.map((t) => () => brokerRead(broker.url, t).then(() => undefined));
-
+    const paths: Path[] = [
+      { label: 'direct', agents: conns.map((c) => () => directRead(c)) },
+      ...brokers.map((b) => ({ label: b.label, agents: tokens.map((t) => () => brokerRead(b.url, t).then(() => undefined)) })),
+    ];
     log('load: warming up…');
-    await closedLoop(direct.slice(0, most), 1500);
-    await closedLoop(viaBroker.slice(0, most), 1500);
-
-    // Single agent, sequential, alternating rounds.
-    const directMs: number[] = [];
-    const brokerMs: number[] = [];
-    const rounds = 6;
-    const timed = async (read: () => Promise<void>, into: number[]) => {
-      const t0 = performance.now();
-      await read();
-      into.push(performance.now() - t0);
-    };
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < samples / rounds; i++) await timed(direct[0]!, directMs);
-      for (let i = 0; i < samples / rounds; i++) await timed(viaBroker[0]!, brokerMs);
-    }
-    const d = quantiles(directMs);
-    const b = quantiles(brokerMs);
-    log(`load: single agent direct p50 ${ms(d.p50)}, broker p50 ${ms(b.p50)}`);
-
-    const throughput: LoadBenchResult['throughput'] = [];
-    for (const n of levels) {
-      const half = (seconds * 1000) / 2;
-      const d1 = await closedLoop(direct.slice(0, n), half);
-      const b1 = await closedLoop(viaBroker.slice(0, n), half);
-      const b2 = await closedLoop(viaBroker.slice(0, n), half);
-      const d2 = await closedLoop(direct.slice(0, n), half);
-      throughput.push({ agents: n, direct: (d1 + d2) / 2, broker: (b1 + b2) / 2 });
-      log(`load: ${n} agents: direct ${rate(d1)}, ${rate(d2)}; broker ${rate(b1)}, ${rate(b2)}`);
-    }
-
+    for (const path of paths) await closedLoop(path.agents.slice(0, most), 1500);
+    const single = await singleAgent(paths, samples, log);
+    const loaded = await atLevels(paths, levels, seconds, log);
     const report = [
       '',
       `Allowed 3-row read, broker vs direct driver (separate emulator and broker processes; ${new Date().toISOString()})`,
-      `broker settings: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`,
-      '| single agent, sequential | n | p50 | p90 | p99 |',
-      '|---|---|---|---|---|',
-      `| direct (snowflake-sdk → emulator) | ${d.n} | ${ms(d.p50)} | ${ms(d.p90)} | ${ms(d.p99)} |`,
-      `| broker (POST /v1/queries, waitMs) | ${b.n} | ${ms(b.p50)} | ${ms(b.p90)} | ${ms(b.p99)} |`,
-      `overhead p50: ${ms(b.p50 - d.p50)} (goal ≤ 3 ms)`,
+      `broker settings: ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}${baseline ? `; baseline broker from ${baseline}` : ''}`,
+      ...single.lines,
       '',
-      `| concurrent agents | direct | broker | broker / direct |`,
-      '|---|---|---|---|',
-      ...throughput.map((t) => `| ${t.agents} | ${rate(t.direct)} | ${rate(t.broker)} | ${(t.broker / t.direct).toFixed(2)} |`),
-      `(${seconds} s per path and level, in two alternating halves; goal at 64 agents: ≥ 0.70)`,
+      ...loaded.lines,
     ];
-    return { report, overhead: { directP50: d.p50, brokerP50: b.p50 }, throughput };
+    return { report, p50: single.p50, throughput: loaded.throughput };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await dropPrefix(redisUrl, prefix);
