@@ -14,6 +14,8 @@ export type AirlockErrorCode =
   | 'INVALID_JSON'
   | 'VALIDATION_FAILED'
   | 'BODY_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SQL_INVALID'
   | 'SQL_TOO_LARGE'
@@ -38,6 +40,7 @@ export type AirlockErrorCode =
   | 'SQL_UNPARSEABLE'
   | 'SQL_TOO_COMPLEX'
   | 'NOT_SQL'
+  | 'ANALYSIS_BUSY'
   | 'STATE_CONFLICT'
   | 'APPROVAL_EXPIRED'
   | 'IDEMPOTENCY_CONFLICT'
@@ -86,6 +89,8 @@ const STATUS: Record<AirlockErrorCode, number> = {
   INVALID_JSON: 400,
   VALIDATION_FAILED: 400,
   BODY_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SQL_INVALID: 400,
   SQL_TOO_LARGE: 413,
@@ -108,6 +113,7 @@ const STATUS: Record<AirlockErrorCode, number> = {
   SQL_UNPARSEABLE: 400,
   SQL_TOO_COMPLEX: 400,
   NOT_SQL: 400,
+  ANALYSIS_BUSY: 503,
   STATE_CONFLICT: 409,
   APPROVAL_EXPIRED: 409,
   IDEMPOTENCY_CONFLICT: 409,
@@ -166,6 +172,7 @@ export function isTransient(code: AirlockErrorCode): boolean {
     code === 'WAREHOUSE_UNAVAILABLE' ||
     code === 'QUEUE_UNAVAILABLE' ||
     code === 'STORE_UNAVAILABLE' ||
+    code === 'ANALYSIS_BUSY' ||
     code === 'AUTH_ISSUER_UNAVAILABLE'
   );
 }

@@ -67,6 +67,10 @@ export const sessionsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict()
-  .refine((q) => !q.from || !q.to || q.from.getTime() <= q.to.getTime(), { message: 'from must not be after to', path: ['from'] });
+  // zod runs this check even when `from` or `to` failed their own (then they are still strings): compare only two dates.
+  .refine((q) => !(q.from instanceof Date) || !(q.to instanceof Date) || q.from.getTime() <= q.to.getTime(), {
+    message: 'from must not be after to',
+    path: ['from'],
+  });
 
 export const sessionIdParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'not a session id') });

@@ -15,6 +15,8 @@ import type { Evaluate } from '../queries/service.ts';
 import { checkSqlText, refusalCode, type RefusalCode } from '../queries/service.ts';
 import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from './idempotency.ts';
 import { buildOpenApi } from './openapi.ts';
+import { writeClientError } from './client-error.ts';
+import { trackRoutes } from './routes.ts';
 import { Metrics } from './metrics.ts';
 import type { SessionAccess } from '../audit/sessions.ts';
 import { evaluateBody, idParams, queryWaitQuery, resultsQuery, sessionIdParams, sessionsQuery, submitBody } from './schemas.ts';
@@ -95,6 +97,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     // Which X-Forwarded-For hops to believe (AIRLOCK_TRUST_PROXY): the client address goes into the session log.
     trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
+    // What Node's HTTP parser refuses (bad request line, headers over 16 KB) in Airlock's error shape too.
+    clientErrorHandler: writeClientError,
     // The router's own refusals (a malformed percent-encoding, an over-long id) in Airlock's error shape.
     frameworkErrors: (err, _request, reply) => {
       const mapped =
@@ -107,6 +111,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       void (reply as unknown as FastifyReply).status(httpStatusFor(mapped.code)).send(toErrorBody(mapped));
     },
   }) as unknown as FastifyInstance; // pino's Logger type is wider than FastifyBaseLogger; the instance is used only through the base API.
+  trackRoutes(app);
   const metrics = new Metrics();
   installJsonParser(app);
   installErrorHandling(app, metrics);
@@ -173,6 +178,7 @@ function installErrorHandling(app: FastifyInstance, metrics: Metrics): void {
     if (status >= 500 && mapped.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
     metrics.countError(mapped.code);
     if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    if (mapped.code === 'ANALYSIS_BUSY') void reply.header('Retry-After', '1');
     void reply.status(status).send(toErrorBody(mapped));
   });
 }

@@ -109,10 +109,14 @@ function parseBody(raw: string, contentType: string): Record<string, unknown> {
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
     const form = new URLSearchParams(raw);
     const payload = form.get('payload');
-    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
-    return Object.fromEntries(form.entries());
+    return payload === null ? Object.fromEntries(form.entries()) : jsonObject(payload);
   }
-  const parsed: unknown = JSON.parse(raw);
+  return jsonObject(raw);
+}
+
+/** A JSON object, or a throw: `payload=null`, a number or an array is no Slack request. */
+function jsonObject(text: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
   return parsed as Record<string, unknown>;
 }
