@@ -16,7 +16,7 @@ import { uniquePrefix } from '../support/redis.ts';
 import { cardOf } from '../support/slack-harness.ts';
 import { slackClient, type SlackClient } from '../support/slack-client.ts';
 import { until } from '../support/until.ts';
-import { closeWire, connectWire, run, runError, streamAll } from '../support/wire-driver.ts';
+import { closeWire, connectWire, run, runError, streamAll, type DriverError } from '../support/wire-driver.ts';
 
 const SECRET = 'wire-signing-secret-0123456789';
 const CHANNEL = 'C0APPROVALS';
@@ -202,6 +202,27 @@ describe('the Snowflake driver through Airlock', () => {
     await expect(conn.getResultsFromQueryId({ queryId: id })).rejects.toMatchObject({ code: '000604' });
     await closeWire(conn);
   });
+
+  it('several statements in one request are one Airlock query, reviewed as the policy says, then refused by the warehouse adapter', async () => {
+    const conn = await connectWire(suite.env.apiUrl, token);
+    let stmt: RowStatement | undefined;
+    const pending = run(conn, 'select 1 as a; select 2 as b', { onStatement: (s) => (stmt = s) }).then(
+      (r) => ({ rows: r.rows }),
+      (err: DriverError) => ({ err }),
+    );
+    const id = await queryIdOf(() => stmt);
+    const view = await apiClient(suite.env.apiUrl, token)(`/v1/queries/${id}`);
+    expect(view.json.status).toBe('pending_approval');
+    expect(JSON.stringify(view.json.decision.reasons)).toContain('MULTI_STATEMENT');
+    const { ts } = await cardOf(slack, prefix, id);
+    expect(await fromSlack.click('U0ALICE', id, { ts })).toBe(200);
+    // Approved, it reaches the warehouse as one statement text; the warehouse adapter asks for one
+    // statement (as on the REST path), so Snowflake's own count check refuses it, as a definite error.
+    const outcome = await pending;
+    expect('err' in outcome && outcome.err.code).toBe('471006');
+    expect('err' in outcome && outcome.err.message).toMatch(/^Airlock WAREHOUSE_SQL_ERROR: .*statement count/);
+    await closeWire(conn);
+  }, 60_000);
 
   it('binds become literals the policy judges; describeOnly gives the columns without rows', async () => {
     const conn = await connectWire(suite.env.apiUrl, token);
