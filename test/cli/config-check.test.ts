@@ -23,7 +23,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('airlock config check, per role', () => {
+// Each case starts the CLI (tsx, and for the worker snowflake-sdk) once or twice: slow on a busy machine.
+describe('airlock config check, per role', { timeout: 120_000 }, () => {
   it('an empty environment is not enough for the default roles: the worker needs Snowflake', async () => {
     const r = await airlock(['config', 'check']);
     expect(r.code).toBe(1);

@@ -217,7 +217,8 @@ describe('an invalid policy file', () => {
   });
 
   it('config check prints every policy problem with its path and exits 1', async () => {
-    const r = await airlock(['config', 'check'], { env: { AIRLOCK_POLICY: badPolicy } });
+    // --roles api: the policy half alone (a worker would also need SNOWFLAKE_*; test/cli/config-check.test.ts).
+    const r = await airlock(['config', 'check', '--roles', 'api'], { env: { AIRLOCK_POLICY: badPolicy } });
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -245,7 +246,7 @@ describe('an invalid policy file', () => {
   });
 
   it('config check validates the shipped policy when AIRLOCK_POLICY is unset', async () => {
-    const r = await airlock(['config', 'check']);
+    const r = await airlock(['config', 'check', '--roles', 'api']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('configuration OK\n');
     expect(r.stderr).toMatch(/policy .*policies[/\\]default\.yaml: OK \(\d+ rules, version [0-9a-f]{12}\)/);
