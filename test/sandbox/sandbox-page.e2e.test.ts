@@ -156,4 +156,41 @@ describe('the sandbox page', () => {
     await lastEphemeral().getByText('Only approvers and reviewers').waitFor();
     await expect(page.locator('#messages article.ephemeral', { hasText: id }).count()).resolves.toBe(0);
   });
+
+  it('draws every Block Kit element the page knows, with mrkdwn formatting and only safe links', async () => {
+    // Put straight into the channel (as a restored channel is): rich_text and images are blocks Airlock does not
+    // send, so the workspace's Block Kit check would refuse them from chat.postMessage.
+    const ts = (Date.now() / 1000).toFixed(6);
+    suite.env.sandbox!.workspace.restore({ messages: [[ts, { channel: 'C0SANDBOX', text: 'block kit sample', edits: 0, reusedBlockIds: [], blocks: [
+        { type: 'header', text: { type: 'plain_text', text: ':warning: Sample header' } },
+        { type: 'section', text: { type: 'mrkdwn', text: '*bold* _italic_ ~struck~ `code` <https://example.com/a?b=1&amp;c=2|a link> <javascript:alert(1)|not a link> <@U0SBBOB> <!subteam^S0SANDBOXAPPR> &lt;b&gt;kept&lt;/b&gt;\n&gt; quoted line' } },
+        { type: 'divider' },
+        { type: 'section', fields: [{ type: 'mrkdwn', text: '*Left*\none' }, { type: 'plain_text', text: 'Right <i>two</i>' }] },
+        { type: 'rich_text', elements: [
+          { type: 'rich_text_section', elements: [{ type: 'text', text: 'rich ' }, { type: 'text', text: 'bold', style: { bold: true } }, { type: 'link', url: 'javascript:alert(2)', text: 'bad' }] },
+          { type: 'rich_text_preformatted', elements: [{ type: 'text', text: 'SELECT 1;\n<script>x</script>' }] },
+          { type: 'rich_text_list', style: 'ordered', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'first' }] }] },
+        ] },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: 'context _note_' }, { type: 'image', image_url: 'https://example.com/x.png', alt_text: 'logo' }] },
+        { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Plain' }, action_id: 'sample_plain', value: 'x' }] },
+      ] }]], ephemerals: [], views: [] });
+    const sample = page.locator(`#messages article[data-ts="${ts}"]`);
+    await sample.waitFor();
+    await expect(sample.locator('.bk-header').textContent()).resolves.toBe('⚠️ Sample header');
+    await expect(sample.locator('strong', { hasText: 'bold' }).count()).resolves.toBe(2);
+    await expect(sample.locator('em', { hasText: 'italic' }).count()).resolves.toBe(1);
+    await expect(sample.locator('del', { hasText: 'struck' }).count()).resolves.toBe(1);
+    await expect(sample.locator('.bk-text code', { hasText: 'code' }).count()).resolves.toBe(1);
+    await expect(sample.locator('a').evaluateAll((as) => as.map((a) => (a as { href: string }).href))).resolves.toEqual(['https://example.com/a?b=1&c=2']);
+    const text = await sample.textContent();
+    for (const shown of ['not a link', '@Bob Approver', '@sandbox-approvers', '<b>kept</b>', 'Right <i>two</i>', 'bad', '<script>x</script>', 'first', '[logo]']) expect(text).toContain(shown);
+    await expect(sample.locator('blockquote', { hasText: 'quoted line' }).count()).resolves.toBe(1);
+    await expect(sample.locator('hr.bk-divider').count()).resolves.toBe(1);
+    await expect(sample.locator('.bk-fields .bk-field').count()).resolves.toBe(2);
+    await expect(sample.locator('.bk-rich pre').count()).resolves.toBe(1);
+    await expect(sample.locator('.bk-rich ol li').count()).resolves.toBe(1);
+    await expect(sample.locator('i, b, script, img').count()).resolves.toBe(0);
+    await expect(sample.getByRole('button', { name: 'Plain' }).getAttribute('class')).resolves.toBe('bk-button');
+  });
 });
+
