@@ -9,6 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
+/** Compose's `${NAME:-default}` substitution, as the file writes it. */
+const composeVar = (name: string, fallback: string) => `\${${name}:-${fallback}}`;
+
 const read = (path: string) => readFile(new URL(`../../${path}`, import.meta.url), 'utf8');
 
 interface Service {
@@ -52,12 +55,12 @@ describe('docker-compose.yml: the sandbox profile runs the whole product without
     // Listening on all interfaces inside, published on the host's loopback 8080 (the sandbox page's origin).
     expect(sandbox.environment?.AIRLOCK_HOST).toBe('0.0.0.0');
     expect(sandbox.environment?.AIRLOCK_PORT).toBe('8080');
-    expect(sandbox.ports).toEqual(['${SANDBOX_HTTP_PUBLISH:-127.0.0.1:8080}:8080']);
+    expect(sandbox.ports).toEqual([`${composeVar('SANDBOX_HTTP_PUBLISH', '127.0.0.1:8080')}:8080`]);
   });
 
   it('publishes a Redis on 127.0.0.1:6379, as the README tells npm start to use, while production Redis stays unpublished', () => {
     expect(redisDev.profiles).toEqual(['sandbox']);
-    expect(redisDev.ports).toEqual(['${REDIS_DEV_PUBLISH:-127.0.0.1:6379}:6379']);
+    expect(redisDev.ports).toEqual([`${composeVar('REDIS_DEV_PUBLISH', '127.0.0.1:6379')}:6379`]);
     expect(compose.services.redis!.ports).toBeUndefined();
     expect(readme).toContain('`docker compose --profile sandbox up -d redis-dev`');
     expect(readme).toContain('REDIS_URL=redis://127.0.0.1:6379 npm start');
