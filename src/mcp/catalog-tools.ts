@@ -39,33 +39,61 @@ async function runMetadata(port: AirlockPort, sql: string, purpose: string, colu
   return presentView(view.result ? { ...view, result: project(view.result, columns) } : view);
 }
 
+/**
+ * The tools' definitions (description, arguments, hints), built once per
+ * process: every HTTP request builds a server from them (server.ts).
+ */
+const CHECK_POLICY = {
+  title: 'Dry-run a statement against the policy',
+  description:
+    'See what Airlock would do with a SQL statement without running it: allow (runs at once), review (waits for approvers in Slack; who and how many) or deny, with the reason codes, the tables and columns involved, and what would pass instead. Use it to shape a query before run_query.',
+  inputSchema: z.object({ sql: z.string().min(1).describe('The SQL statement to evaluate.') }),
+  annotations: { title: 'Dry-run against the policy', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+};
+
+const LIST_TABLES = {
+  title: 'List tables',
+  description:
+    'List the tables you can query (SHOW TABLES, run through Airlock and its policy like any statement). Narrow it with database, schema and a LIKE pattern. Then use describe_table for the columns.',
+  inputSchema: z.object({
+    database: identifier.optional().describe('Database to list; with schema, one schema.'),
+    schema: identifier.optional().describe('Schema to list (needs database).'),
+    like: z.string().max(200).optional().describe("A LIKE pattern on the table name, e.g. '%ORDER%'."),
+  }),
+  annotations: { title: 'List tables', readOnlyHint: true, openWorldHint: false },
+};
+
+const DESCRIBE_TABLE = {
+  title: 'Describe a table',
+  description:
+    'The columns of a table with their types (DESCRIBE TABLE, through Airlock and its policy like any statement). Check it before selecting: columns Airlock treats as sensitive need approval or come back masked; check_policy tells you which.',
+  inputSchema: z.object({ table: tableName.describe('DATABASE.SCHEMA.TABLE (or a name the default database and schema resolve).') }),
+  annotations: { title: 'Describe a table', readOnlyHint: true, openWorldHint: false },
+};
+
+const MY_QUERIES = {
+  title: 'List my queries',
+  description: 'Your recent queries, newest first, with status (pending_approval, succeeded, denied, …) and tables. Use it to find the id of a query to wait for, page or cancel.',
+  inputSchema: z.object({
+    status: z.enum(SESSION_STATUSES).optional().describe('Only queries in this status.'),
+    table: z.string().min(1).max(512).optional().describe('Only queries touching this table or column (any suffix: CUSTOMERS, CUSTOMERS.SSN).'),
+    cursor: z.string().min(1).max(500).optional().describe('nextCursor from the previous answer.'),
+    limit: z.number().int().min(1).max(100).optional().describe('How many (default 20).'),
+  }),
+  annotations: { title: 'List my queries', readOnlyHint: true, openWorldHint: false },
+};
+
 /** check_policy, list_tables, describe_table, my_queries. */
 export function registerCatalogTools(server: McpServer, port: AirlockPort, logger: Logger): void {
   server.registerTool(
     'check_policy',
-    {
-      title: 'Dry-run a statement against the policy',
-      description:
-        'See what Airlock would do with a SQL statement without running it: allow (runs at once), review (waits for approvers in Slack; who and how many) or deny, with the reason codes, the tables and columns involved, and what would pass instead. Use it to shape a query before run_query.',
-      inputSchema: z.object({ sql: z.string().min(1).describe('The SQL statement to evaluate.') }),
-      annotations: { title: 'Dry-run against the policy', readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-    },
+    CHECK_POLICY,
     (args) => answer(logger, 'check_policy', async () => presentDecision(await port.evaluate(args.sql))),
   );
 
   server.registerTool(
     'list_tables',
-    {
-      title: 'List tables',
-      description:
-        'List the tables you can query (SHOW TABLES, run through Airlock and its policy like any statement). Narrow it with database, schema and a LIKE pattern. Then use describe_table for the columns.',
-      inputSchema: z.object({
-        database: identifier.optional().describe('Database to list; with schema, one schema.'),
-        schema: identifier.optional().describe('Schema to list (needs database).'),
-        like: z.string().max(200).optional().describe("A LIKE pattern on the table name, e.g. '%ORDER%'."),
-      }),
-      annotations: { title: 'List tables', readOnlyHint: true, openWorldHint: false },
-    },
+    LIST_TABLES,
     (args) =>
       answer(logger, 'list_tables', async () => {
         const scope = args.database && args.schema ? ` IN SCHEMA ${args.database}.${args.schema}` : args.database ? ` IN DATABASE ${args.database}` : '';
@@ -76,13 +104,7 @@ export function registerCatalogTools(server: McpServer, port: AirlockPort, logge
 
   server.registerTool(
     'describe_table',
-    {
-      title: 'Describe a table',
-      description:
-        'The columns of a table with their types (DESCRIBE TABLE, through Airlock and its policy like any statement). Check it before selecting: columns Airlock treats as sensitive need approval or come back masked; check_policy tells you which.',
-      inputSchema: z.object({ table: tableName.describe('DATABASE.SCHEMA.TABLE (or a name the default database and schema resolve).') }),
-      annotations: { title: 'Describe a table', readOnlyHint: true, openWorldHint: false },
-    },
+    DESCRIBE_TABLE,
     (args) =>
       answer(logger, 'describe_table', () =>
         runMetadata(port, `DESCRIBE TABLE ${args.table}`, 'describe_table: learn the columns before writing a query', ['name', 'type', 'null?', 'kind', 'comment']),
@@ -91,17 +113,7 @@ export function registerCatalogTools(server: McpServer, port: AirlockPort, logge
 
   server.registerTool(
     'my_queries',
-    {
-      title: 'List my queries',
-      description: 'Your recent queries, newest first, with status (pending_approval, succeeded, denied, …) and tables. Use it to find the id of a query to wait for, page or cancel.',
-      inputSchema: z.object({
-        status: z.enum(SESSION_STATUSES).optional().describe('Only queries in this status.'),
-        table: z.string().min(1).max(512).optional().describe('Only queries touching this table or column (any suffix: CUSTOMERS, CUSTOMERS.SSN).'),
-        cursor: z.string().min(1).max(500).optional().describe('nextCursor from the previous answer.'),
-        limit: z.number().int().min(1).max(100).optional().describe('How many (default 20).'),
-      }),
-      annotations: { title: 'List my queries', readOnlyHint: true, openWorldHint: false },
-    },
+    MY_QUERIES,
     (args) =>
       answer(logger, 'my_queries', async () =>
         presentSessions(
