@@ -26,7 +26,7 @@ Usage:
   airlock serve [--roles api,worker,slack]  production entry point (all roles by default; slack when
                                             SLACK_BOT_TOKEN is set)
   airlock emulator [--port N] [--db FILE] [--seed demo] [--account A] [--user U]
-                   [--password P] [--public-key FILE]
+                   [--password P] [--public-key FILE] [--public-key-2 FILE]
                                             run the Snowflake-wire emulator alone
   airlock demo [--wait SECONDS]             a scripted agent against the running \`airlock dev\`: a safe
                                             read, a PII read, a DROP, an exfiltration and a typo, and

@@ -12,7 +12,7 @@ import type { ResultStore } from './result-store.ts';
 import type { ParamValue } from '../snowflake-wire/parameters.ts';
 import { normalizeParam } from './session-params.ts';
 import type { Session } from './sessions.ts';
-import { StatementRunner } from './statement-runner.ts';
+import { StatementRunner, type StatementRunnerOptions } from './statement-runner.ts';
 import { mapDuckDbError } from './sql/translate.ts';
 import { SnowflakeWireError } from '../snowflake-wire/errors.ts';
 
@@ -25,6 +25,8 @@ export interface QueryServiceOptions {
   /** Finished query records are forgotten after this long (results have their own TTL). */
   recordTtlMs: number;
   logger?: Logger;
+  /** The user's key slots, for `ALTER USER … RSA_PUBLIC_KEY[_2]`. */
+  keys?: StatementRunnerOptions['keys'];
 }
 
 /** Submits, tracks, cancels and times out statements. */
@@ -34,7 +36,7 @@ export class QueryService {
   private readonly runner: StatementRunner;
 
   constructor(private readonly opts: QueryServiceOptions) {
-    this.runner = new StatementRunner({ engine: opts.engine, results: opts.results, chunkRows: opts.chunkRows });
+    this.runner = new StatementRunner({ engine: opts.engine, results: opts.results, chunkRows: opts.chunkRows, ...(opts.keys ? { keys: opts.keys } : {}) });
   }
 
   /** Register a statement and queue it on its session; returns at once. */

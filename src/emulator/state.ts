@@ -4,7 +4,7 @@
  * (seed, init, catalog) and session teardown.
  */
 import type { Logger } from 'pino';
-import { Authenticator } from './auth.ts';
+import { Authenticator, type KeySlot } from './auth.ts';
 import { Engine } from './engine.ts';
 import type { EmulatorOptions } from './options.ts';
 import { QueryService } from './query-service.ts';
@@ -48,7 +48,8 @@ export async function openState(opts: EmulatorOptions): Promise<EmulatorState> {
     now,
   );
   const results = new ResultStore({ ttlMs: (opts.resultTtlSeconds ?? 3600) * 1000, maxBytes: opts.maxResultBytes ?? 512 * 1024 * 1024 }, now);
-  const queries = new QueryService({ engine, results, chunkRows, now, recordTtlMs: (opts.resultTtlSeconds ?? 3600) * 1000, logger: log });
+  const keys = { user: opts.user, setPublicKey: (slot: KeySlot, pem: string | undefined) => auth.setPublicKey(slot, pem) };
+  const queries = new QueryService({ engine, results, chunkRows, now, recordTtlMs: (opts.resultTtlSeconds ?? 3600) * 1000, logger: log, keys });
 
   try {
     await prepareEngine(engine, opts);

@@ -12,6 +12,8 @@ import { interruptError, type QueryRecord, type QueryRequest } from './query-rec
 import { ResultBuilder, type ResultStore, type StoredResult } from './result-store.ts';
 import type { ParamValue } from '../snowflake-wire/parameters.ts';
 import { parseAlterSession, type AlterSession } from './session-params.ts';
+import { parseAlterUserKey, type AlterUserKey } from './alter-user.ts';
+import type { Authenticator } from './auth.ts';
 import type { Session } from './sessions.ts';
 import { statusMessage } from './statement-text.ts';
 import { DML_COLUMN, fromDuckStatementType, STATEMENT_TYPE_IDS } from './statement-types.ts';
@@ -37,6 +39,8 @@ export interface StatementRunnerOptions {
   engine: Engine;
   results: ResultStore;
   chunkRows: number;
+  /** The user's key slots, changed by `ALTER USER … SET/UNSET RSA_PUBLIC_KEY[_2]`. */
+  keys?: Pick<Authenticator, 'setPublicKey'> & { user: string };
 }
 
 /** Runs statements into stored results; one per emulator. */
@@ -48,6 +52,8 @@ export class StatementRunner {
     const session = record.session;
     const alter = parseAlterSession(req.sqlText);
     if (alter) return this.alterSession(record, alter);
+    const keyChange = this.opts.keys ? parseAlterUserKey(req.sqlText) : undefined;
+    if (keyChange) return this.alterUserKey(record, keyChange, params);
 
     const translation = this.translate(session, req.sqlText);
     if (translation.kind === 'error') {
@@ -100,6 +106,20 @@ export class StatementRunner {
       await session.conn.run(`SET TimeZone = '${alter.values.TIMEZONE.replace(/'/g, "''")}'`);
     }
     return this.statusResult(record, 'set', 'Statement executed successfully.', { ...session.params });
+  }
+
+  /** ALTER USER … SET/UNSET RSA_PUBLIC_KEY[_2]: the next logins see the slot as changed (docs/operations.md). */
+  private async alterUserKey(record: QueryRecord, change: AlterUserKey, params: Record<string, ParamValue>): Promise<StoredResult> {
+    const keys = this.opts.keys!;
+    if (change.user !== keys.user.toUpperCase()) {
+      throw SnowflakeWireError.of('OBJECT_DOES_NOT_EXIST', `User '${change.user}' does not exist or not authorized.`);
+    }
+    try {
+      keys.setPublicKey(change.slot, change.pem);
+    } catch {
+      throw SnowflakeWireError.of('INVALID_PARAMETER_VALUE', `Invalid value for RSA_PUBLIC_KEY${change.slot === 2 ? '_2' : ''}: not an RSA public key.`);
+    }
+    return this.statusResult(record, 'ddl', 'Statement executed successfully.', params);
   }
 
   /** Snowflake SQL to DuckDB SQL (or a computed result, or a refusal) in the session's context. */

@@ -17,6 +17,7 @@ export async function emulator(args: string[]): Promise<number> {
       user: { type: 'string' },
       password: { type: 'string' },
       'public-key': { type: 'string' },
+      'public-key-2': { type: 'string' },
     },
     strict: true,
   });
@@ -25,15 +26,10 @@ export async function emulator(args: string[]): Promise<number> {
   if (values.seed !== undefined && values.seed !== 'demo' && values.seed !== 'none') {
     throw new AirlockError('BAD_REQUEST', `--seed takes "demo" or "none", not "${values.seed}".`);
   }
-  let publicKeyPem: string | undefined;
-  if (values['public-key']) {
-    try {
-      publicKeyPem = await readFile(values['public-key'], 'utf8');
-    } catch {
-      throw new AirlockError('BAD_REQUEST', `Cannot read the public key file ${values['public-key']}.`);
-    }
-  }
-  const password = values.password ?? (publicKeyPem ? undefined : 'airlock');
+  const publicKeyPem = await readPublicKey(values['public-key']);
+  // Snowflake's second key slot (RSA_PUBLIC_KEY_2), for rehearsing a rotation; ALTER USER … SET/UNSET changes either slot later.
+  const publicKeyPem2 = await readPublicKey(values['public-key-2']);
+  const password = values.password ?? (publicKeyPem || publicKeyPem2 ? undefined : 'airlock');
   const { startEmulator } = await import('../../emulator/server.ts');
   stderr('Starting the Snowflake-wire emulator…');
   const t0 = performance.now();
@@ -46,11 +42,22 @@ export async function emulator(args: string[]): Promise<number> {
     ...(values.db ? { dbFile: values.db } : {}),
     ...(password ? { password } : {}),
     ...(publicKeyPem ? { publicKeyPem } : {}),
+    ...(publicKeyPem2 ? { publicKeyPem2 } : {}),
     logger: logger(),
   });
   stderr(`ready in ${Math.round(performance.now() - t0)} ms; account ${values.account ?? 'EMU'}, user ${values.user ?? 'AIRLOCK'}` +
-    `${password && !values.password ? ', password airlock' : ''}${publicKeyPem ? ', key pair accepted' : ''}`);
+    `${password && !values.password ? ', password airlock' : ''}${publicKeyPem || publicKeyPem2 ? ', key pair accepted' : ''}`);
   process.stdout.write(`${emu.url}\n`);
   await onShutdown(() => emu.close());
   return 0;
+}
+
+/** A public key file's PEM, or undefined when no file is named. */
+async function readPublicKey(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new AirlockError('BAD_REQUEST', `Cannot read the public key file ${path}.`);
+  }
 }
