@@ -55,6 +55,10 @@ const PAGE_DIR = new URL('./page/', import.meta.url);
 /** Scripts and styles from this origin only: whatever a card holds cannot run as script. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** A file of the page, or undefined when this installation has none (a build without the page). */
+const pageFile = (name: string): Promise<Buffer | undefined> => readFile(new URL(name, PAGE_DIR)).catch(() => undefined);
+const pageMissing = () => new AirlockError('NOT_FOUND', 'This installation has no sandbox page (src/sandbox/page/); run airlock dev from a checkout with npm start.');
+
 /** The workspace with the sandbox's members and approver group. */
 function seededWorkspace(origin: string): SlackWorkspace {
   const workspace = createWorkspace({ origin: () => `${origin}/sandbox`, teamId: 'T0SANDBOX' });
@@ -189,11 +193,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         return act(body, reply);
       });
     });
-    server.get('/sandbox', async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(await readFile(new URL('index.html', PAGE_DIR))));
+    server.get('/sandbox', async (_request, reply) => {
+      const html = await pageFile('index.html');
+      if (!html) return reply.status(404).send(toErrorBody(pageMissing()));
+      return reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(html);
+    });
     server.get<{ Params: { file: string } }>('/sandbox/assets/:file', async (request, reply) => {
       const type = ASSETS[request.params.file];
       if (!type) return reply.status(404).send(toErrorBody(new AirlockError('NOT_FOUND', 'No such sandbox file.')));
-      return reply.type(type).header('cache-control', 'no-store').send(await readFile(new URL(request.params.file, PAGE_DIR)));
+      const content = await pageFile(request.params.file);
+      if (!content) return reply.status(404).send(toErrorBody(pageMissing()));
+      return reply.type(type).header('cache-control', 'no-store').send(content);
     });
     server.get<{ Querystring: { user?: string } }>('/sandbox/state', async (request, reply) => reply.header('cache-control', 'no-store').send(stateFor(String(request.query.user ?? ''))));
     server.get('/sandbox/events', feed);
