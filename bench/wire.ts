@@ -88,21 +88,37 @@ export async function benchWire(o: { log: (line: string) => void }): Promise<{ r
     const token = await env.mintToken({ agent: 'bench-wire-agent', owner: 'bench@example.com' });
     const door = await connect({ account: 'airlock', authenticator: 'OAUTH', token, accessUrl: env.apiUrl } as snowflake.ConnectionOptions);
 
+    const rest = async (): Promise<number> => {
+      const t0 = performance.now();
+      const res = await fetch(`${env.apiUrl}/v1/queries`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sql: SQL, waitMs: 10_000 }),
+      });
+      const body = (await res.json()) as { status: string; result?: { rows: unknown[] } };
+      if (res.status !== 200 || body.result?.rows.length !== 3) throw new Error(`REST answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      return performance.now() - t0;
+    };
+
     log(`bench wire: warming up (${WARMUP} each)…`);
     for (let i = 0; i < WARMUP; i++) {
       await timed(direct);
       await timed(door);
+      await rest();
     }
     const directMs: number[] = [];
     const doorMs: number[] = [];
+    const restMs: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < PER_ROUND; i++) directMs.push(await timed(direct));
       for (let i = 0; i < PER_ROUND; i++) doorMs.push(await timed(door));
+      for (let i = 0; i < PER_ROUND; i++) restMs.push(await rest());
       log(`bench wire: round ${r + 1}/${ROUNDS} done`);
     }
     await Promise.all([direct, door].map((c) => new Promise<void>((resolve) => c.destroy(() => resolve()))));
     const d = summary(directMs);
     const w = summary(doorMs);
+    const h = summary(restMs);
     return {
       report: [
         '',
@@ -111,8 +127,9 @@ export async function benchWire(o: { log: (line: string) => void }): Promise<{ r
         '|---|---|---|---|---|',
         `| snowflake-sdk → emulator (direct) | ${d.n} | ${fmt(d.p50)} | ${fmt(d.p90)} | ${fmt(d.p99)} |`,
         `| snowflake-sdk → Airlock's wire door → queue → worker → snowflake-sdk → emulator | ${w.n} | ${fmt(w.p50)} | ${fmt(w.p90)} | ${fmt(w.p99)} |`,
+        `| (reference) agent → POST /v1/queries → queue → worker → snowflake-sdk → emulator | ${h.n} | ${fmt(h.p50)} | ${fmt(h.p90)} | ${fmt(h.p99)} |`,
         '',
-        `door overhead p50: ${fmt(w.p50 - d.p50)} (ratio ${(w.p50 / d.p50).toFixed(2)}x); p99: ${fmt(w.p99 - d.p99)}`,
+        `door overhead p50: ${fmt(w.p50 - d.p50)} (ratio ${(w.p50 / d.p50).toFixed(2)}x); p99: ${fmt(w.p99 - d.p99)}; door vs REST p50: ${fmt(w.p50 - h.p50)}`,
       ],
     };
   } finally {
