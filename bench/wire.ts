@@ -12,13 +12,14 @@
  *
  * Needs Redis on REDIS_URL (default 127.0.0.1:6379); uses a unique key prefix
  * and deletes it afterwards. `npm run bench` runs it; alone:
- * `BENCH_ONLY=wire npm run bench`. BENCH_WIRE_ROUNDS and BENCH_WIRE_PER_ROUND
- * change the sample size.
+ * `SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true npx tsx bench/wire.ts`.
+ * BENCH_WIRE_ROUNDS and BENCH_WIRE_PER_ROUND change the sample size.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import snowflake from 'snowflake-sdk';
 import { deletePrefix } from './cleanup.ts';
@@ -139,4 +140,17 @@ export async function benchWire(o: { log: (line: string) => void }): Promise<{ r
     redis.disconnect();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchWire({ log: (l) => process.stderr.write(`${l}\n`) }).then(
+    (r) => {
+      process.stdout.write(`${r.report.join('\n')}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }
