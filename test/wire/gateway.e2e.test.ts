@@ -224,6 +224,18 @@ describe('the Snowflake driver through Airlock', () => {
     await closeWire(conn);
   }, 60_000);
 
+  it('an approved INSERT reports its row count to the driver', async () => {
+    const conn = await connectWire(suite.env.apiUrl, token);
+    let stmt: RowStatement | undefined;
+    const pending = run(conn, "insert into analytics.public.orders (order_id, customer_id, status) values (9999901, 1, 'wire')", { onStatement: (s) => (stmt = s) });
+    const id = await queryIdOf(() => stmt);
+    const { ts } = await cardOf(slack, prefix, id);
+    expect(await fromSlack.click('U0ALICE', id, { ts })).toBe(200);
+    const { stmt: done } = await pending;
+    expect(done.getNumUpdatedRows()).toBe(1);
+    await closeWire(conn);
+  }, 60_000);
+
   it('binds become literals the policy judges; describeOnly gives the columns without rows', async () => {
     const conn = await connectWire(suite.env.apiUrl, token);
     const { rows } = await run(conn, "select customer_id from analytics.public.customers where customer_id = ? and segment <> 'it''s'", { binds: [2] });
