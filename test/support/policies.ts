@@ -42,6 +42,11 @@ function fillGroup(text: string, name: string, members: SlackGroup | undefined):
 
 /** The shipped policy, its approver groups filled in; rules are the file's last section, so an extra rule is appended. */
 export async function shippedPolicy(options: ShippedPolicyOptions = {}): Promise<ParsedPolicy> {
+  return parsed(await shippedPolicyText(options));
+}
+
+/** {@link shippedPolicy} as YAML text, for a test that writes it to a policy file. */
+export async function shippedPolicyText(options: ShippedPolicyOptions = {}): Promise<string> {
   let text = await readFile('policies/default.yaml', 'utf8');
   text = fillGroup(fillGroup(text, 'data-owners', options.dataOwners), 'security', options.security);
   if (options.maxRows !== undefined) text = text.replaceAll('max_rows: 10000', `max_rows: ${options.maxRows}`);
@@ -53,7 +58,7 @@ export async function shippedPolicy(options: ShippedPolicyOptions = {}): Promise
     approvals: { required: 1, from: [data-owners], expires_after: ${options.expiringAfter} }
 `;
   }
-  return parsed(text);
+  return text;
 }
 
 /**

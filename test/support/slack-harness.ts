@@ -28,10 +28,14 @@ export interface HarnessOptions {
   approvers: SlackGroup;
   /** More environment (AIRLOCK_IDENTITY_ALIASES, AIRLOCK_OWNERLESS_TOKENS, AIRLOCK_SLACK_REVIEWERS, …). */
   env?: Record<string, string>;
+  /** Read the policy from this file (AIRLOCK_POLICY, followed as it changes) instead of the shipped one with `approvers`. */
+  policyFile?: string;
 }
 
 /** The running roles, the agent's side (tokens, the API) and Slack's side (signed clicks and commands, {@link SlackClient}). */
 export interface Harness extends SlackClient {
+  /** Base URL of the Airlock under test (operations routes such as /metrics). */
+  url: string;
   /** A real token from the dev issuer (an agent with this owner claim, or none). */
   token(owner?: string): Promise<string>;
   /** POST /v1/queries; returns status and body. */
@@ -96,15 +100,18 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_APPROVAL_CHANNEL: CHANNEL,
       SLACK_API_URL: opts.slack.url,
+      ...(opts.policyFile ? { AIRLOCK_POLICY: opts.policyFile } : {}),
       ...opts.env,
     });
-    app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), policy: await shippedPolicy({ dataOwners: opts.approvers }), allowInsecureIssuer: true });
+    const policy = opts.policyFile ? {} : { policy: await shippedPolicy({ dataOwners: opts.approvers }) };
+    app = await buildApp(config, { roles: ['api', 'slack'], logger: createLogger({ level: 'silent' }), ...policy, allowInsecureIssuer: true });
     const apiUrl = (await app.listen())!;
     const built = app;
     const api = apiClient(apiUrl);
     const reviewerToken = await issuer.mintToken({ agent: 'security-reviewer', scopes: ['airlock:review'] });
     const harness: Harness = {
       ...slackClient({ url: apiUrl, secret: SIGNING_SECRET, channel: CHANNEL }),
+      url: apiUrl,
       token: (owner) => issuer.mintToken({ agent: 'etl-bot', ...(owner !== undefined ? { owner } : {}), groups: ['analysts'] }),
       submit: (token, sql) => api('/v1/queries', { token, body: { sql } }),
       view: async (token, id) => (await api(`/v1/queries/${id}`, { token })).json,
