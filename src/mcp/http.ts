@@ -69,7 +69,7 @@ function webRequest(request: FastifyRequest, base: string, signal: AbortSignal):
     headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   const hasBody = request.method === 'POST' && request.body !== undefined;
-  return new Request(`${base}${request.url}`, { method: request.method, headers, signal, ...(hasBody ? { body: JSON.stringify(request.body) } : {}) });
+  return new Request(new URL(request.url, base), { method: request.method, headers, signal, ...(hasBody ? { body: JSON.stringify(request.body) } : {}) });
 }
 
 /** The web Response as fastify's reply (an SSE body streams through). */
@@ -87,7 +87,9 @@ async function sendResponse(reply: FastifyReply, response: Response): Promise<Fa
 export function mcpMount(options: McpHttpOptions): (server: FastifyInstance, door: { authenticator: Authenticator }) => void {
   const { logger } = options;
   const scopes = options.scopes ?? ['airlock:query'];
-  const baseOf = (request: FastifyRequest) => options.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
+  // The origin clients reach: configured, else the request's own (a Host that is no URL host falls back to loopback).
+  const baseOf = (request: FastifyRequest) =>
+    options.publicUrl?.replace(/\/+$/, '') ?? URL.parse(`${request.protocol}://${request.host}`)?.origin ?? 'http://localhost';
   const handler: McpHttpHandler = createMcpHandler(
     (ctx) => {
       const caller = ctx.authInfo?.extra?.caller as Caller | undefined;
