@@ -98,6 +98,8 @@ export function startExecuteWorker(options: {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  /** Stored on each job it takes (BullMQ's `processedBy`), so an operator can tell which process ran it. */
+  name?: string;
   handle(queryId: string, attempt: number): Promise<void>;
 }): Worker<ExecutePayload> {
   return new Worker<ExecutePayload>(
@@ -116,6 +118,7 @@ export function startExecuteWorker(options: {
       connection: options.connection,
       prefix: bullPrefix(options.prefix),
       concurrency: options.concurrency,
+      ...(options.name ? { name: options.name } : {}),
       // A job killed with its worker goes back to the queue soon after its lock lapses.
       lockDuration: EXECUTE_LOCK_MS,
       stalledInterval: EXECUTE_STALLED_CHECK_MS,

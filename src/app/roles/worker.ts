@@ -51,6 +51,7 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
     connection: core.connect('worker', true),
     prefix: config.AIRLOCK_REDIS_PREFIX,
     concurrency: config.AIRLOCK_WORKER_CONCURRENCY,
+    name: `${hostname()}:${process.pid}`,
     handle: (id, attempt) => execution.execute(id, attempt),
   });
   logQueueErrors(worker, logger, { component: 'worker', queue: 'execute' });
