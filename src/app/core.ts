@@ -13,6 +13,8 @@ import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ApprovalService, type Directory } from '../approvals/service.ts';
 import { ApprovalStore } from '../approvals/store.ts';
+import { OFFLOAD_BYTES, offloadingEvaluate } from '../analysis/offload.ts';
+import { ANALYSIS_POOL, AnalysisPool } from '../analysis/pool.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { RedisAuditLog } from '../audit/redis-log.ts';
 import { AuditSearch } from '../audit/search.ts';
@@ -149,7 +151,15 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const clock = options.clock ?? systemClock;
   const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
   const notifier = new Notifier(connect('subscriber'), command, prefix);
-  const evaluate: Evaluate = (sql, requester) => policy.engine.evaluate(sql, { agent: requester.id, groups: requester.groups });
+  // Large statements are analysed on worker threads so they cannot stall the event loop (docs/reliability.md).
+  const analysis = new AnalysisPool({ ...ANALYSIS_POOL, logger });
+  const decide = offloadingEvaluate({
+    inProcess: (sql, ctx) => policy.engine.evaluate(sql, ctx),
+    current: () => policy.current,
+    pool: analysis,
+    thresholdBytes: OFFLOAD_BYTES,
+  });
+  const evaluate: Evaluate = (sql, requester) => decide(sql, { agent: requester.id, groups: requester.groups });
 
   // The session log (docs/audit.md): received/decided/execution_started fail closed.
   const auditReader = sessionLog(config, command);
@@ -220,6 +230,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
         await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
       }
       await notifier.close();
+      await analysis.close();
       policy.close();
       redis.disconnect();
     },
