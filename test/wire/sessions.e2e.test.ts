@@ -97,6 +97,25 @@ describe('logins', () => {
       await off.close();
     }
   }, 120_000);
+
+  it('checks tokens as the REST API does: with AIRLOCK_OWNERLESS_TOKENS=refuse_token a token without an owner cannot log in', async () => {
+    const strict = await startDevSuite({ prefix: uniquePrefix('wire-owner'), env: { AIRLOCK_OWNERLESS_TOKENS: 'refuse_token' } });
+    try {
+      const ownerless = await strict.env.mintToken({ agent: 'nobodys-bot' });
+      const err = await connectWire(strict.env.apiUrl, ownerless).then(
+        () => undefined,
+        (e: DriverError) => e,
+      );
+      expect(err?.code).toBe('390303');
+      expect(err?.message).toContain('Airlock FORBIDDEN');
+      // The same token on the REST API: refused alike.
+      expect((await apiClient(strict.env.apiUrl, ownerless)('/v1/queries', { body: { sql: 'select 1' } })).status).toBe(403);
+      const owned = await strict.env.mintToken({ agent: 'owned-bot', owner: 'o@example.com' });
+      await closeWire(await connectWire(strict.env.apiUrl, owned));
+    } finally {
+      await strict.close();
+    }
+  }, 120_000);
 });
 
 describe('sessions', () => {
