@@ -7,6 +7,9 @@
  * the one hash slot of the install's tag — else a script or MULTI spanning
  * two slots would fail with CROSSSLOT on a cluster.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
 import { buildApp, type AirlockApp } from '../../src/app/build.ts';
@@ -48,8 +51,10 @@ let app: AirlockApp;
 let config: Config;
 let agent: ApiClient;
 let fromSlack: SlackClient;
+let exportDir: string;
 
 beforeAll(async () => {
+  exportDir = await mkdtemp(join(tmpdir(), 'airlock-cluster-export-'));
   cluster = await startRedisCluster();
   redis = cluster.client();
   slack = await startFakeSlack();
@@ -89,6 +94,7 @@ afterAll(async () => {
   await issuer?.close();
   await slack?.close();
   await cluster?.stop();
+  await rm(exportDir, { recursive: true, force: true });
 }, 60_000);
 
 describe('Redis Cluster', () => {
@@ -115,7 +121,12 @@ describe('Redis Cluster', () => {
     const events = (await agent(`/v1/sessions/${id}`)).json.events?.map((e: { type: string }) => e.type) ?? [];
     expect(events).toEqual(expect.arrayContaining(['received', 'decided', 'vote', 'approved', 'execution_started', 'execution_finished']));
 
-    const verified = await airlock(['audit', 'verify'], { env: { REDIS_CLUSTER_NODES: cluster.nodes, AIRLOCK_REDIS_PREFIX: label } });
+    // The export (checkpoint script, trim, pipelines) and the verify of exports plus Redis, both on the cluster.
+    const cli = { REDIS_CLUSTER_NODES: cluster.nodes, AIRLOCK_REDIS_PREFIX: label, AIRLOCK_EXPORT_DIR: exportDir };
+    const exported = await airlock(['audit', 'export'], { env: cli });
+    expect(exported.code, exported.stderr + exported.stdout).toBe(0);
+    expect((await readdir(exportDir, { recursive: true })).length).toBeGreaterThan(0);
+    const verified = await airlock(['audit', 'verify'], { env: cli });
     expect(verified.code, verified.stderr + verified.stdout).toBe(0);
     expect(verified.stderr).toContain(`REDIS_CLUSTER_NODES cluster ${cluster.nodes}, key prefix {${label}}`);
   });
