@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
+import { WAREHOUSE_DEFAULTS } from '../warehouse/snowflake/settings.ts';
 import { parseIdentityAliases } from '../approvals/identity.ts';
 import { clusterPrefix, parseClusterNodes } from './redis-cluster.ts';
 
@@ -56,13 +57,13 @@ export const envSchema = z
     AIRLOCK_MAX_RESULT_CELLS: int(1, 1_000_000_000).default(DEFAULT_RESULT_CAPS.maxCells),
     AIRLOCK_MAX_RESULT_BYTES: int(1024, 1024 * 1024 * 1024).default(DEFAULT_RESULT_CAPS.maxBytes),
     AIRLOCK_MAX_CELL_BYTES: int(64, 16 * 1024 * 1024).default(DEFAULT_RESULT_CAPS.maxCellBytes),
-    AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(120_000),
+    AIRLOCK_STATEMENT_TIMEOUT_MS: int(100, 24 * 3600 * 1000).default(WAREHOUSE_DEFAULTS.statementTimeoutMs),
     AIRLOCK_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(10),
     // How often the policy file and the Snowflake key file are re-read besides directory events and SIGHUP (docs/operations.md); 0: never.
     AIRLOCK_RELOAD_POLL_SECONDS: int(0, 3600).default(10),
     AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
     // As many connections as statements a worker runs at once: a smaller pool makes jobs wait inside the worker, holding their slot.
-    AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(8),
+    AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(WAREHOUSE_DEFAULTS.poolSize),
     AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),
     AIRLOCK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
     AIRLOCK_OIDC_NAME_CLAIM: z.string().min(1).default('name'),

@@ -20,7 +20,7 @@ import type { ColumnMeta, ExecuteOptions, ExecuteResult, Row, Warehouse } from '
 import { configureDriver, connectionOptions, keyFingerprint, loadPrivateKey } from './snowflake/driver.ts';
 import { cancelledError, mapDriverError } from './snowflake/errors.ts';
 import { ConnectionPool } from './snowflake/pool.ts';
-import type { SnowflakeSettings } from './snowflake/settings.ts';
+import { ADAPTER_DEFAULTS, type SnowflakeSettings, WAREHOUSE_DEFAULTS } from './snowflake/settings.ts';
 import { runStatement, type StatementState, type StatementTimings } from './snowflake/statement.ts';
 import { columnsOf, toJsonValue } from './snowflake/values.ts';
 
@@ -55,11 +55,11 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
     });
   }
   let key = privateKey;
-  const pool = new ConnectionPool(connectionOptions(settings, key), settings.poolSize ?? 4, settings.acquireTimeoutMs ?? 30_000);
+  const pool = new ConnectionPool(connectionOptions(settings, key), settings.poolSize ?? WAREHOUSE_DEFAULTS.poolSize, settings.acquireTimeoutMs ?? ADAPTER_DEFAULTS.acquireTimeoutMs);
   const defaults = {
-    timeoutMs: settings.statementTimeoutMs ?? 120_000,
-    livenessProbeMs: settings.livenessProbeMs ?? 3_000,
-    cancelGraceMs: settings.cancelGraceMs ?? 5_000,
+    timeoutMs: settings.statementTimeoutMs ?? WAREHOUSE_DEFAULTS.statementTimeoutMs,
+    livenessProbeMs: settings.livenessProbeMs ?? ADAPTER_DEFAULTS.livenessProbeMs,
+    cancelGraceMs: settings.cancelGraceMs ?? ADAPTER_DEFAULTS.cancelGraceMs,
   };
   return {
     execute: (sql, opts = {}) => execute(pool, defaults, sql, opts),

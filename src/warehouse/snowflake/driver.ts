@@ -8,7 +8,7 @@ import snowflake from 'snowflake-sdk';
 import type { ConnectionOptions } from 'snowflake-sdk';
 import { AirlockError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import type { SnowflakeSettings } from './settings.ts';
+import { ADAPTER_DEFAULTS, type SnowflakeSettings } from './settings.ts';
 
 let driverConfigured = false;
 
@@ -69,7 +69,7 @@ export function connectionOptions(settings: SnowflakeSettings, privateKey: strin
     ...(settings.role ? { role: settings.role } : {}),
     ...(settings.database ? { database: settings.database } : {}),
     ...(settings.schema ? { schema: settings.schema } : {}),
-    sfRetryMaxLoginRetries: settings.loginRetries ?? 1,
+    sfRetryMaxLoginRetries: settings.loginRetries ?? ADAPTER_DEFAULTS.loginRetries,
     clientSessionKeepAlive: true,
     application: 'Airlock',
   } as ConnectionOptions;

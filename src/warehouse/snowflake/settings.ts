@@ -15,10 +15,11 @@ export interface SnowflakeSettings {
   role?: string;
   database?: string;
   schema?: string;
+  /** Connections kept open (AIRLOCK_WAREHOUSE_POOL_SIZE; default {@link WAREHOUSE_DEFAULTS}). */
   poolSize?: number;
-  /** Default statement timeout when a call gives none. */
+  /** Statement timeout when a call gives none (AIRLOCK_STATEMENT_TIMEOUT_MS; default {@link WAREHOUSE_DEFAULTS}). */
   statementTimeoutMs?: number;
-  /** How long to wait for a free connection before WAREHOUSE_UNAVAILABLE. */
+  /** How long to wait for a free connection before WAREHOUSE_UNAVAILABLE (default {@link ADAPTER_DEFAULTS}). */
   acquireTimeoutMs?: number;
   /** Driver login retries on network errors (default 1; the driver's own default of 7 takes minutes). */
   loginRetries?: number;
@@ -29,3 +30,25 @@ export interface SnowflakeSettings {
   /** Receives the driver's own log lines. The driver is configured once per process: the first adapter's logger wins. */
   logger?: Logger;
 }
+
+/**
+ * Defaults of the settings the configuration also carries: config/env.ts uses
+ * these same values as the defaults of AIRLOCK_WAREHOUSE_POOL_SIZE and
+ * AIRLOCK_STATEMENT_TIMEOUT_MS, so there is one default for each.
+ */
+export const WAREHOUSE_DEFAULTS = {
+  poolSize: 8,
+  statementTimeoutMs: 120_000,
+} as const;
+
+/**
+ * The adapter's own tuning, which no environment variable sets: how long to
+ * wait for a free connection, the login retries, the liveness probe interval
+ * and the cancel grace.
+ */
+export const ADAPTER_DEFAULTS = {
+  acquireTimeoutMs: 30_000,
+  loginRetries: 1,
+  livenessProbeMs: 3_000,
+  cancelGraceMs: 5_000,
+} as const;
