@@ -1,0 +1,121 @@
+/**
+ * What a worker does with a job whose previous worker died mid-statement
+ * (BullMQ hands a stalled job to the next worker; the record still says
+ * `running`), and how `execution.attempts` counts starts. Real Redis and the
+ * real store; the warehouse is a stand-in that counts the statements it is
+ * given (what matters is whether it is called, not what it returns). The same
+ * paths across real processes and a real SIGKILL: test/reliability/crash.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AirlockError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { ExecutionService } from '../../src/queries/execution.ts';
+import { Notifier } from '../../src/queries/notifier.ts';
+import { QueryStore } from '../../src/queries/store.ts';
+import type { QueryRecord } from '../../src/queries/types.ts';
+import type { Warehouse } from '../../src/warehouse/port.ts';
+import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
+
+const prefix = uniquePrefix('restart');
+const connections = redisConnections();
+let store: QueryStore;
+let notifier: Notifier;
+
+/** Counts statements; fails the first `failing` of them as the warehouse being unreachable. */
+function countingWarehouse(failing = 0): Warehouse & { calls: number } {
+  const wh = {
+    calls: 0,
+    execute: async () => {
+      wh.calls++;
+      if (wh.calls <= failing) throw new AirlockError('WAREHOUSE_UNAVAILABLE', 'unreachable (test)');
+      return { queryId: randomUUID(), columns: [], rows: (async function* () {})(), truncated: false };
+    },
+    close: async () => undefined,
+  };
+  return wh;
+}
+
+function execution(warehouse: Warehouse): ExecutionService {
+  return new ExecutionService({ store, notifier, warehouse, logger: createLogger({ level: 'silent' }), limits: { statementTimeoutMs: 5000, maxRows: 10 } });
+}
+
+/** A record as a worker that died mid-statement left it: running, started `attempts` times. */
+async function leftRunning(readOnly: boolean, attempts: number): Promise<QueryRecord> {
+  const now = new Date().toISOString();
+  const record: QueryRecord = {
+    id: randomUUID(),
+    status: 'queued',
+    sql: readOnly ? 'select 1' : 'insert into t values (1)',
+    requester: { id: 'agent-r', name: 'agent-r', groups: [] },
+    decision: { action: 'allow', risk: 'low', reasons: [], approvals: { required: 0, groups: [] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
+    createdAt: now,
+    updatedAt: now,
+    readOnly,
+  };
+  await store.create(record);
+  await store.transition(record.id, ['queued'], { status: 'running', execution: { startedAt: now, attempts } });
+  return record;
+}
+
+beforeAll(() => {
+  const command = connections.connect();
+  store = new QueryStore(command, { prefix, resultTtlSeconds: 60 });
+  notifier = new Notifier(connections.connect(), command, prefix);
+});
+
+afterAll(async () => {
+  await notifier.close();
+  connections.disconnectAll();
+  await cleanupPrefix(prefix);
+});
+
+describe('a job whose worker died', () => {
+  it('a read runs again, and the restart counts as a start (attempts 2)', async () => {
+    const r = await leftRunning(true, 1);
+    const wh = countingWarehouse();
+    // BullMQ's own count does not move for a stalled job: the job still says attempt 1.
+    await execution(wh).execute(r.id, 1);
+    expect(wh.calls).toBe(1);
+    expect(await store.get(r.id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
+  });
+
+  it('a write is never run again: outcome_unknown, attempts stay 1', async () => {
+    const r = await leftRunning(false, 1);
+    const wh = countingWarehouse();
+    await execution(wh).execute(r.id, 1);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(r.id)).toMatchObject({ status: 'outcome_unknown', error: { code: 'OUTCOME_UNKNOWN' }, execution: { attempts: 1 } });
+  });
+
+  it('a read whose workers died three times is not started a fourth time', async () => {
+    const r = await leftRunning(true, 3);
+    const wh = countingWarehouse();
+    await execution(wh).execute(r.id, 1);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(r.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+  });
+});
+
+describe('attempts count every start', () => {
+  it('a read retried after a transient warehouse error counts both starts', async () => {
+    const now = new Date().toISOString();
+    const id = randomUUID();
+    await store.create({
+      id,
+      status: 'queued',
+      sql: 'select 1',
+      requester: { id: 'agent-r', name: 'agent-r', groups: [] },
+      decision: { action: 'allow', risk: 'low', reasons: [], approvals: { required: 0, groups: [] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
+      createdAt: now,
+      updatedAt: now,
+      readOnly: true,
+    });
+    const wh = countingWarehouse(1);
+    await expect(execution(wh).execute(id, 1)).rejects.toMatchObject({ code: 'WAREHOUSE_UNAVAILABLE' });
+    expect(await store.get(id)).toMatchObject({ status: 'queued', execution: { attempts: 1 } });
+    // BullMQ's retry: attemptsMade is now 1, so the job says attempt 2.
+    await execution(wh).execute(id, 2);
+    expect(await store.get(id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
+  });
+});
