@@ -153,7 +153,7 @@ describe('policy reload without a restart', () => {
     expect(done.result.rows.every((r: string[]) => String(r[0]).includes('@'))).toBe(true);
     const orders = await submit('SELECT ORDER_ID FROM ORDERS LIMIT 1');
     expect(orders.status).toBe('succeeded');
-  });
+  }, 60_000);
 
   it('swaps in an edited policy on the running API and worker processes', async () => {
     const v2 = versionOf(V2);
@@ -181,7 +181,7 @@ describe('policy reload without a restart', () => {
     const session = (await agent(`/v1/sessions/${done.id}`)).json;
     const decided = session.events?.find((e: any) => e.type === 'decided');
     expect(decided?.data?.decision?.policy?.version, JSON.stringify(session).slice(0, 400)).toBe(v2);
-  });
+  }, 60_000);
 
   it('rejects an invalid policy with one log line and keeps the one in force', async () => {
     const v2 = versionOf(V2);
@@ -198,7 +198,7 @@ describe('policy reload without a restart', () => {
     expect(await metrics(workerProcess)).toContain(`version="${v2}"`);
     expect(apiProcess.logs().filter((l) => l.event === 'policy_reload_rejected')).toHaveLength(1);
     await publishPolicy(V2);
-  });
+  }, 60_000);
 
   it('re-reads on SIGHUP a change the directory watch cannot see', async () => {
     // An edit inside the active timestamped directory changes nothing in the watched directory, and the children do not poll.
@@ -212,7 +212,7 @@ describe('policy reload without a restart', () => {
     await until('the API process to run v3 after SIGHUP', async () => (await metrics(apiProcess)).includes(`version="${versionOf(V3)}"`));
     expect(await metrics(workerProcess)).toContain(`version="${v2}"`);
     await publishPolicy(V2);
-  });
+  }, 60_000);
 });
 
 describe('Snowflake key rotation without a restart', () => {
@@ -246,7 +246,7 @@ describe('Snowflake key rotation without a restart', () => {
     } as ConnectionOptions);
     const refused = await new Promise<unknown>((resolve) => conn.connect((err) => resolve(err)));
     expect(refused).toMatchObject({ code: '390144' });
-  });
+  }, 60_000);
 
   it('keeps the key in use when the file is replaced by something that is not a key', async () => {
     await replaceKey('not a key\n');
@@ -256,5 +256,5 @@ describe('Snowflake key rotation without a restart', () => {
     const done = await submit('SELECT CUSTOMER_ID FROM CUSTOMERS ORDER BY CUSTOMER_ID LIMIT 1');
     expect(done.status, JSON.stringify(done)).toBe('succeeded');
     expect(await readFile(keyPath, 'utf8')).toBe('not a key\n');
-  });
+  }, 60_000);
 });

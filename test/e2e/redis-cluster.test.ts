@@ -129,7 +129,7 @@ describe('Redis Cluster', () => {
     const verified = await airlock(['audit', 'verify'], { env: cli });
     expect(verified.code, verified.stderr + verified.stdout).toBe(0);
     expect(verified.stderr).toContain(`REDIS_CLUSTER_NODES cluster ${cluster.nodes}, key prefix {${label}}`);
-  });
+  }, 120_000);
 
   it('keeps every key of the install in the hash slot of its tag', async () => {
     const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', `{${label}}`));
