@@ -138,10 +138,13 @@ interface Group {
   events: StoredEvent[];
 }
 
+/** How long a span of events one export file covers (AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS uses the same default). */
+export const DEFAULT_EXPORT_WINDOW_SECONDS = 3600;
+
 /** Export everything not yet exported (see the module comment). */
 export async function exportAudit(options: ExportOptions): Promise<ExportResult> {
   const { log, store } = options;
-  const windowMs = options.windowMs ?? 3_600_000;
+  const windowMs = options.windowMs ?? DEFAULT_EXPORT_WINDOW_SECONDS * 1000;
   const maxPerFile = options.maxEventsPerFile ?? 50_000;
   const progress = options.progress ?? (() => undefined);
   const token = randomUUID();

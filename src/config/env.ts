@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
 import { WAREHOUSE_DEFAULTS } from '../warehouse/snowflake/settings.ts';
+import { DEFAULT_EXPORT_WINDOW_SECONDS } from '../audit/export.ts';
 import { parseIdentityAliases } from '../approvals/identity.ts';
 import { clusterPrefix, parseClusterNodes } from './redis-cluster.ts';
 
@@ -76,7 +77,7 @@ export const envSchema = z
       }),
     AIRLOCK_OIDC_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
     AIRLOCK_AUDIT_RETENTION_SECONDS: int(3600, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
-    AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS: int(60, 24 * 3600).default(3600),
+    AIRLOCK_AUDIT_EXPORT_WINDOW_SECONDS: int(60, 24 * 3600).default(DEFAULT_EXPORT_WINDOW_SECONDS),
     AIRLOCK_AUDIT_EXPORT_INTERVAL_SECONDS: int(0, 24 * 3600).default(300),
     AIRLOCK_REVIEWER_SCOPE: z
       .string()
