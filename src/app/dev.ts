@@ -224,6 +224,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
       ...DEV_CONTEXT,
       role: 'AIRLOCK_READER',
       logger,
+      onProgress: (line) => progress(`           ${line}`),
     }));
     stops.push(() => emulator.close());
     progress(`snowflake  ${emulator.url} (emulator, demo data: ANALYTICS.PUBLIC.CUSTOMERS, ORDERS; HR.CORE.EMPLOYEES)`);

@@ -9,6 +9,8 @@ export interface EmulatorOptions {
   /** Persist to this DuckDB file (+ one sibling file per Snowflake database); in memory when absent. */
   dbFile?: string;
   seed?: 'demo' | 'none';
+  /** Lines for people while the demo data is seeded (one per table). */
+  onProgress?: (line: string) => void;
   /** Extra set-up after seeding (tests create their tables here, in DuckDB SQL). */
   init?: (conn: DuckDBConnection, helpers: { createDatabase(name: string): Promise<void> }) => Promise<void>;
   account: string;

@@ -74,7 +74,7 @@ async function prepareEngine(engine: Engine, opts: EmulatorOptions): Promise<voi
   if (opts.seed === 'demo' || opts.init) {
     const conn = await engine.connect();
     try {
-      if (opts.seed === 'demo') await seedDemo(conn, helpers);
+      if (opts.seed === 'demo') await seedDemo(conn, { ...helpers, ...(opts.onProgress ? { progress: opts.onProgress } : {}) });
       if (opts.init) await opts.init(conn, helpers);
     } finally {
       conn.disconnectSync();

@@ -94,6 +94,10 @@ describe('airlock dev in a fresh folder, and commands beside it', () => {
     expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // Progress while the demo data is seeded, then the ready banner.
     expect(dev.output()).toMatch(/seeding the demo data \(10,000 customers, 50,000 orders, 500 employees\)/);
+    const tables: Array<[table: string, rows: string]> = [['ANALYTICS.PUBLIC.CUSTOMERS', '10,000'], ['ANALYTICS.PUBLIC.ORDERS', '50,000'], ['HR.CORE.EMPLOYEES', '500']];
+    for (const [table, rows] of tables) {
+      expect(dev.output()).toMatch(new RegExp(`loaded ${table.replace(/\./g, '\\.')}: ${rows} rows in \\d+\\.\\d s`));
+    }
     expect(dev.output()).toMatch(/demo data ready in \d+\.\d s/);
     const lock = await lockOf();
     devPid = lock.pid;

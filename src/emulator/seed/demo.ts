@@ -13,6 +13,8 @@ export interface SeedOptions {
   customers?: number;
   orders?: number;
   employees?: number;
+  /** A line for people after each table is in (`airlock dev` prints them: seeding takes seconds). */
+  progress?: (line: string) => void;
 }
 
 /** Default sizes of the demo tables. */
@@ -285,6 +287,10 @@ export async function seedDemo(conn: DuckDBConnection, options: SeedOptions): Pr
   await conn.run('CREATE SCHEMA IF NOT EXISTS "ANALYTICS"."PUBLIC"');
   await conn.run('CREATE SCHEMA IF NOT EXISTS "HR"."CORE"');
 
+  // Rows are generated synchronously, so a timer cannot tick meanwhile: say when each table is in.
+  const loaded = (table: string, rows: number, since: number) =>
+    options.progress?.(`loaded ${table}: ${rows.toLocaleString('en-US')} rows in ${((Date.now() - since) / 1000).toFixed(1)} s`);
+  let since = Date.now();
   const { rows: customers, customers: people } = customerRows(nCustomers);
   await load(conn, 'ANALYTICS', 'PUBLIC', 'CUSTOMERS', [
     ['CUSTOMER_ID', 'DECIMAL(38,0)'], ['FIRST_NAME', 'VARCHAR'], ['LAST_NAME', 'VARCHAR'], ['EMAIL', 'VARCHAR'],
@@ -292,16 +298,21 @@ export async function seedDemo(conn: DuckDBConnection, options: SeedOptions): Pr
     ['STATE', 'VARCHAR'], ['ZIP', 'VARCHAR'], ['DATE_OF_BIRTH', 'DATE'], ['CREATED_AT', 'TIMESTAMP'], ['NOTES', 'VARCHAR'],
     ['PROFILE', 'JSON'], ['SEGMENT', 'VARCHAR'], ['LIFETIME_VALUE', 'DECIMAL(12,2)'],
   ], customers);
+  loaded('ANALYTICS.PUBLIC.CUSTOMERS', nCustomers, since);
+  since = Date.now();
 
   await load(conn, 'ANALYTICS', 'PUBLIC', 'ORDERS', [
     ['ORDER_ID', 'DECIMAL(38,0)'], ['CUSTOMER_ID', 'DECIMAL(38,0)'], ['ORDER_DATE', 'DATE'], ['STATUS', 'VARCHAR'],
     ['AMOUNT', 'DECIMAL(12,2)'], ['CURRENCY', 'VARCHAR'], ['SHIPPING_ADDRESS', 'VARCHAR'], ['ITEMS', 'JSON'],
     ['CREATED_AT', 'TIMESTAMP'],
   ], orderRows(nOrders, people));
+  loaded('ANALYTICS.PUBLIC.ORDERS', nOrders, since);
+  since = Date.now();
 
   await load(conn, 'HR', 'CORE', 'EMPLOYEES', [
     ['EMPLOYEE_ID', 'DECIMAL(38,0)'], ['FULL_NAME', 'VARCHAR'], ['EMAIL', 'VARCHAR'], ['SSN', 'VARCHAR'],
     ['SALARY', 'DECIMAL(12,2)'], ['DEPARTMENT', 'VARCHAR'], ['TITLE', 'VARCHAR'], ['HIRE_DATE', 'DATE'],
     ['MANAGER_ID', 'DECIMAL(38,0)'], ['DATE_OF_BIRTH', 'DATE'],
   ], employeeRows(nEmployees));
+  loaded('HR.CORE.EMPLOYEES', nEmployees, since);
 }
