@@ -159,6 +159,22 @@ describe('the Snowflake driver through Airlock', () => {
     await closeWire(conn);
   }, 60_000);
 
+  it('statement.cancel() of a running statement stops it in the warehouse', async () => {
+    const conn = await connectWire(suite.env.apiUrl, token);
+    let stmt: RowStatement | undefined;
+    const failed = runError(conn, 'select count(*) as n from table(generator(rowcount => 10000000000)) a, table(generator(rowcount => 1000)) b', {
+      onStatement: (s) => (stmt = s),
+    });
+    const id = await queryIdOf(() => stmt);
+    const api = apiClient(suite.env.apiUrl, token);
+    await until('the statement to run', async () => (await api(`/v1/queries/${id}`)).json.status === 'running');
+    await new Promise<void>((resolve, reject) => stmt!.cancel((err) => (err ? reject(err) : resolve())));
+    const err = await failed;
+    expect(err.code).toBe('000604');
+    expect((await api(`/v1/queries/${id}?waitMs=5000`)).json.status).toBe('cancelled');
+    await closeWire(conn);
+  }, 60_000);
+
   it('statement.cancel() before the driver knows the query id (abort by request id) ends the Airlock query too', async () => {
     const conn = await connectWire(suite.env.apiUrl, token);
     let stmt: RowStatement | undefined;
