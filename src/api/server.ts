@@ -16,6 +16,7 @@ import { checkSqlText, refusalCode, type RefusalCode } from '../queries/service.
 import { IDEMPOTENCY_HEADER, idempotencyKeyOf } from './idempotency.ts';
 import { buildOpenApi } from './openapi.ts';
 import { writeClientError } from './client-error.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts';
 import { trackRoutes } from './routes.ts';
 import { Metrics } from './metrics.ts';
 import type { SessionAccess } from '../audit/sessions.ts';
@@ -162,6 +163,9 @@ function installJsonParser(app: FastifyInstance): void {
       return done(new AirlockError('INVALID_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8.'), undefined);
     }
     if (text.trim() === '') return done(null, undefined);
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      return done(new AirlockError('INVALID_JSON', `The body nests deeper than ${MAX_JSON_DEPTH} levels; no request of this API needs that.`), undefined);
+    }
     try {
       done(null, JSON.parse(text));
     } catch {

@@ -176,6 +176,22 @@ describe('named edge cases', () => {
     expect(JSON.parse(response.body).error.code).toBe(code);
   });
 
+  it('a JSON body nested 50,000 deep is refused as INVALID_JSON on every JSON route, /mcp included (it overflowed JSON.stringify there)', async () => {
+    for (const path of ['/v1/queries', '/v1/policy/evaluate', '/mcp']) {
+      const request = {
+        route: 'named',
+        method: 'POST',
+        path,
+        headers: [['Authorization', `Bearer ${agentToken}`], ['Content-Type', 'application/json'], ['Accept', 'application/json, text/event-stream']] as Array<[string, string]>,
+        body: `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+      };
+      const response = await rawRequest(port, request);
+      tally.record(request, response);
+      expect(response.status, path).toBe(400);
+      expect(JSON.parse(response.body).error.code, path).toBe('INVALID_JSON');
+    }
+  });
+
   it("refusals of Node's HTTP parser come in Airlock's shape: headers over 16 KB → 431, a broken request line → 400", async () => {
     const huge = get('/healthz', [['X-Padding', 'p'.repeat(20_000)]]);
     const tooLarge = await rawRequest(port, huge);
