@@ -8,7 +8,8 @@
  *   2. through the broker API (token check, gate, Redis record, BullMQ, worker,
  *      the same driver, result stored in Redis, long-poll wake-up).
  * Rounds alternate between the two so machine noise hits both alike; compare
- * the ratio and the difference, not absolute numbers.
+ * the ratio and the difference, not absolute numbers. The same read as an MCP
+ * run_query (bench/mcp.ts, both client generations over /mcp) joins the rounds.
  *
  * Needs Redis on REDIS_URL (default 127.0.0.1:6379); uses a unique key prefix
  * and deletes it afterwards.
@@ -27,7 +28,13 @@ import { benchPolicy } from './policy.ts';
 import { benchSlack } from './slack.ts';
 import { benchMasking } from './masking.ts';
 import { benchAudit } from './audit.ts';
+import { benchLoad } from './load.ts';
+import { benchProfile } from './profile.ts';
 import { benchWire } from './wire.ts';
+import { mcpBenchPaths } from './mcp.ts';
+
+/** `BENCH_ONLY=<name>` runs one part alone (a short run); the profile wraps prototypes, so it runs last in a full run. */
+const PARTS: Record<string, (o: { log: (line: string) => void }) => Promise<{ report: string[] }>> = { load: benchLoad, wire: benchWire, profile: benchProfile };
 
 // Non-sensitive columns only: the default policy allows this read at once (names would go to review).
 const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
@@ -48,6 +55,13 @@ function summary(samples: number[]) {
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  if (only) {
+    const part = PARTS[only];
+    if (!part) throw new Error(`BENCH_ONLY=${only}: no such part (${Object.keys(PARTS).join(', ')})`);
+    process.stdout.write(`${(await part({ log: (line) => process.stderr.write(`${line}\n`) })).report.join('\n')}\n`);
+    return;
+  }
   // Masking first: its peak-RSS figure means something only in a process that has not yet started the dev stack.
   const masking = await benchMasking({ log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${masking.report.join('\n')}\n`);
@@ -111,16 +125,21 @@ async function main(): Promise<void> {
       return performance.now() - t0;
     };
 
+    // The same read as an MCP tool call, beside the REST API (bench/mcp.ts).
+    const mcp = await mcpBenchPaths(env.apiUrl, token, SQL);
     log(`bench: warming up (${WARMUP} each)…`);
     for (let i = 0; i < WARMUP; i++) {
       await direct();
       await broker();
+      for (const path of mcp) await path.run();
     }
     const directMs: number[] = [];
     const brokerMs: number[] = [];
+    const mcpMs: number[][] = mcp.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < PER_ROUND; i++) directMs.push(await direct());
       for (let i = 0; i < PER_ROUND; i++) brokerMs.push(await broker());
+      for (const [k, path] of mcp.entries()) for (let i = 0; i < PER_ROUND; i++) mcpMs[k]!.push(await path.run());
       log(`bench: round ${r + 1}/${ROUNDS} done`);
     }
     const d = summary(directMs);
@@ -132,9 +151,12 @@ async function main(): Promise<void> {
       `|---|---|---|---|---|`,
       `| snowflake-sdk → emulator (direct) | ${d.n} | ${fmt(d.p50)} | ${fmt(d.p90)} | ${fmt(d.p99)} |`,
       `| agent → broker API → queue → worker → snowflake-sdk → emulator | ${b.n} | ${fmt(b.p50)} | ${fmt(b.p90)} | ${fmt(b.p99)} |`,
+      ...mcp.map((path, k) => ({ path, m: summary(mcpMs[k]!) })).map(({ path, m }) => `| ${path.label} | ${m.n} | ${fmt(m.p50)} | ${fmt(m.p90)} | ${fmt(m.p99)} |`),
       '',
       `broker overhead p50: ${fmt(b.p50 - d.p50)} (ratio ${(b.p50 / d.p50).toFixed(2)}x); p99: ${fmt(b.p99 - d.p99)}`,
+      ...mcp.map((path, k) => `MCP over REST p50 (${path.label.split(' → ')[1]}): ${fmt(summary(mcpMs[k]!).p50 - b.p50)}`),
     ];
+    for (const path of mcp) await path.close();
     process.stdout.write(`${lines.join('\n')}\n`);
     await new Promise<void>((resolve) => conn.destroy(() => resolve()));
   } finally {
@@ -144,8 +166,9 @@ async function main(): Promise<void> {
     redis.disconnect();
     await rm(stateDir, { recursive: true, force: true });
   }
-  // The same driver through Airlock's Snowflake-wire door vs straight to the emulator (bench/wire.ts).
-  process.stdout.write(`${(await benchWire({ log: (line) => process.stderr.write(`${line}\n`) })).report.join('\n')}\n`);
+  for (const part of [benchLoad, benchWire, benchProfile]) {
+    process.stdout.write(`${(await part({ log: (line) => process.stderr.write(`${line}\n`) })).report.join('\n')}\n`);
+  }
 }
 
 main().then(
