@@ -204,6 +204,8 @@ describe('policy reload without a restart', () => {
     // An edit inside the active timestamped directory changes nothing in the watched directory, and the children do not poll.
     const v2 = versionOf(V2);
     await until('the children back on v2', async () => (await metrics(apiProcess)).includes(`version="${v2}"`) && (await metrics(workerProcess)).includes(`version="${v2}"`));
+    // Let the directory events of the last publish settle (100 ms), so no late re-read can pick up the edit below.
+    await new Promise((r) => setTimeout(r, 1000));
     const V3 = V2.replace('name: reload-v2', 'name: reload-v3');
     await writeFile(await realpath(policyPath), V3);
     await new Promise((r) => setTimeout(r, 500));
