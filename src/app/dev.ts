@@ -157,6 +157,10 @@ async function devRedis(
   stops: Array<() => unknown>,
   onManaged?: (pid: number | undefined) => Promise<void>,
 ): Promise<string> {
+  if (config.REDIS_CLUSTER_NODES) {
+    // dev's state, lock and `airlock audit` beside it name one Redis URL; a cluster is for `airlock serve`.
+    throw new AirlockError('CONFIG_INVALID', 'airlock dev runs on one Redis: unset REDIS_CLUSTER_NODES (set REDIS_URL, or nothing for a managed redis-server).');
+  }
   if (!config.REDIS_URL) {
     const managed = await startManagedRedis(stateDir, progress);
     stops.push(() => managed.child.kill('SIGTERM'));

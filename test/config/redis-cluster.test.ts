@@ -1,5 +1,10 @@
-/** REDIS_CLUSTER_NODES and the cluster's key prefix: table-driven, pure. */
+/** REDIS_CLUSTER_NODES and the cluster's key prefix (table-driven, pure), and airlock dev refusing a cluster. */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startDev } from '../../src/app/dev.ts';
+import { createLogger } from '../../src/log.ts';
 import { checkEnv } from '../../src/config/env.ts';
 import { clusterPrefix, parseClusterNodes } from '../../src/config/redis-cluster.ts';
 
@@ -44,5 +49,19 @@ describe('the environment', () => {
   it('refuses both REDIS_URL and REDIS_CLUSTER_NODES, and a bad node list', () => {
     expect(checkEnv({ REDIS_URL: 'redis://h:1', REDIS_CLUSTER_NODES: 'h:2' }).problems.map((p) => p.variable)).toEqual(['REDIS_CLUSTER_NODES']);
     expect(checkEnv({ REDIS_CLUSTER_NODES: 'h:port' }).problems.map((p) => p.variable)).toEqual(['REDIS_CLUSTER_NODES']);
+  });
+});
+
+describe('airlock dev', () => {
+  it('refuses REDIS_CLUSTER_NODES before it starts anything', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'airlock-dev-cluster-'));
+    try {
+      const config = checkEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).config!;
+      await expect(startDev({ config, logger: createLogger({ level: 'silent' }), stateDir, port: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      // The lock is released again: nothing of a dev is left behind.
+      expect(await readdir(stateDir)).not.toContain('dev-lock.json');
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
