@@ -78,7 +78,9 @@ describe('session log wiring', () => {
     );
     expect(reads.map((x) => x.status)).toEqual(['expired', 'expired', 'expired']);
     const events = await new AuditSearch(new RedisAuditLog(redis, { prefix })).transcript(r.json.id);
-    expect(events.map((e) => e.type)).toEqual(['received', 'decided', 'expired']);
+    // dev posts the card to its Slack sandbox; the card's own events are not what this test is about.
+    const steps = events.map((e) => e.type).filter((t) => t !== 'card_posted' && t !== 'summary_posted');
+    expect(steps).toEqual(['received', 'decided', 'expired']);
   });
 
   it('a read cancelled while it runs ends its session with cancelled', async () => {
