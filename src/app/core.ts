@@ -142,8 +142,9 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     logger,
     ...(options.policy ? {} : { file: policyPathFrom(config) }),
     pollMs: config.AIRLOCK_RELOAD_POLL_SECONDS * 1000,
+    session: { database: config.SNOWFLAKE_DATABASE, schema: config.SNOWFLAKE_SCHEMA },
   });
-  logger.info({ policy: loaded.file.name ?? null, version: loaded.version, rules: loaded.file.rules.length }, 'policy loaded');
+  logger.info({ policy: loaded.file.name ?? null, version: policy.current.version, rules: loaded.file.rules.length }, 'policy loaded');
   const prefix = config.AIRLOCK_REDIS_PREFIX;
   const redis = connections(config, logger);
   const { connect } = redis;

@@ -9,10 +9,11 @@
  * force stays — a bad edit never leaves a replica without a policy or with
  * half of one. Decisions name the version that made them (`decision.policy`).
  */
-import { formatPolicyProblems, policyFromBytes, policyProblemsOf } from '../config/policy-file.ts';
+import { formatPolicyProblems, policyFromBytes, policyInvalid, policyProblemsOf } from '../config/policy-file.ts';
 import type { Logger } from '../log.ts';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
+import { sessionDefaultProblems, withSessionDefaults, type SessionNames } from '../policy/session-defaults.ts';
 import { watchFile, type FileWatch } from './file-watch.ts';
 
 /** The policy in force, and how it changes. */
@@ -35,13 +36,29 @@ export interface LivePolicyOptions {
   file?: string;
   /** Poll fallback in ms (0: directory events and SIGHUP only). */
   pollMs: number;
+  /**
+   * The warehouse connection's database and schema (SNOWFLAKE_DATABASE /
+   * SNOWFLAKE_SCHEMA): they fill the policy's defaults where it names none, and
+   * a policy naming others is refused, at start and on every reload
+   * (policy/session-defaults.ts).
+   */
+  session?: SessionNames;
+}
+
+/** The policy as this process decides with it: the connection's names as its defaults, or POLICY_INVALID. */
+function effective(policy: ParsedPolicy, session: SessionNames | undefined, where: string): ParsedPolicy {
+  if (!session) return policy;
+  const problems = sessionDefaultProblems(policy, session);
+  if (problems.length > 0) throw policyInvalid(where, problems);
+  return withSessionDefaults(policy, session);
 }
 
 /** Hold `initial` and, when a file is named, follow its changes. */
 export function livePolicy(initial: ParsedPolicy, options: LivePolicyOptions): LivePolicy {
   const logger = options.logger.child({ component: 'policy' });
-  let current = initial;
-  let engine = createPolicyEngine(initial);
+  const { session } = options;
+  let current = effective(initial, session, options.file ?? 'given in code');
+  let engine = createPolicyEngine(current);
   const listeners: Array<(policy: ParsedPolicy) => void> = [];
 
   const swap = (next: ParsedPolicy, file: string) => {
@@ -81,7 +98,7 @@ export function livePolicy(initial: ParsedPolicy, options: LivePolicyOptions): L
       pollMs: options.pollMs,
       onChange: async (content) => {
         try {
-          swap(policyFromBytes(file, content), file);
+          swap(effective(policyFromBytes(file, content), session, file), file);
         } catch (err) {
           rejected(file, err);
         }

@@ -58,16 +58,16 @@ export async function loadPolicyFile(path: string = DEFAULT_POLICY_PATH): Promis
  */
 export function policyFromBytes(path: string, bytes: Buffer): ParsedPolicy {
   if (bytes.length > MAX_POLICY_BYTES) {
-    throw invalid(path, [{ path: '', message: `the file is ${bytes.length} bytes; a policy file may be at most ${MAX_POLICY_BYTES}` }]);
+    throw policyInvalid(path, [{ path: '', message: `the file is ${bytes.length} bytes; a policy file may be at most ${MAX_POLICY_BYTES}` }]);
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw invalid(path, [{ path: '', message: 'the file is not valid UTF-8 text' }]);
+    throw policyInvalid(path, [{ path: '', message: 'the file is not valid UTF-8 text' }]);
   }
   const result = parsePolicy(text);
-  if (!result.ok) throw invalid(path, result.problems);
+  if (!result.ok) throw policyInvalid(path, result.problems);
   return result.policy;
 }
 
@@ -80,7 +80,8 @@ export function loadConfiguredPolicy(config: Pick<Config, 'AIRLOCK_POLICY'>): Pr
   return loadPolicyFile(policyPathFrom(config));
 }
 
-function invalid(path: string, problems: PolicyProblem[]): AirlockError {
+/** `POLICY_INVALID` for the file at `path`, with every problem in `details.problems`. */
+export function policyInvalid(path: string, problems: PolicyProblem[]): AirlockError {
   const n = problems.length;
   return new AirlockError('POLICY_INVALID', `The policy file ${path} has ${n} problem${n === 1 ? '' : 's'}.`, {
     details: { file: path, problems },

@@ -226,8 +226,12 @@ export function parsePolicy(text: string): ParseResult {
   if (problems.length > 0) {
     return { ok: false, problems: problems.map((p) => ({ ...p, ...(lineOf(p.segments) ? { line: lineOf(p.segments)! } : {}) })).map(({ segments: _s, ...p }) => p) };
   }
-  const version = createHash('sha256').update(canonical(file)).digest('hex');
-  return { ok: true, policy: { file, version } };
+  return { ok: true, policy: { file, version: policyVersion(file) } };
+}
+
+/** The version of a validated policy: sha256 over its canonical JSON, so equal policies get equal versions. */
+export function policyVersion(file: PolicyFile): string {
+  return createHash('sha256').update(canonical(file)).digest('hex');
 }
 
 /** Checks across fields: approver groups exist, rule names are unique. */

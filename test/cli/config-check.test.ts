@@ -54,6 +54,14 @@ describe('airlock config check, per role', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/^slack role: SLACK_BOT_TOKEN is set, so Slack is on; also set SLACK_SIGNING_SECRET or SLACK_APP_TOKEN/);
   });
 
+  it('a connection database other than the policy default database is refused: names would be judged in one and run in the other', async () => {
+    const r = await airlock(['config', 'check', '--roles', 'api'], { env: { SNOWFLAKE_DATABASE: 'PROD' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/defaults\.database.*ANALYTICS but SNOWFLAKE_DATABASE connects to PROD/);
+    const agree = await airlock(['config', 'check', '--roles', 'api'], { env: { SNOWFLAKE_DATABASE: 'analytics' } });
+    expect(agree.code).toBe(0);
+  });
+
   it('an unknown role is a usage error', async () => {
     const r = await airlock(['config', 'check', '--roles', 'api,nope']);
     expect(r.code).toBe(2);

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import { exportStoreFromConfig } from '../export-store.ts';
 import { createResultMasker, type ResultMasker } from '../../masking/service.ts';
+import { defaultsOf } from '../../policy/analyse.ts';
 import { catalogLookup } from '../../policy/engine.ts';
 import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
@@ -77,13 +78,11 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
  * started after a reload masks by the new catalog.
  */
 function liveMasker(core: Core, hashKey: Buffer): ResultMasker {
-  const { config, policy } = core;
+  const { policy } = core;
   const build = (p: ParsedPolicy): ResultMasker =>
     createResultMasker({
-      defaults: {
-        database: (config.SNOWFLAKE_DATABASE ?? p.file.defaults.database ?? 'ANALYTICS').toUpperCase(),
-        schema: (config.SNOWFLAKE_SCHEMA ?? p.file.defaults.schema ?? 'PUBLIC').toUpperCase(),
-      },
+      // The policy in force already holds the connection's database and schema (live-policy.ts), so masking resolves names as the policy does.
+      defaults: defaultsOf(p.file),
       catalog: catalogLookup(p.file.sensitive),
       config: { hashKey, strategies: p.file.masking.strategies },
     });

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { checkEnv } from '../../config/env.ts';
+import { sessionDefaultProblems } from '../../policy/session-defaults.ts';
 import { DEFAULT_POLICY_PATH, formatPolicyProblem, loadPolicyFile, policyPathFrom, policyProblemsOf } from '../../config/policy-file.ts';
 import { logger, stderr } from '../lib/process.ts';
 
@@ -17,6 +18,9 @@ export async function configCheck(args: string[] = []): Promise<number> {
   const policyPath = config ? policyPathFrom(config) : process.env.AIRLOCK_POLICY || DEFAULT_POLICY_PATH;
   try {
     const policy = await loadPolicyFile(policyPath);
+    // The same check every process makes at start: the policy's defaults and the connection's names agree.
+    const session = { database: config?.SNOWFLAKE_DATABASE, schema: config?.SNOWFLAKE_SCHEMA };
+    for (const p of sessionDefaultProblems(policy, session)) lines.push(`policy ${policyPath}: ${formatPolicyProblem(p)}`);
     if (lines.length === 0) {
       stderr(`policy ${policyPath}: OK (${policy.file.rules.length} rules, version ${policy.version.slice(0, 12)})`);
     }
