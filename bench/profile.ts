@@ -77,6 +77,7 @@ function instrument(): void {
   wrap(QueryStore.prototype, 'create', 'store.create', (a) => (a[0] as { id: string }).id);
   wrap(QueryStore.prototype, 'get', 'store.get', first);
   wrap(QueryStore.prototype, 'transition', 'store.transition', first);
+  wrap(QueryStore.prototype, 'start', 'store.start (queued → running, read back)', first);
   wrap(QueryStore.prototype, 'saveResult', 'store.saveResult (mask + cap + store)', first);
   wrap(QueryStore.prototype, 'readResult', 'store.readResult', first);
   wrap(ExecuteQueue.prototype, 'enqueue', 'queue.enqueue (BullMQ add)', first);
@@ -87,7 +88,7 @@ function instrument(): void {
   notifier.on = function (this: unknown, channel: string, id: string, listener: (id: string) => void) {
     return on.call(this, channel, id, (got) => {
       const t = performance.now();
-      if (channel.endsWith('query-events')) record(got, 'pub/sub message reaches the long-poll', t, t);
+      if (!channel.endsWith('query-cancel')) record(got, 'pub/sub message reaches the long-poll', t, t);
       listener(got);
     });
   };

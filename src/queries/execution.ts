@@ -86,30 +86,37 @@ export class ExecutionService {
 
   /** Execute one query; throws transient AirlockErrors for the queue to retry. */
   async execute(id: string, attempt: number): Promise<void> {
-    const record = await this.deps.store.get(id);
-    if (!record) {
-      this.deps.logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
-      return;
-    }
-    try {
-      await this.run(id, attempt, record);
-    } finally {
-      // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
-      if (record.approval?.card) await this.deps.cards?.changed(id, `finished-${attempt}`);
-    }
-  }
-
-  private async run(id: string, jobAttempt: number, record: QueryRecord): Promise<void> {
-    const { notifier } = this.deps;
-    // Every start counts, including one after a worker died mid-run (the queue's own count skips those).
-    const attempt = Math.max(jobAttempt, (record.execution?.attempts ?? 0) + 1);
-    const run: Run = { id, attempt, record, startedAt: this.clock().toISOString(), controller: new AbortController() };
+    const { store, notifier } = this.deps;
+    const controller = new AbortController();
     // Listen for cancel before the record says `running`: a cancel sent the moment it
     // does (the API publishes it only for running queries) must not be lost.
     await notifier.start();
-    const off = notifier.on(notifier.channels.cancel, id, () => run.controller.abort());
+    const off = notifier.on(notifier.channels.cancel, id, () => controller.abort());
+    let record: QueryRecord | undefined;
     try {
-      if (!(await this.take(run))) return;
+      const startedAt = this.clock().toISOString();
+      // The common case in one round trip: a queued query that never started becomes running as it is read.
+      const started = await store.start(id, { startedAt, attempts: attempt });
+      record = started ?? (await store.get(id));
+      if (!record) {
+        this.deps.logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
+        return;
+      }
+      // Every start counts, including one after a worker died mid-run (the queue's own count skips those).
+      const run: Run = { id, attempt: started ? attempt : Math.max(attempt, (record.execution?.attempts ?? 0) + 1), record, startedAt, controller };
+      await this.run(run, started !== undefined);
+    } finally {
+      off();
+      // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
+      if (record?.approval?.card) await this.deps.cards?.changed(id, `finished-${attempt}`);
+    }
+  }
+
+  /** Run a query this worker has taken (`taken`), or take it first. */
+  private async run(run: Run, taken: boolean): Promise<void> {
+    const { id } = run;
+    try {
+      if (!taken && !(await this.take(run))) return;
       if (!(await this.auditStarted(run))) return;
       this.running.set(id, run.controller);
       const t0 = performance.now();
@@ -120,7 +127,6 @@ export class ExecutionService {
         await this.failed(run, thrown, t0);
       }
     } finally {
-      off();
       this.running.delete(id);
     }
   }

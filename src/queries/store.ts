@@ -18,7 +18,7 @@ import { AirlockError } from '../errors.ts';
 import { encodeCursor } from './cursor.ts';
 import { queryKeys, type QueryKeys } from './keys.ts';
 import { assertInitial, assertTransitions } from './lifecycle.ts';
-import { TERMINAL_STATUSES, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
+import { TERMINAL_STATUSES, type ExecutionInfo, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
 
 export { queryRecordKey } from './keys.ts';
 
@@ -32,24 +32,24 @@ const LIVE_TTL_SECONDS = 24 * 3600;
  * A record is a hash: `base` (the JSON of fields fixed at creation) plus one
  * field per mutable part (`status`, `updatedAt`, `execution`, `error`,
  * `approval`), each JSON. Re-encoding JSON inside Lua would turn empty arrays
- * into objects, so Lua only compares the status (and, for read-decide-write,
- * the raw `approval` field) and writes whole fields.
+ * into objects, so Lua only compares the status (and one raw field: `approval`
+ * for read-decide-write, `execution` for a first start) and writes whole fields.
  *
  * KEYS[1] record, KEYS[2] pending index; ARGV[1] JSON list of allowed current
- * statuses, ARGV[2] '1' to also require the raw `approval` field to equal
- * ARGV[3] ('' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
+ * statuses, ARGV[2] the name of a field whose raw value must also equal
+ * ARGV[3] ('' = no such check; ARGV[3] '' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
  * ('0' = keep; set exactly when the new status is terminal, which is then
  * also published on ARGV[4] .. ':finished', the channel long-polls wait on),
  * ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
  * Returns {1, HGETALL} written, {0, ''} missing, {-1, current status} on conflict.
  */
 const CAS_LUA = `
-local cur = redis.call('HMGET', KEYS[1], 'status', 'approval')
+local cur = redis.call('HMGET', KEYS[1], 'status', ARGV[2] ~= '' and ARGV[2] or 'status')
 if not cur[1] then return {0, ''} end
 local status = cjson.decode(cur[1])
 local ok = false
 for _, s in ipairs(cjson.decode(ARGV[1])) do if status == s then ok = true end end
-if ARGV[2] == '1' and (cur[2] or '') ~= ARGV[3] then ok = false end
+if ARGV[2] ~= '' and (cur[2] or '') ~= ARGV[3] then ok = false end
 if not ok then return {-1, status} end
 for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
@@ -105,10 +105,10 @@ export type Decide<T> = (record: QueryRecord) => { value: T; patch?: RecordPatch
 /** Rounds of {@link QueryStore.update} before giving up; each round lets at least one contender through. */
 const MAX_ROUNDS = 200;
 
-/** What a compare-and-set expects to find: one of `statuses`, and, when given, exactly this raw `approval` field. */
+/** What a compare-and-set expects to find: one of `statuses`, and, when given, exactly this raw value of one field ('' = absent). */
 interface Expected {
   statuses: readonly QueryStatus[];
-  approval?: string;
+  raw?: { field: 'approval' | 'execution'; value: string };
 }
 
 type CasResult = { code: 'written'; record: QueryRecord } | { code: 'missing' } | { code: 'conflict'; status: string };
@@ -149,7 +149,7 @@ export interface QueryStoreOptions {
 }
 
 type Scripts = {
-  airlockCas(key: string, pending: string, from: string, checkApproval: string, approval: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]): Promise<[number, string | string[]]>;
+  airlockCas(key: string, pending: string, from: string, rawField: string, rawValue: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]): Promise<[number, string | string[]]>;
   airlockCreate(key: string, idemKey: string, pending: string, intake: string, ttl: number, id: string, idemTtl: number, score: string, intakeScore: string, ...fields: string[]): Promise<[number, string]>;
 };
 
@@ -253,6 +253,18 @@ export class QueryStore {
   }
 
   /**
+   * queued → running for a query that never started (no `execution` field
+   * yet: every start writes one), read back as it is written: the worker's
+   * common case in one round trip instead of a read and a transition.
+   * Undefined when the query is anything else (missing, not queued, or
+   * started before); the caller then reads it and decides.
+   */
+  async start(id: string, execution: ExecutionInfo): Promise<QueryRecord | undefined> {
+    const result = await this.cas(id, { statuses: ['queued'], raw: { field: 'execution', value: '' } }, { status: 'running', execution });
+    return result.code === 'written' ? result.record : undefined;
+  }
+
+  /**
    * Read, decide, compare-and-set; retry from a fresh read when the record
    * changed in between (its status or its `approval` field). Undefined when
    * the record does not exist. Lock-free: each round at least one contender
@@ -265,7 +277,7 @@ export class QueryStore {
       if (!record) return undefined;
       const { value, patch } = decide(record);
       if (!patch) return { value, record };
-      const result = await this.cas(id, { statuses: [record.status], approval: hash.approval ?? '' }, patch);
+      const result = await this.cas(id, { statuses: [record.status], raw: { field: 'approval', value: hash.approval ?? '' } }, patch);
       if (result.code === 'missing') return undefined;
       if (result.code === 'written') return { value, record: result.record };
       // Lost the race: someone else wrote first. Back off a little once contention persists.
@@ -287,13 +299,12 @@ export class QueryStore {
       const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
       const args: string[] = [];
       for (const f of MUTABLE) if (full[f] !== undefined) args.push(f, JSON.stringify(full[f]));
-      const checkApproval = expected.approval === undefined ? '0' : '1';
       const [code, value] = await this.scripts.airlockCas(
         this.keys.record(id),
         this.keys.pending,
         JSON.stringify(expected.statuses),
-        checkApproval,
-        expected.approval ?? '',
+        expected.raw?.field ?? '',
+        expected.raw?.value ?? '',
         this.channel,
         id,
         ttl,

@@ -104,15 +104,23 @@ describe('cancel', () => {
   it('is not lost when it arrives the moment the worker marks the query running', async () => {
     const record = queuedRecord();
     await store.create(record);
+    // The agent cancels as soon as it sees `running`; give pub/sub time to deliver.
+    const cancelNow = async (id: string) => {
+      await notifier.publishCancel(id);
+      await new Promise((r) => setTimeout(r, 100));
+    };
     const transition = store.transition.bind(store);
     vi.spyOn(store, 'transition').mockImplementation(async (id, from, patch) => {
       const updated = await transition(id, from, patch);
-      if (patch.status === 'running') {
-        // The agent cancels as soon as it sees `running`; give pub/sub time to deliver.
-        await notifier.publishCancel(id);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      if (patch.status === 'running') await cancelNow(id);
       return updated;
+    });
+    // A first start moves the query to running in one step (store.start): the same moment.
+    const start = store.start.bind(store);
+    vi.spyOn(store, 'start').mockImplementation(async (id, execution) => {
+      const started = await start(id, execution);
+      if (started) await cancelNow(id);
+      return started;
     });
     const warehouse: Warehouse = {
       execute: async (_sql, options) => {

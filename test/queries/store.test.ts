@@ -101,6 +101,23 @@ describe('records', () => {
     }
   });
 
+  it('starts a queued query that never started in one step, and nothing else', async () => {
+    const fresh = record();
+    await store.create(fresh);
+    const started = await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 1 });
+    expect(started).toMatchObject({ id: fresh.id, status: 'running', execution: { attempts: 1 }, sql: fresh.sql });
+    // Started already: running, or queued again after a failure that may be retried (it has an execution).
+    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 })).toBeUndefined();
+    await store.transition(fresh.id, ['running'], { status: 'queued' });
+    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 })).toBeUndefined();
+    expect((await store.get(fresh.id))!.execution).toMatchObject({ attempts: 1 });
+    const cancelled = record();
+    await store.create(cancelled);
+    await store.transition(cancelled.id, ['queued'], { status: 'cancelled' });
+    expect(await store.start(cancelled.id, { startedAt: new Date().toISOString(), attempts: 1 })).toBeUndefined();
+    expect(await store.start('no-such-id', { startedAt: new Date().toISOString(), attempts: 1 })).toBeUndefined();
+  });
+
   it('gives a finished record the result TTL', async () => {
     const r = record();
     await store.create(r);
