@@ -20,6 +20,8 @@ export interface RunRequest {
   purpose?: string;
   /** The user's request that led to the statement, for the session log. */
   prompt?: string;
+  /** The same key again answers with the query it first made, instead of submitting a second one (a retried call). */
+  idempotencyKey?: string;
   /** How long the intake may wait for an outcome before answering (milliseconds). */
   waitMs: number;
 }

@@ -46,6 +46,12 @@ const RUN_QUERY = {
     sql: z.string().min(1).describe('One Snowflake SQL statement. Name tables fully (DATABASE.SCHEMA.TABLE) when unsure of the defaults.'),
     purpose: z.string().max(2000).optional().describe('Why this is needed, in one or two sentences for the human approvers (shown on the Slack card).'),
     prompt: z.string().max(20_000).optional().describe("The user's request that led to this statement, for the audit trail."),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Any unique string for this statement; if the call is retried with the same key, Airlock answers with the query it already made instead of running or asking for approval twice.'),
   }),
   annotations: { title: 'Run SQL (may need approval)', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
 };
@@ -92,7 +98,13 @@ export function registerQueryTools(server: McpServer, port: AirlockPort, logger:
     RUN_QUERY,
     (args, ctx) =>
       answer(logger, 'run_query', async () => {
-        const outcome = await port.run({ sql: args.sql, waitMs: STEP_MS, ...(args.purpose !== undefined ? { purpose: args.purpose } : {}), ...(args.prompt !== undefined ? { prompt: args.prompt } : {}) });
+        const outcome = await port.run({
+          sql: args.sql,
+          waitMs: STEP_MS,
+          ...(args.purpose !== undefined ? { purpose: args.purpose } : {}),
+          ...(args.prompt !== undefined ? { prompt: args.prompt } : {}),
+          ...(args.idempotencyKey !== undefined ? { idempotencyKey: args.idempotencyKey } : {}),
+        });
         if (outcome.refused) return presentRefusal(outcome.refusal);
         let view = outcome.view;
         // Allowed and still running: keep waiting (with progress) rather than hand a fresh query back at once.

@@ -34,7 +34,13 @@ export function servicesPort(services: McpServices, requester: Requester, client
       try {
         const view = await queries.submit(
           requester,
-          { sql: request.sql, waitMs: request.waitMs, ...(request.purpose !== undefined ? { purpose: request.purpose } : {}), ...(request.prompt !== undefined ? { prompt: request.prompt } : {}) },
+          {
+            sql: request.sql,
+            waitMs: request.waitMs,
+            ...(request.purpose !== undefined ? { purpose: request.purpose } : {}),
+            ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
+            ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+          },
           client,
         );
         if (view.status === 'denied') {

@@ -174,6 +174,15 @@ describe.each(COMBOS)('MCP %s client over %s', (generation, transport, expectedV
     const cancelled = await agent.call('cancel_query', { id });
     expect(cancelled.structuredContent!.status).toBe('cancelled');
   });
+
+  it('a retried run_query with the same idempotency key answers with the first query, not a second one', async () => {
+    const args = { sql: `drop table if exists analytics.public.retried_${generation}_${transport}`, purpose: 'retry test', idempotencyKey: `retry-${generation}-${transport}` };
+    const first = await agent.call('run_query', args);
+    const again = await agent.call('run_query', args);
+    expect(first.structuredContent!.status).toBe('pending_approval');
+    expect(again.structuredContent!.id).toBe(first.structuredContent!.id);
+    await agent.call('cancel_query', { id: first.structuredContent!.id });
+  });
 });
 
 describe.each([
