@@ -4,7 +4,8 @@
  * --roles api` and any number of `airlock serve --roles worker`, all on the
  * environment an operator would give them. The policy allows reads and writes
  * to ANALYTICS.PUBLIC.REL_SCRATCH at once and reviews everything else;
- * REL_SLOW holds enough rows that {@link SLOW_READ} runs for a few seconds.
+ * REL_SLOW holds enough rows that {@link SLOW_READ} runs for seconds even on
+ * a quiet machine (a kill must land while it runs).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { apiClient, type ApiClient } from './api-client.ts';
 import { emulatorWithKey, spawnServe, startAofRedis, startTlsIssuer, type AofRedis, type ServeProcess, type TlsIssuer } from './processes.ts';
 
 /** Rows in REL_SLOW: a self-join over them takes seconds in DuckDB. */
-const SLOW_ROWS = 30_000;
+const SLOW_ROWS = 45_000;
 
 /** A read that runs for a few seconds (a self-join that matches nothing). */
 export const SLOW_READ = 'select count(*) as c from analytics.public.rel_slow a, analytics.public.rel_slow b where a.n + b.n < 0';
