@@ -148,5 +148,9 @@ export function mountSandboxRoutes(server: FastifyInstance, ctx: RouteContext): 
   });
   server.get<{ Querystring: { user?: string } }>('/sandbox/state', async (request, reply) => reply.header('cache-control', 'no-store').send(stateFor(ctx, String(request.query.user ?? ''))));
   server.get('/sandbox/events', (request, reply) => ctx.feed.serve(request, reply));
-  server.get('/sandbox/archives/*', async (_request, reply) => reply.redirect('/sandbox'));
+  // A permalink (`…/archives/<channel>/p<ts without the dot>`) opens the page at that message.
+  server.get<{ Params: { '*': string } }>('/sandbox/archives/*', async (request, reply) => {
+    const digits = /\/p(\d{7,})$/.exec(request.params['*'])?.[1];
+    return reply.redirect(digits ? `/sandbox#ts=${digits.slice(0, -6)}.${digits.slice(-6)}` : '/sandbox');
+  });
 }

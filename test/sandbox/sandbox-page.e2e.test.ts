@@ -149,6 +149,11 @@ describe('the sandbox page', () => {
     await page.locator('#composer-input').press('Enter');
     await lastEphemeral().getByText('waiting for approval').waitFor();
     await expect(lastEphemeral().textContent()).resolves.toContain(id);
+    // Its "open card" link is the card's permalink: it opens this page at that card.
+    const cardTs = await cardOf(id).getAttribute('data-ts');
+    await lastEphemeral().locator('.bk-text', { hasText: id }).getByRole('link', { name: 'open card' }).click();
+    await page.locator(`#messages article.linked[data-ts="${cardTs}"]`).waitFor();
+    await expect(page.locator('[data-user-id="U0SBSAM"]').getAttribute('aria-checked')).resolves.toBe('true');
 
     await actAs(OLLY);
     await page.locator('#composer-input').fill('/airlock pending');

@@ -137,7 +137,8 @@ export function toDom(nodes, doc = document) {
       const a = doc.createElement('a');
       a.href = node.href;
       a.rel = 'noopener noreferrer';
-      a.target = '_blank';
+      // Links into this sandbox (a card's permalink) stay in the tab; others open a new one.
+      if (new URL(node.href, location.href).origin !== location.origin) a.target = '_blank';
       a.append(toDom(node.c, doc));
       frag.append(a);
     } else {

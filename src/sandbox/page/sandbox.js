@@ -145,12 +145,27 @@ function renderModal() {
   form.querySelector('textarea, input')?.focus();
 }
 
+/** `#ts=<ts>` (where a permalink lands): that message stays marked, and the page scrolls to it once it is drawn. */
+let linked = { ts: undefined, scrolled: false };
+const readLink = () => {
+  const ts = new URLSearchParams(location.hash.slice(1)).get('ts');
+  if (ts) linked = { ts, scrolled: false };
+};
+function showLinkedMessage() {
+  const target = linked.ts && document.querySelector(`#messages article[data-ts="${CSS.escape(linked.ts)}"]`);
+  if (!target) return;
+  target.classList.add('linked');
+  if (!linked.scrolled) target.scrollIntoView({ block: 'center' });
+  linked.scrolled = true;
+}
+
 function render() {
   if (!state) return;
   if (!state.users.some((u) => u.id === me)) me = state.users[0].id;
   renderUsers();
   renderChannel();
   renderModal();
+  showLinkedMessage();
   document.body.dataset.version = String(state.version);
 }
 
@@ -182,5 +197,10 @@ $('composer').addEventListener('submit', async (event) => {
   input.value = '';
   await act({ kind: 'command', text });
 });
+addEventListener('hashchange', () => {
+  readLink();
+  render();
+});
+readLink();
 listen();
 refresh();
