@@ -212,6 +212,7 @@ export function fileMethods(s: WorkspaceState): Record<string, Method> {
     if (!list.length) return fail('invalid_arguments');
     const done: Json[] = [];
     for (const f of list) {
+      if (typeof f !== 'object' || f === null) return fail('invalid_arguments');
       const id = str(f.id) ?? '';
       const up = pendingUploads.get(id);
       if (!up || up.content === undefined) return fail('file_not_found');
