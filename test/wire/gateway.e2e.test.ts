@@ -70,6 +70,19 @@ describe('the Snowflake driver through Airlock', () => {
     await closeWire(conn);
   });
 
+  it('dates and timestamps keep their types and values', async () => {
+    const sql = 'select order_id, order_date, created_at from analytics.public.orders order by order_id limit 3';
+    const rest = await apiClient(suite.env.apiUrl, token)('/v1/queries', { body: { sql, waitMs: 10_000 } });
+    const conn = await connectWire(suite.env.apiUrl, token);
+    const { stmt, rows } = await new Promise<{ stmt: RowStatement; rows: Record<string, unknown>[] }>((resolve, reject) => {
+      conn.execute({ sqlText: sql, fetchAsString: ['Date'], complete: (err, s, r) => (err ? reject(err) : resolve({ stmt: s, rows: (r ?? []) as Record<string, unknown>[] })) });
+    });
+    expect(stmt.getColumns()!.map((c) => c.getType())).toEqual(['fixed', 'date', 'timestamp_ntz']);
+    // Formatted by the driver from the wire encoding, in the session's formats: the warehouse's text again.
+    expect(rows.map((r) => [r.ORDER_DATE, r.CREATED_AT])).toEqual((rest.json.result.rows as unknown[][]).map((r) => [r[1], r[2]]));
+    await closeWire(conn);
+  });
+
   it('a PII SELECT blocks in execute until a signed Slack approval, then returns masked rows; the card says it came over the wire', async () => {
     const conn = await connectWire(suite.env.apiUrl, token);
     let stmt: RowStatement | undefined;

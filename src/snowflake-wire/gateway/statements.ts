@@ -9,6 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import { AirlockError, isAirlockError } from '../../errors.ts';
+import { encodeCursor } from '../../queries/cursor.ts';
 import type { QueryService } from '../../queries/service.ts';
 import type { QueryStatus } from '../../queries/types.ts';
 import type { QueryView } from '../../queries/view.ts';
@@ -18,7 +19,7 @@ import { applyBindings } from './binds.ts';
 import type { ChunkLinks } from './chunks.ts';
 import { gatewayError, wireErrorFor } from './codes.ts';
 import type { WireKeys } from './keys.ts';
-import { encodeRows, rowsetPlan } from './rowset.ts';
+import { encodeRows, hasTemporal, rowsetPlan, settleTemporal, type RowsetPlan } from './rowset.ts';
 import { guard, type WireSession } from './sessions.ts';
 
 /** How long one poll is held open while a query waits for approval or runs. */
@@ -175,13 +176,23 @@ export class WireStatements {
     }
   }
 
+  /** The plan once every row has been seen: a temporal column keeps its type only if all its values read back. */
+  private async settled(session: WireSession, queryId: string, plan: RowsetPlan, first: unknown[][], total: number): Promise<RowsetPlan> {
+    let settled = settleTemporal(plan, first);
+    for (let offset = first.length; offset < total && hasTemporal(settled); offset += CHUNK_ROWS) {
+      const page = await this.deps.queries.results(session.requester, queryId, encodeCursor(offset), CHUNK_ROWS);
+      settled = settleTemporal(settled, page.rows);
+    }
+    return settled;
+  }
+
   private async stateOf(session: WireSession, view: QueryView, baseUrl: string, numberOfBinds: number): Promise<StatementState> {
     const error = errorOf(view);
     if (error) return { kind: 'failed', queryId: view.id, error };
     if (view.status !== 'succeeded' || !view.result) return { kind: 'running', queryId: view.id };
     const page = view.result;
     const masked = new Set((view.masking?.columns ?? []).map((c) => c.index));
-    const plan = rowsetPlan(page.columns, masked);
+    const plan = await this.settled(session, view.id, rowsetPlan(page.columns, masked), page.rows, page.rowCount);
     const inline = page.rows.length;
     const links =
       page.rowCount > inline
