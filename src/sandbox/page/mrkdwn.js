@@ -135,10 +135,12 @@ export function toDom(nodes, doc = document) {
     else if (node.t === 'br') frag.append(doc.createElement('br'));
     else if (node.t === 'link') {
       const a = doc.createElement('a');
-      a.href = node.href;
+      const url = new URL(node.href, location.href);
+      // A card's permalink names the origin Airlock runs on (in a container, not the one the browser sees): keep its path.
+      a.href = url.pathname.startsWith('/sandbox/archives/') ? url.pathname : node.href;
       a.rel = 'noopener noreferrer';
-      // Links into this sandbox (a card's permalink) stay in the tab; others open a new one.
-      if (new URL(node.href, location.href).origin !== location.origin) a.target = '_blank';
+      // Links into this sandbox stay in the tab; others open a new one.
+      if (!url.pathname.startsWith('/sandbox/archives/') && url.origin !== location.origin) a.target = '_blank';
       a.append(toDom(node.c, doc));
       frag.append(a);
     } else {
