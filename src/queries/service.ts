@@ -123,7 +123,13 @@ export class QueryService {
     // (intake.ts): a 503 from here leaves nothing that can run or be approved.
     const existing = await this.intake.record(record, input.idempotencyKey ? { agentId: requester.id, key: input.idempotencyKey } : undefined, client);
     if (existing) {
-      const previous = await store.get(existing);
+      const previous = await store.get(existing).catch((err: unknown) => {
+        // The key names a query accepted earlier, which keeps its course: this 503 is about the read, and says so.
+        throw new AirlockError('STORE_UNAVAILABLE', `This idempotency key names query ${existing}, accepted earlier; it could not be read just now. Read it with GET /v1/queries/${existing}.`, {
+          cause: err,
+          details: { id: existing, accepted: true },
+        });
+      });
       if (!previous) throw new AirlockError('RESULT_EXPIRED', 'The query for this idempotency key has expired; use a new key.');
       if (previous.decision.fingerprint !== decision.fingerprint) {
         throw new AirlockError('IDEMPOTENCY_CONFLICT', 'This idempotency key was used for different SQL; use a new key.', {

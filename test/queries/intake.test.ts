@@ -169,6 +169,17 @@ describe('a 503 from submit leaves nothing that can run or be approved', () => {
   });
 });
 
+describe('a retry whose query cannot be read', () => {
+  it('answers 503 naming the accepted query it replays (details.accepted), which keeps its course', async () => {
+    const key = `k-${randomUUID()}`;
+    const first = await service().submit(agent, { sql: READ, idempotencyKey: key });
+    vi.spyOn(store, 'get').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'read failed (test)'));
+    const refused = await service().submit(agent, { sql: READ, idempotencyKey: key }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'STORE_UNAVAILABLE', details: { id: first.id, accepted: true } });
+    expect(await jobs.getJob(first.id)).toBeDefined();
+  });
+});
+
 describe('an accepted query is found and handed on', () => {
   it('the job queue refuses: the submit is still accepted (queued), and the reconciler enqueues it once', async () => {
     vi.spyOn(queue, 'enqueue').mockRejectedValueOnce(new AirlockError('QUEUE_UNAVAILABLE', 'queue down (test)'));
