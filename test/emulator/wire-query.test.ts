@@ -191,18 +191,11 @@ describe('sessions', () => {
     expect(params.QUERY_TAG).toBe('airlock:test');
   });
 
-  it('measures a warm 3-row select through the driver', async () => {
-    await exec(conn, 'SELECT I FROM TYPES');
-    const times: number[] = [];
+  it('answers the same 3-row select the same way, call after call, on one warm connection', async () => {
+    // Timing lives in the bench (npm run bench: the direct-driver row); here only that repeated calls stay correct.
     for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
       const { rows } = await exec(conn, 'SELECT * FROM (VALUES (1), (2), (3)) AS V(X)');
-      times.push(performance.now() - t0);
-      expect(rows).toHaveLength(3);
+      expect(rows).toEqual([{ X: 1 }, { X: 2 }, { X: 3 }]);
     }
-    times.sort((a, b) => a - b);
-    console.info(`warm 3-row select p50 ${times[10]!.toFixed(1)} ms, max ${times[19]!.toFixed(1)} ms`);
-    // Loose bound: the suite shares 2 cores with other suites; the log line is the measurement.
-    expect(times[10]).toBeLessThan(250);
   });
 });
