@@ -71,6 +71,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     responseUrl: (user: string) => {
       const token = responseToken();
       hooks.set(token, user);
+      // Slack's response URLs expire too: keep the newest few hundred.
+      for (const old of hooks.keys()) {
+        if (hooks.size <= 500) break;
+        hooks.delete(old);
+      }
       return `${origin}/sandbox/hooks/${token}`;
     },
   };

@@ -120,6 +120,9 @@ export interface SlackWorkspace {
   restore(snapshot: WorkspaceSnapshot): void;
 }
 
+/** How many issued trigger ids are remembered. */
+const KEPT_TRIGGERS = 500;
+
 /** A workspace with no members, messages or groups yet. */
 export function createWorkspace(opts: WorkspaceOptions): SlackWorkspace {
   const teamId = opts.teamId ?? 'T0AIRLOCK';
@@ -168,6 +171,11 @@ export function createWorkspace(opts: WorkspaceOptions): SlackWorkspace {
     triggerFor(user) {
       const trigger = triggerId();
       triggerUsers.set(trigger, user);
+      // Most triggers (Approve clicks) never open a modal; keep the newest few hundred (they live ~3 s anyway).
+      for (const old of triggerUsers.keys()) {
+        if (triggerUsers.size <= KEPT_TRIGGERS) break;
+        triggerUsers.delete(old);
+      }
       return trigger;
     },
     upload(fileId, content) {
