@@ -149,6 +149,7 @@ describe('the sandbox page', () => {
     await page.locator('#composer-input').press('Enter');
     await lastEphemeral().getByText('waiting for approval').waitFor();
     await expect(lastEphemeral().textContent()).resolves.toContain(id);
+    await page.screenshot({ path: `${SHOTS}/pending-list.png` });
     // Its "open card" link is the card's permalink: it opens this page at that card.
     const cardTs = await cardOf(id).getAttribute('data-ts');
     await lastEphemeral().locator('.bk-text', { hasText: id }).getByRole('link', { name: 'open card' }).click();
