@@ -28,13 +28,14 @@ import { benchPolicy } from './policy.ts';
 import { benchSlack } from './slack.ts';
 import { benchMasking } from './masking.ts';
 import { benchAudit } from './audit.ts';
+import { benchAnalysis } from './analysis.ts';
 import { benchLoad } from './load.ts';
 import { benchProfile } from './profile.ts';
 import { benchWire } from './wire.ts';
 import { mcpBenchPaths } from './mcp.ts';
 
 /** `BENCH_ONLY=<name>` runs one part alone (a short run); the profile wraps prototypes, so it runs last in a full run. */
-const PARTS: Record<string, (o: { log: (line: string) => void }) => Promise<{ report: string[] }>> = { load: benchLoad, wire: benchWire, profile: benchProfile };
+const PARTS: Record<string, (o: { log: (line: string) => void }) => Promise<{ report: string[] }>> = { load: benchLoad, wire: benchWire, profile: benchProfile, analysis: benchAnalysis };
 
 // Non-sensitive columns only: the default policy allows this read at once (names would go to review).
 const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
@@ -71,6 +72,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${slack.report.join('\n')}\n`);
   const audit = await benchAudit({ log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${audit.report.join('\n')}\n`);
+  // Large SQL and the event loop (bench/analysis.ts): the offload threshold and the /healthz stall, before and after.
+  const analysis = await benchAnalysis({ log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${analysis.report.join('\n')}\n`);
 
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-${randomUUID().slice(0, 8)}`;

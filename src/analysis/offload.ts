@@ -11,7 +11,8 @@ import type { ParsedPolicy } from '../policy/schema.ts';
 import { AnalysisStopped, type AnalysisPool } from './pool.ts';
 
 /**
- * Statements of more UTF-8 bytes than this go to the pool. At 16 KB the
+ * Statements of more UTF-8 bytes than this go to the pool by default
+ * (AIRLOCK_ANALYSIS_OFFLOAD_BYTES). At 16 KB the
  * in-process analysis already costs several milliseconds of event loop while
  * the thread hop (copying the statement and the decision) stays well under
  * one (bench/analysis.ts; docs/reliability.md#large-sql-off-the-event-loop).

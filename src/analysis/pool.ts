@@ -28,9 +28,9 @@ export interface AnalysisPoolOptions {
 }
 
 /**
- * The pool every Airlock process builds: two threads (a statement of 100 KB
- * takes 0.1–1 s; two keep one slow statement from holding up the next), 16
- * waiting statements, 10 s per statement.
+ * The pool's defaults (AIRLOCK_ANALYSIS_THREADS, _QUEUE, _TIMEOUT_MS): two
+ * threads (a statement of 100 KB takes 0.1–1 s; two keep one slow statement
+ * from holding up the next), 16 waiting statements, 10 s per statement.
  */
 export const ANALYSIS_POOL = { threads: 2, queueLimit: 16, timeoutMs: 10_000 } as const;
 

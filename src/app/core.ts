@@ -13,8 +13,8 @@ import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ApprovalService, type Directory } from '../approvals/service.ts';
 import { ApprovalStore } from '../approvals/store.ts';
-import { OFFLOAD_BYTES, offloadingEvaluate } from '../analysis/offload.ts';
-import { ANALYSIS_POOL, AnalysisPool } from '../analysis/pool.ts';
+import { offloadingEvaluate } from '../analysis/offload.ts';
+import { AnalysisPool } from '../analysis/pool.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { RedisAuditLog } from '../audit/redis-log.ts';
 import { AuditSearch } from '../audit/search.ts';
@@ -153,12 +153,17 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
   const notifier = new Notifier(connect('subscriber'), command, prefix);
   // Large statements are analysed on worker threads so they cannot stall the event loop (docs/reliability.md).
-  const analysis = new AnalysisPool({ ...ANALYSIS_POOL, logger });
+  const analysis = new AnalysisPool({
+    threads: config.AIRLOCK_ANALYSIS_THREADS,
+    queueLimit: config.AIRLOCK_ANALYSIS_QUEUE,
+    timeoutMs: config.AIRLOCK_ANALYSIS_TIMEOUT_MS,
+    logger,
+  });
   const decide = offloadingEvaluate({
     inProcess: (sql, ctx) => policy.engine.evaluate(sql, ctx),
     current: () => policy.current,
     pool: analysis,
-    thresholdBytes: OFFLOAD_BYTES,
+    thresholdBytes: config.AIRLOCK_ANALYSIS_OFFLOAD_BYTES,
   });
   const evaluate: Evaluate = (sql, requester) => decide(sql, { agent: requester.id, groups: requester.groups });
 

@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { AirlockError } from '../errors.ts';
 import { DEFAULT_RESULT_CAPS } from '../queries/result-caps.ts';
+import { OFFLOAD_BYTES } from '../analysis/offload.ts';
+import { ANALYSIS_POOL } from '../analysis/pool.ts';
 import { WAREHOUSE_DEFAULTS } from '../warehouse/snowflake/settings.ts';
 import { DEFAULT_EXPORT_WINDOW_SECONDS } from '../audit/export.ts';
 import { parseIdentityAliases } from '../approvals/identity.ts';
@@ -51,6 +53,11 @@ export const envSchema = z
     AIRLOCK_SNOWFLAKE_WIRE: z.enum(['on', 'off']).default('on'),
     AIRLOCK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
     AIRLOCK_MAX_SQL_BYTES: int(16, 1024 * 1024).default(100_000),
+    // Statements larger than this are analysed on worker threads, off the event loop (docs/reliability.md#large-sql-off-the-event-loop).
+    AIRLOCK_ANALYSIS_OFFLOAD_BYTES: int(0, 1024 * 1024).default(OFFLOAD_BYTES),
+    AIRLOCK_ANALYSIS_THREADS: int(1, 64).default(ANALYSIS_POOL.threads),
+    AIRLOCK_ANALYSIS_QUEUE: int(0, 10_000).default(ANALYSIS_POOL.queueLimit),
+    AIRLOCK_ANALYSIS_TIMEOUT_MS: int(100, 600_000).default(ANALYSIS_POOL.timeoutMs),
     AIRLOCK_MAX_WAIT_MS: int(0, 120_000).default(30_000),
     AIRLOCK_RESULT_TTL_SECONDS: int(10, 7 * 24 * 3600).default(3600),
     AIRLOCK_MAX_ROWS: int(1, 10_000_000).default(100_000),
