@@ -9,7 +9,8 @@
  * sorted set of the ids in `pending_approval`) and publishes every change on
  * the events channel, so waiting API requests wake at once. Results are stored
  * in pages (a list of JSON arrays) with a TTL, so a large result can be paged
- * without loading it whole.
+ * without loading it whole. The scripts are in `store-scripts.ts`, the
+ * record's hash form in `record-codec.ts`.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -18,9 +19,12 @@ import { AirlockError } from '../errors.ts';
 import { encodeCursor } from './cursor.ts';
 import { queryKeys, type QueryKeys } from './keys.ts';
 import { assertInitial, assertTransitions } from './lifecycle.ts';
+import { fromHash, MUTABLE, pairs, toHash, type RecordPatch } from './record-codec.ts';
+import { CAS_LUA, CREATE_LUA, type CasArgs, type Scripts } from './store-scripts.ts';
 import { TERMINAL_STATUSES, type ExecutionInfo, type QueryRecord, type QueryStatus, type ResultColumn, type ResultPage } from './types.ts';
 
 export { queryRecordKey } from './keys.ts';
+export type { RecordPatch } from './record-codec.ts';
 
 /** Rows per stored page. */
 export const PAGE_ROWS = 1000;
@@ -28,76 +32,6 @@ export const PAGE_ROWS = 1000;
 /** Seconds a record lives before it finishes (a review expires long before). */
 const LIVE_TTL_SECONDS = 24 * 3600;
 
-/**
- * A record is a hash: `base` (the JSON of fields fixed at creation) plus one
- * field per mutable part (`status`, `updatedAt`, `execution`, `error`,
- * `approval`), each JSON. Re-encoding JSON inside Lua would turn empty arrays
- * into objects, so Lua only compares the status (and one raw field: `approval`
- * for read-decide-write, `execution` for a first start) and writes whole fields.
- *
- * KEYS[1] record, KEYS[2] pending index; ARGV[1] JSON list of allowed current
- * statuses, ARGV[2] the name of a field whose raw value must also equal
- * ARGV[3] ('' = no such check; ARGV[3] '' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
- * ('0' = keep; set exactly when the new status is terminal, which is then
- * also published on ARGV[4] .. ':finished', the channel long-polls wait on),
- * ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
- * Returns {1, HGETALL} written, {0, ''} missing, {-1, current status} on conflict.
- */
-const CAS_LUA = `
-local cur = redis.call('HMGET', KEYS[1], 'status', ARGV[2] ~= '' and ARGV[2] or 'status')
-if not cur[1] then return {0, ''} end
-local status = cjson.decode(cur[1])
-local ok = false
-for _, s in ipairs(cjson.decode(ARGV[1])) do if status == s then ok = true end end
-if ARGV[2] ~= '' and (cur[2] or '') ~= ARGV[3] then ok = false end
-if not ok then return {-1, status} end
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
-if status == 'pending_approval' and ARGV[7] ~= '' and ARGV[7] ~= status then redis.call('ZREM', KEYS[2], ARGV[5]) end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-if ARGV[6] ~= '0' then redis.call('PUBLISH', ARGV[4] .. ':finished', ARGV[5]) end
-return {1, redis.call('HGETALL', KEYS[1])}
-`;
-
-/**
- * Create only if absent, in one round trip, and claim the idempotency key in
- * the same step: a key never points at a record that does not exist (a failed
- * create leaves no claim behind; a racing replay sees the record). A pending
- * review joins the pending index in the same step, and an accepted query
- * (queued or pending) the intake index, until its first steps are confirmed.
- * The same create sent twice (a client resending after a dropped connection)
- * finds its own record and answers "created" again.
- * KEYS[1] record, KEYS[2] idempotency key ('' = none), KEYS[3] pending index,
- * KEYS[4] intake index; ARGV[1] ttl, ARGV[2] id, ARGV[3] idempotency TTL,
- * ARGV[4] pending score ('' = not pending), ARGV[5] intake score ('' = none),
- * ARGV[6..] field/value pairs.
- * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already claimed.
- */
-const CREATE_LUA = `
-local base
-for i = 6, #ARGV, 2 do if ARGV[i] == 'base' then base = ARGV[i + 1] end end
-if KEYS[2] ~= KEYS[1] then
-  local existing = redis.call('GET', KEYS[2])
-  if existing == ARGV[2] and redis.call('HGET', KEYS[1], 'base') == base then return {1, ''} end
-  if existing then return {-1, existing} end
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('HGET', KEYS[1], 'base') == base then return {1, ''} end
-  return {0, ''}
-end
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-if KEYS[2] ~= KEYS[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2]) end
-return {1, ''}
-`;
-
-// `approval` (votes, card) is decided by ApprovalStore and written through {@link QueryStore.update}.
-const MUTABLE = ['status', 'updatedAt', 'execution', 'error', 'approval'] as const;
-type MutableField = (typeof MUTABLE)[number];
-/** The fields a compare-and-set may write. */
-export type RecordPatch = Partial<Pick<QueryRecord, MutableField>>;
 
 /** A read-decide-write step: a value for the caller, and the fields to write (none: nothing is written). */
 export type Decide<T> = (record: QueryRecord) => { value: T; patch?: RecordPatch };
@@ -113,31 +47,25 @@ interface Expected {
 
 type CasResult = { code: 'written'; record: QueryRecord } | { code: 'missing' } | { code: 'conflict'; status: string };
 
-function toHash(record: QueryRecord): Record<string, string> {
-  const base: Partial<QueryRecord> = { ...record };
-  const fields: Record<string, string> = {};
-  for (const f of MUTABLE) {
-    if (record[f] !== undefined) fields[f] = JSON.stringify(record[f]);
-    delete base[f];
-  }
-  fields.base = JSON.stringify(base);
-  return fields;
+
+/** What the compare-and-set script answered. */
+function casResult(id: string, code: number, value: string | string[]): CasResult {
+  if (code === 0) return { code: 'missing' };
+  if (code === -1) return { code: 'conflict', status: String(value) };
+  const record = fromHash(pairs(value as string[]));
+  if (!record) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
+  return { code: 'written', record };
 }
 
-function fromHash(hash: Record<string, string>): QueryRecord | undefined {
-  if (!hash.base || !hash.status) return undefined;
-  const record = JSON.parse(hash.base) as QueryRecord;
-  for (const f of MUTABLE) {
-    const v = hash[f];
-    if (v !== undefined) (record as unknown as Record<string, unknown>)[f] = JSON.parse(v);
+/** A written compare-and-set's record; NOT_FOUND or STATE_CONFLICT (naming the current status) otherwise. */
+function writtenOrThrow(id: string, result: CasResult, to: QueryStatus | undefined): QueryRecord {
+  if (result.code === 'missing') throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
+  if (result.code === 'conflict') {
+    throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${result.status}; it cannot become ${to ?? 'updated'} from there.`, {
+      details: { status: result.status },
+    });
   }
-  return record;
-}
-
-function pairs(flat: string[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
-  return hash;
+  return result.record;
 }
 
 export interface QueryStoreOptions {
@@ -148,10 +76,6 @@ export interface QueryStoreOptions {
   clock?: Clock;
 }
 
-type Scripts = {
-  airlockCas(key: string, pending: string, from: string, rawField: string, rawValue: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]): Promise<[number, string | string[]]>;
-  airlockCreate(key: string, idemKey: string, pending: string, intake: string, ttl: number, id: string, idemTtl: number, score: string, intakeScore: string, ...fields: string[]): Promise<[number, string]>;
-};
 
 /** Repository for query records and results. */
 export class QueryStore {
@@ -242,14 +166,7 @@ export class QueryStore {
    * STATE_CONFLICT naming the current status.
    */
   async transition(id: string, from: QueryStatus[], patch: RecordPatch): Promise<QueryRecord> {
-    const result = await this.cas(id, { statuses: from }, patch);
-    if (result.code === 'missing') throw new AirlockError('NOT_FOUND', `No query with id ${id}.`);
-    if (result.code === 'conflict') {
-      throw new AirlockError('STATE_CONFLICT', `Query ${id} is ${result.status}; it cannot become ${patch.status ?? 'updated'} from there.`, {
-        details: { status: result.status },
-      });
-    }
-    return result.record;
+    return writtenOrThrow(id, await this.cas(id, { statuses: from }, patch), patch.status);
   }
 
   /**
@@ -292,31 +209,33 @@ export class QueryStore {
    * reaches a terminal status the life of its results, and keeps the pending index.
    */
   private async cas(id: string, expected: Expected, patch: RecordPatch): Promise<CasResult> {
-    if (patch.status) assertTransitions(expected.statuses, patch.status);
+    const args = this.casArgs(id, expected, patch);
     return this.guard(async () => {
-      const full: RecordPatch = { ...patch, updatedAt: (this.options.clock ?? systemClock)().toISOString() };
-      // Finished records live as long as their results.
-      const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
-      const args: string[] = [];
-      for (const f of MUTABLE) if (full[f] !== undefined) args.push(f, JSON.stringify(full[f]));
-      const [code, value] = await this.scripts.airlockCas(
-        this.keys.record(id),
-        this.keys.pending,
-        JSON.stringify(expected.statuses),
-        expected.raw?.field ?? '',
-        expected.raw?.value ?? '',
-        this.channel,
-        id,
-        ttl,
-        patch.status ?? '',
-        ...args,
-      );
-      if (code === 0) return { code: 'missing' };
-      if (code === -1) return { code: 'conflict', status: String(value) };
-      const record = fromHash(pairs(value as string[]));
-      if (!record) throw new AirlockError('RESULT_EXPIRED', `Query ${id} expired while it was being updated.`);
-      return { code: 'written', record };
+      const [code, value] = await this.scripts.airlockCas(...args);
+      return casResult(id, code, value);
     });
+  }
+
+  /** The compare-and-set script's arguments (checks the lifecycle table first: throws before touching Redis). */
+  private casArgs(id: string, expected: Expected, patch: RecordPatch): CasArgs {
+    if (patch.status) assertTransitions(expected.statuses, patch.status);
+    const full: RecordPatch = { ...patch, updatedAt: (this.options.clock ?? systemClock)().toISOString() };
+    // Finished records live as long as their results.
+    const ttl = patch.status && TERMINAL_STATUSES.has(patch.status) ? this.options.resultTtlSeconds : 0;
+    const fields: string[] = [];
+    for (const f of MUTABLE) if (full[f] !== undefined) fields.push(f, JSON.stringify(full[f]));
+    return [
+      this.keys.record(id),
+      this.keys.pending,
+      JSON.stringify(expected.statuses),
+      expected.raw?.field ?? '',
+      expected.raw?.value ?? '',
+      this.channel,
+      id,
+      ttl,
+      patch.status ?? '',
+      ...fields,
+    ];
   }
 
   /**
@@ -372,8 +291,19 @@ export class QueryStore {
     } while (cursor !== '0');
   }
 
-  /** Store result pages; returns the sha256 over the canonical JSON of columns + rows. */
-  async saveResult(id: string, columns: ResultColumn[], rows: AsyncIterable<unknown[]>): Promise<{ rowCount: number; sha256: string }> {
+  /**
+   * Store result pages; returns the sha256 over the canonical JSON of columns + rows.
+   * With `then`, the record moves `from` → `then.patch(saved)` in the same MULTI as
+   * the last page: one round trip for a one-page result, and no reader sees the
+   * status without its rows. It throws as {@link transition} does when the record
+   * is not in `from` (the rows stay, for nothing, until their TTL).
+   */
+  async saveResult(
+    id: string,
+    columns: ResultColumn[],
+    rows: AsyncIterable<unknown[]>,
+    then?: { from: QueryStatus[]; patch(saved: { rowCount: number; sha256: string }): RecordPatch },
+  ): Promise<{ rowCount: number; sha256: string; record?: QueryRecord }> {
     return this.guard(async () => {
       const key = this.keys.rows(id);
       const meta = this.keys.rowsMeta(id);
@@ -405,12 +335,19 @@ export class QueryStore {
       const final = this.redis.multi();
       if (!cleared) final.del(key);
       if (page.length > 0) final.rpush(key, pageJson());
-      await final
+      final
         .hset(meta, 'columns', JSON.stringify(columns), 'rowCount', String(rowCount))
         .expire(key, this.options.resultTtlSeconds)
-        .expire(meta, this.options.resultTtlSeconds)
-        .exec();
-      return { rowCount, sha256: hash.digest('hex') };
+        .expire(meta, this.options.resultTtlSeconds);
+      const saved = { rowCount, sha256: hash.digest('hex') };
+      const patch = then?.patch(saved);
+      if (then && patch) (final as unknown as Scripts).airlockCas(...this.casArgs(id, { statuses: then.from }, patch));
+      const replies = (await final.exec()) ?? [];
+      if (!then || !patch) return saved;
+      const [err, reply] = replies[replies.length - 1] ?? [new Error('no reply')];
+      if (err) throw err;
+      const [code, value] = reply as [number, string | string[]];
+      return { ...saved, record: writtenOrThrow(id, casResult(id, code, value), patch.status) };
     });
   }
 
