@@ -19,6 +19,11 @@ import { AnalysisStopped, type AnalysisPool } from './pool.ts';
  */
 export const OFFLOAD_BYTES = 16 * 1024;
 
+/** More UTF-8 bytes than `thresholdBytes`; the length first (a UTF-16 unit is at most 3 bytes), so short SQL is never measured. */
+export function isLarge(sql: string, thresholdBytes: number): boolean {
+  return sql.length > thresholdBytes / 3 && Buffer.byteLength(sql) > thresholdBytes;
+}
+
 export interface OffloadOptions {
   /** The engine of the policy in force, in process. */
   inProcess: (sql: string, ctx: EvaluationContext) => Decision;
@@ -32,8 +37,7 @@ export interface OffloadOptions {
 /** Evaluate in process or on the pool by size; a statement whose analysis stopped is denied as SQL_TOO_COMPLEX. */
 export function offloadingEvaluate(options: OffloadOptions): (sql: string, ctx: EvaluationContext) => Promise<Decision> {
   return async (sql, ctx) => {
-    // Length first: a string of n UTF-16 units has at least n bytes, so the byte count is needed only near the line.
-    if (sql.length <= options.thresholdBytes / 3 || Buffer.byteLength(sql) <= options.thresholdBytes) return options.inProcess(sql, ctx);
+    if (!isLarge(sql, options.thresholdBytes)) return options.inProcess(sql, ctx);
     const policy = options.current();
     try {
       return await options.pool.evaluate(policy, sql, ctx);

@@ -11,8 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { SelectLineage } from '../masking/lineage.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { EvaluationContext } from '../policy/engine.ts';
+import type { Defaults } from '../policy/names.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
 import type { ThreadReply, ThreadTask } from './messages.ts';
 
@@ -42,9 +44,12 @@ export class AnalysisStopped extends Error {
   }
 }
 
+/** What a thread answers: a decision or a lineage. */
+type Outcome = Decision | SelectLineage;
+
 interface Pending {
   task: ThreadTask;
-  resolve: (decision: Decision) => void;
+  resolve: (outcome: Outcome) => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
 }
@@ -80,6 +85,15 @@ export class AnalysisPool {
 
   /** Evaluate `sql` under `policy` on a thread; rejects with ANALYSIS_BUSY when every thread is busy and the queue is full. */
   evaluate(policy: ParsedPolicy, sql: string, ctx: EvaluationContext): Promise<Decision> {
+    return this.submit({ id: this.nextId++, kind: 'decide', policy, sql, ctx }) as Promise<Decision>;
+  }
+
+  /** The lineage of a result's columns (src/masking/lineage.ts) traced on a thread; rejects as {@link evaluate} does. */
+  lineage(sql: string, defaults: Defaults): Promise<SelectLineage> {
+    return this.submit({ id: this.nextId++, kind: 'lineage', sql, defaults }) as Promise<SelectLineage>;
+  }
+
+  private submit(task: ThreadTask): Promise<Outcome> {
     const idle = this.slots.find((s) => !s.current);
     if (this.closed || (!idle && this.queue.length >= this.options.queueLimit)) {
       return Promise.reject(
@@ -88,8 +102,8 @@ export class AnalysisPool {
         }),
       );
     }
-    return new Promise<Decision>((resolve, reject) => {
-      const pending: Pending = { task: { id: this.nextId++, policy, sql, ctx }, resolve, reject };
+    return new Promise<Outcome>((resolve, reject) => {
+      const pending: Pending = { task, resolve, reject };
       if (idle) this.run(idle, pending);
       else this.queue.push(pending);
     });
@@ -127,7 +141,7 @@ export class AnalysisPool {
     worker.unref();
     worker.on('message', (reply: ThreadReply) => {
       if (slot.worker !== worker || slot.current?.task.id !== reply.id) return;
-      this.settle(slot, 'decision' in reply ? reply.decision : new Error(`the analysis thread failed: ${reply.error}`));
+      this.settle(slot, 'error' in reply ? new Error(`the analysis thread failed: ${reply.error}`) : 'decision' in reply ? reply.decision : reply.lineage);
     });
     worker.on('error', (err) => {
       this.options.logger?.warn({ component: 'analysis', err: err.message }, 'analysis thread failed; replacing it');
@@ -148,7 +162,7 @@ export class AnalysisPool {
   }
 
   /** Hand the slot's statement its outcome, then take the next waiting one. */
-  private settle(slot: Slot, outcome: Decision | Error): void {
+  private settle(slot: Slot, outcome: Outcome | Error): void {
     const pending = slot.current;
     slot.current = undefined;
     if (pending) {

@@ -54,6 +54,8 @@ export interface Core {
   /** The policy in force, swapped when AIRLOCK_POLICY's file changes (docs/operations.md); read `policy.current` at use. */
   policy: LivePolicy;
   evaluate: Evaluate;
+  /** The analysis threads (docs/reliability.md): the API role decides large statements there, the worker traces their lineage. */
+  analysis: AnalysisPool;
   /** A new named connection, closed with the core. */
   connect(name: string, forQueue?: boolean): Redis;
   /** The connection for our own commands (stores, readiness). */
@@ -211,6 +213,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     clock,
     policy,
     evaluate,
+    analysis,
     connect,
     command,
     store,

@@ -55,15 +55,28 @@ export function createResultMasker(input: {
   defaults: Defaults;
   catalog: CatalogLookup;
   config: MaskingConfig;
+  /**
+   * The lineage of a large statement traced elsewhere (the worker's analysis
+   * threads), or undefined to trace it here. Its rejection falls back to
+   * tracing here: the same plan, never a looser one.
+   */
+  offloadLineage?: (sql: string) => Promise<SelectLineage> | undefined;
 }): ResultMasker {
   const lineageOf = lineageCache(input.defaults);
   return {
     begin(sql, columns, rows) {
       // One masker per result: its token cache holds values only for the life of this job.
       const masker = createMasker(input.config);
-      const plan = planColumns({ sql, columns, defaults: input.defaults, catalog: input.catalog, masker, lineage: lineageOf(sql) });
       const report = new MaskingReportBuilder();
-      return { rows: maskRows(rows, plan, { masker, report }), report: () => report.build() };
+      const planWith = (lineage: SelectLineage) => planColumns({ sql, columns, defaults: input.defaults, catalog: input.catalog, masker, lineage });
+      const remote = input.offloadLineage?.(sql);
+      if (!remote) return { rows: maskRows(rows, planWith(lineageOf(sql)), { masker, report }), report: () => report.build() };
+      // The plan waits for the lineage; no row leaves before it is planned.
+      async function* planned(): AsyncIterable<unknown[]> {
+        const lineage = await remote!.catch(() => lineageOf(sql));
+        yield* maskRows(rows, planWith(lineage), { masker, report });
+      }
+      return { rows: planned(), report: () => report.build() };
     },
     text: (message) => maskText(message, createMasker(input.config)),
   };

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { offloadingEvaluate } from '../../src/analysis/offload.ts';
 import { AnalysisPool, AnalysisStopped } from '../../src/analysis/pool.ts';
 import { isAirlockError } from '../../src/errors.ts';
+import { selectLineage } from '../../src/masking/lineage.ts';
 import { createPolicyEngine } from '../../src/policy/engine.ts';
 import { parsePolicy, type ParsedPolicy } from '../../src/policy/schema.ts';
 import { PATHOLOGICAL_SQL } from '../support/pathological-sql.ts';
@@ -40,6 +41,14 @@ describe('analysis pool', () => {
       expect(await p.evaluate(policy, sql, ctx)).toEqual(inProcess.evaluate(sql, ctx));
     }
     expect(p.load()).toEqual({ busy: 0, queued: 0, threads: 2 });
+  }, 60_000);
+
+  it("traces a large statement's lineage on a thread exactly as in process", async () => {
+    const defaults = { database: 'ANALYTICS', schema: 'PUBLIC' };
+    const p = pool(1, 2);
+    for (const sql of [large, PATHOLOGICAL_SQL['500 chained CTEs']!, PATHOLOGICAL_SQL['CASE nested 2,500 deep']!]) {
+      expect(await p.lineage(sql, defaults)).toEqual(selectLineage(sql, defaults));
+    }
   }, 60_000);
 
   it('refuses at once with ANALYSIS_BUSY when every thread is busy and the queue is full', async () => {

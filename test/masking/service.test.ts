@@ -3,7 +3,9 @@
  * lets one statement's plan mask another's result.
  */
 import { describe, expect, it } from 'vitest';
-import { createResultMasker } from '../../src/masking/service.ts';
+import { AnalysisPool } from '../../src/analysis/pool.ts';
+import type { SelectLineage } from '../../src/masking/lineage.ts';
+import { createResultMasker, type ResultMasker } from '../../src/masking/service.ts';
 import { catalogLookup } from '../../src/policy/engine.ts';
 
 const masker = createResultMasker({
@@ -12,11 +14,11 @@ const masker = createResultMasker({
   config: { hashKey: Buffer.from('test-hash-key-not-a-secret-0123456789') },
 });
 
-async function run(sql: string, rows: unknown[][]): Promise<{ rows: unknown[][]; ruled: string[] }> {
+async function run(sql: string, rows: unknown[][], by: ResultMasker = masker): Promise<{ rows: unknown[][]; ruled: string[] }> {
   async function* source() {
     for (const r of rows) yield r;
   }
-  const masked = masker.begin(sql, ['X'], source());
+  const masked = by.begin(sql, ['X'], source());
   const out: unknown[][] = [];
   for await (const r of masked.rows) out.push(r);
   return { rows: out, ruled: masked.report().columns.filter((c) => c.reason !== 'detector').map((c) => c.name) };
@@ -39,6 +41,35 @@ describe('createResultMasker', () => {
   it('masks a statement longer than the cache keeps by its lineage too', async () => {
     const padding = ' '.repeat(5000);
     const ssn = await run(`select ssn as x from customers${padding}`, [['A1B2C3']]);
+    expect(ssn.ruled).toEqual(['X']);
+    expect(ssn.rows[0]![0]).not.toBe('A1B2C3');
+  });
+});
+
+describe("a large statement's lineage traced on the analysis threads", () => {
+  const defaults = { database: 'ANALYTICS', schema: 'PUBLIC' };
+  const big = `select ssn as x from customers where customer_id in (${Array.from({ length: 4_000 }, (_, i) => i).join(',')})`;
+  const offloaded = (offloadLineage: (sql: string) => Promise<SelectLineage>) =>
+    createResultMasker({
+      defaults,
+      catalog: catalogLookup([{ column: '*.*.CUSTOMERS.SSN', type: 'ssn' }]),
+      config: { hashKey: Buffer.from('test-hash-key-not-a-secret-0123456789') },
+      offloadLineage,
+    });
+
+  it('masks by the lineage a real thread traced; the rows wait for it', async () => {
+    const pool = new AnalysisPool({ threads: 1, queueLimit: 2, timeoutMs: 30_000 });
+    try {
+      const ssn = await run(big, [['A1B2C3']], offloaded((sql) => pool.lineage(sql, defaults)));
+      expect(ssn.ruled).toEqual(['X']);
+      expect(ssn.rows[0]![0]).not.toBe('A1B2C3');
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('traces in process when the threads refuse: the same plan, never a looser one', async () => {
+    const ssn = await run(big, [['A1B2C3']], offloaded(() => Promise.reject(new Error('ANALYSIS_BUSY'))));
     expect(ssn.ruled).toEqual(['X']);
     expect(ssn.rows[0]![0]).not.toBe('A1B2C3');
   });

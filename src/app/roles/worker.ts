@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
 import { exportStoreFromConfig } from '../export-store.ts';
+import { isLarge } from '../../analysis/offload.ts';
 import { createResultMasker, type ResultMasker } from '../../masking/service.ts';
 import { defaultsOf } from '../../policy/analyse.ts';
 import { catalogLookup } from '../../policy/engine.ts';
@@ -78,14 +79,18 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
  * started after a reload masks by the new catalog.
  */
 function liveMasker(core: Core, hashKey: Buffer): ResultMasker {
-  const { policy } = core;
-  const build = (p: ParsedPolicy): ResultMasker =>
-    createResultMasker({
-      // The policy in force already holds the connection's database and schema (live-policy.ts), so masking resolves names as the policy does.
-      defaults: defaultsOf(p.file),
+  const { policy, analysis, config } = core;
+  const build = (p: ParsedPolicy): ResultMasker => {
+    // The policy in force already holds the connection's database and schema (live-policy.ts), so masking resolves names as the policy does.
+    const defaults = defaultsOf(p.file);
+    return createResultMasker({
+      defaults,
       catalog: catalogLookup(p.file.sensitive),
       config: { hashKey, strategies: p.file.masking.strategies },
+      // A large statement's lineage is traced on the analysis threads, so parsing it does not stall this worker's other jobs.
+      offloadLineage: (sql) => (isLarge(sql, config.AIRLOCK_ANALYSIS_OFFLOAD_BYTES) ? analysis.lineage(sql, defaults) : undefined),
     });
+  };
   let masker = build(policy.current);
   policy.onChange((next) => {
     masker = build(next);
