@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkMessage, checkView } from '../slack/limits.ts';
 import { str } from './web-api-body.ts';
-import type { SlackAnswer, SlackEphemeral, SlackFile, SlackMessage, SlackOpenedView, SlackProfile } from './workspace.ts';
+import type { SlackAnswer, SlackEphemeral, SlackFile, SlackMessage, SlackOpenedView, SlackProfile } from './slack-types.ts';
 
 type Json = Record<string, unknown>;
 
