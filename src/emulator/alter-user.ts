@@ -14,7 +14,7 @@ export interface AlterUserKey {
   pem: string | undefined;
 }
 
-const NAME = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const NAME = `("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const SET = new RegExp(String.raw`^alter\s+user\s+(?:if\s+exists\s+)?${NAME}\s+set\s+rsa_public_key(_2)?\s*=\s*'([^']*)'$`, 'i');
 const UNSET = new RegExp(String.raw`^alter\s+user\s+(?:if\s+exists\s+)?${NAME}\s+unset\s+rsa_public_key(_2)?$`, 'i');
 
