@@ -18,7 +18,7 @@ import type { Notifier } from './notifier.ts';
 import type { CardNotifier } from './ports.ts';
 import { detectorCounts, firstRows, PREVIEW_ROWS } from './preview.ts';
 import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
-import type { QueryStore } from './store.ts';
+import type { QueryStore, RecordPatch } from './store.ts';
 import type { ExecutionInfo, QueryRecord, ResultColumn } from './types.ts';
 
 export interface ExecutionServiceDeps {
@@ -56,6 +56,7 @@ interface Stored {
   masking: MaskingReport | undefined;
   /** First rows of the masked result, for `execution_finished` (only when masking ran). */
   preview: JsonValue[][] | undefined;
+  durationMs: number;
 }
 
 /** One run of one query: what every step needs. */
@@ -121,8 +122,7 @@ export class ExecutionService {
       this.running.set(id, run.controller);
       const t0 = performance.now();
       try {
-        const stored = await this.runAndStore(run);
-        await this.succeeded(run, stored, Math.round(performance.now() - t0));
+        await this.succeeded(run, await this.runAndStore(run, t0));
       } catch (thrown) {
         await this.failed(run, thrown, t0);
       }
@@ -185,8 +185,12 @@ export class ExecutionService {
     }
   }
 
-  /** Run the statement, then mask, cap and store what it returned. */
-  private async runAndStore({ id, record, controller }: Run): Promise<Stored> {
+  /**
+   * Run the statement, then mask, cap and store what it returned; the record
+   * moves running → succeeded in the same step as the last page is stored.
+   */
+  private async runAndStore(run: Run, t0: number): Promise<Stored> {
+    const { id, record, controller } = run;
     const { store, warehouse, limits } = this.deps;
     // The policy may cap rows lower than the installation-wide limit.
     const maxRows = Math.min(limits.maxRows, record.decision.limits?.maxRows ?? Number.POSITIVE_INFINITY);
@@ -204,37 +208,43 @@ export class ExecutionService {
     const capped = capRows(masked ? masked.rows : result.rows, caps);
     // The session log keeps the first rows as a preview, only ever from the masked stream.
     const preview = masked ? firstRows(capped.rows, PREVIEW_ROWS) : undefined;
-    const saved = await store.saveResult(id, columns, preview ? preview.rows : capped.rows);
-    const cut = capped.report();
-    const truncatedBy: TruncatedBy | undefined = cut.truncatedBy ?? (result.truncated ? 'rows' : undefined);
-    const note = resultNote({
-      truncatedBy,
-      rowCount: saved.rowCount,
-      limit: truncatedBy === 'rows' ? maxRows : truncatedBy === 'cells' ? caps.maxCells : truncatedBy === 'bytes' ? caps.maxBytes : undefined,
-      oversizedCells: cut.oversizedCells,
-      maxCellBytes: caps.maxCellBytes,
-    });
-    return {
-      warehouseQueryId: result.queryId,
-      rowsAffected: result.rowsAffected,
-      columns,
-      saved,
-      outcome: {
-        truncated: truncatedBy !== undefined,
-        ...(truncatedBy ? { truncatedBy } : {}),
-        ...(cut.oversizedCells > 0 ? { oversizedCells: cut.oversizedCells } : {}),
-        ...(note ? { note } : {}),
-      },
-      masking: masked?.report(),
-      preview: preview?.taken,
+    let stored: Stored | undefined;
+    // Built once the rows are drained (what was cut, masked and stored is known then).
+    const finish = (saved: { rowCount: number; sha256: string }): RecordPatch => {
+      const cut = capped.report();
+      const truncatedBy: TruncatedBy | undefined = cut.truncatedBy ?? (result.truncated ? 'rows' : undefined);
+      const note = resultNote({
+        truncatedBy,
+        rowCount: saved.rowCount,
+        limit: truncatedBy === 'rows' ? maxRows : truncatedBy === 'cells' ? caps.maxCells : truncatedBy === 'bytes' ? caps.maxBytes : undefined,
+        oversizedCells: cut.oversizedCells,
+        maxCellBytes: caps.maxCellBytes,
+      });
+      stored = {
+        warehouseQueryId: result.queryId,
+        rowsAffected: result.rowsAffected,
+        columns,
+        saved,
+        outcome: {
+          truncated: truncatedBy !== undefined,
+          ...(truncatedBy ? { truncatedBy } : {}),
+          ...(cut.oversizedCells > 0 ? { oversizedCells: cut.oversizedCells } : {}),
+          ...(note ? { note } : {}),
+        },
+        masking: masked?.report(),
+        preview: preview?.taken,
+        durationMs: Math.round(performance.now() - t0),
+      };
+      return this.successPatch(run, stored);
     };
+    await store.saveResult(id, columns, preview ? preview.rows : capped.rows, { from: ['running'], patch: finish });
+    return stored!;
   }
 
-  /** running → succeeded, then `execution_finished` in the session log. */
-  private async succeeded({ id, attempt, startedAt }: Run, stored: Stored, durationMs: number): Promise<void> {
-    const { store, logger } = this.deps;
-    const { warehouseQueryId, rowsAffected, saved, outcome, masking } = stored;
-    await store.transition(id, ['running'], {
+  /** What the record says of a run that succeeded. */
+  private successPatch({ attempt, startedAt }: Run, stored: Stored): RecordPatch {
+    const { warehouseQueryId, rowsAffected, saved, outcome, masking, durationMs } = stored;
+    return {
       status: 'succeeded',
       execution: {
         warehouseQueryId,
@@ -248,7 +258,13 @@ export class ExecutionService {
         attempts: attempt,
         ...(masking ? { masking } : {}),
       },
-    });
+    };
+  }
+
+  /** The record says succeeded (runAndStore): log it, and `execution_finished` in the session log. */
+  private async succeeded({ id }: Run, stored: Stored): Promise<void> {
+    const { logger } = this.deps;
+    const { warehouseQueryId, rowsAffected, saved, outcome, masking, durationMs } = stored;
     logger.info({ queryId: id, warehouseQueryId, rows: saved.rowCount, durationMs }, 'query succeeded');
     await appendAfterTheFact(
       this.deps.audit,

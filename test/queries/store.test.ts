@@ -193,6 +193,28 @@ describe('results', () => {
     { name: 'S', type: 'text', nullable: true },
   ];
 
+  it('moves the record with the last page when asked: the patch sees what was stored', async () => {
+    const r = record({ status: 'running' });
+    await store.create({ ...r, status: 'queued' });
+    await store.transition(r.id, ['queued'], { status: 'running' });
+    const saved = await store.saveResult(r.id, columns, rowsOf(3), {
+      from: ['running'],
+      patch: (s) => ({ status: 'succeeded', execution: { startedAt: r.createdAt, rowCount: s.rowCount, resultSha256: s.sha256, attempts: 1 } }),
+    });
+    expect(saved.record).toMatchObject({ status: 'succeeded', execution: { rowCount: 3, resultSha256: saved.sha256 } });
+    expect(await store.get(r.id)).toEqual(saved.record);
+    expect((await store.readResult(r.id, 0, 10, false)).rows).toEqual([[0, 'row 0'], [1, 'row 1'], [2, 'row 2']]);
+  });
+
+  it('refuses the move like a transition when the record is elsewhere, and leaves the record as it was', async () => {
+    const r = record();
+    await store.create(r);
+    await store.transition(r.id, ['queued'], { status: 'cancelled' });
+    const attempt = store.saveResult(r.id, columns, rowsOf(2), { from: ['running'], patch: () => ({ status: 'succeeded' }) });
+    await expect(attempt).rejects.toMatchObject({ code: 'STATE_CONFLICT', details: { status: 'cancelled' } });
+    expect((await store.get(r.id))!.status).toBe('cancelled');
+  });
+
   it('pages across page boundaries without losing or repeating rows', async () => {
     const id = randomUUID();
     const total = PAGE_ROWS * 2 + 37;
