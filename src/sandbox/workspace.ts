@@ -69,35 +69,42 @@ export interface SlackWorkspace {
 /** How many issued trigger ids are remembered. */
 const KEPT_TRIGGERS = 500;
 
+/** An empty workspace's state, the listeners told of each change, and how a restored timestamp moves the ts clock on. */
+function emptyState(opts: WorkspaceOptions): { state: WorkspaceState; listeners: Array<() => void>; sawTs(ts: string): void } {
+  const listeners: Array<() => void> = [];
+  let lastTsMicros = 0;
+  const state: WorkspaceState = {
+    teamId: opts.teamId ?? 'T0AIRLOCK',
+    botUserId: opts.botUserId ?? 'U0AIRLOCKBOT',
+    botId: opts.botId ?? 'B0AIRLOCK',
+    triggerTtlMs: opts.triggerTtlMs ?? 3_000,
+    origin: opts.origin,
+    messages: new Map(),
+    ephemerals: [],
+    views: [],
+    files: [],
+    users: new Map(),
+    usergroups: new Map(),
+    channelMembers: new Map(),
+    usedTriggers: new Set(),
+    triggerUsers: new Map(),
+    pendingUploads: new Map(),
+    nextTs: () => {
+      // Slack ts: seconds.microseconds, unique and increasing per channel.
+      lastTsMicros = Math.max(lastTsMicros + 1, Date.now() * 1000);
+      return `${Math.floor(lastTsMicros / 1e6)}.${String(lastTsMicros % 1e6).padStart(6, '0')}`;
+    },
+    changed: () => {
+      for (const l of listeners) l();
+    },
+  };
+  return { state, listeners, sawTs: (ts) => void (lastTsMicros = Math.max(lastTsMicros, Math.round(Number(ts) * 1e6))) };
+}
+
 /** A workspace with no members, messages or groups yet. */
 export function createWorkspace(opts: WorkspaceOptions): SlackWorkspace {
-  const teamId = opts.teamId ?? 'T0AIRLOCK';
-  const botUserId = opts.botUserId ?? 'U0AIRLOCKBOT';
-  const botId = opts.botId ?? 'B0AIRLOCK';
-  const triggerTtlMs = opts.triggerTtlMs ?? 3_000;
-  const messages = new Map<string, SlackMessage>();
-  const ephemerals: SlackEphemeral[] = [];
-  const views: SlackOpenedView[] = [];
-  const files: SlackFile[] = [];
-  const users = new Map<string, SlackProfile>();
-  const usergroups = new Map<string, string[]>();
-  const channelMembers = new Map<string, string[]>();
-  const usedTriggers = new Set<string>();
-  const triggerUsers = new Map<string, string>();
-  const pendingUploads = new Map<string, { filename: string; content?: string }>();
-  const listeners: Array<() => void> = [];
-  const changed = () => {
-    for (const l of listeners) l();
-  };
-
-  let lastTsMicros = 0;
-  const nextTs = (): string => {
-    // Slack ts: seconds.microseconds, unique and increasing per channel.
-    lastTsMicros = Math.max(lastTsMicros + 1, Date.now() * 1000);
-    return `${Math.floor(lastTsMicros / 1e6)}.${String(lastTsMicros % 1e6).padStart(6, '0')}`;
-  };
-
-  const state: WorkspaceState = { teamId, botUserId, botId, triggerTtlMs, origin: opts.origin, messages, ephemerals, views, files, users, usergroups, channelMembers, usedTriggers, triggerUsers, pendingUploads, nextTs, changed };
+  const { state, listeners, sawTs } = emptyState(opts);
+  const { teamId, botUserId, messages, ephemerals, views, files, users, usergroups, channelMembers, usedTriggers, triggerUsers, pendingUploads, changed } = state;
   const methods = { ...chatMethods(state), ...viewMethods(state), ...peopleMethods(state), ...fileMethods(state) };
 
   return {
@@ -146,7 +153,7 @@ export function createWorkspace(opts: WorkspaceOptions): SlackWorkspace {
     restore(snapshot) {
       for (const [ts, m] of snapshot.messages) {
         messages.set(ts, m);
-        lastTsMicros = Math.max(lastTsMicros, Math.round(Number(ts) * 1e6));
+        sawTs(ts);
       }
       ephemerals.push(...snapshot.ephemerals);
       views.push(...snapshot.views);
