@@ -51,7 +51,14 @@ beforeAll(async () => {
   port = Number(new URL(suite.env.apiUrl).port);
   agentToken = await suite.env.mintToken({ agent: 'hostile-agent', owner: 'owner@example.com', groups: ['analysts'] });
   const reviewer = await suite.env.mintToken({ agent: 'hostile-reviewer', owner: 'reviewer@example.com', scopes: ['airlock:review'] });
-  ctx = { routes: routesOf(suite.env.app.api!), tokens: [agentToken, reviewer], slackSecret: SECRET };
+  // Real records for the generated ids: a finished read, a pending review, a denial.
+  const ids: string[] = [];
+  for (const sql of ['select customer_id, segment from customers order by customer_id limit 3', 'select email from customers limit 3', 'drop table customers']) {
+    const request = { route: 'setup', method: 'POST', path: '/v1/queries', headers: [['Authorization', `Bearer ${agentToken}`], ['Content-Type', 'application/json']] as Array<[string, string]>, body: JSON.stringify({ sql, waitMs: 10_000 }) };
+    const id = (JSON.parse((await rawRequest(port, request)).body) as { id?: string }).id;
+    if (id) ids.push(id);
+  }
+  ctx = { routes: routesOf(suite.env.app.api!), tokens: [agentToken, reviewer], slackSecret: SECRET, ids };
 }, 120_000);
 
 afterAll(async () => {
@@ -62,7 +69,8 @@ afterAll(async () => {
 });
 
 describe('hostile input on every route', () => {
-  it('enumerates the routes from the server, the Slack receiver among them', () => {
+  it('enumerates the routes from the server, the Slack receiver among them, and has real query ids to aim at', () => {
+    expect(ctx.ids).toHaveLength(3);
     const names = ctx.routes.map((r) => `${r.method} ${r.url}`);
     expect(names).toEqual(expect.arrayContaining(['POST /v1/queries', 'GET /v1/queries/:id', 'GET /v1/sessions', 'POST /slack/events', 'GET /healthz']));
   });

@@ -22,6 +22,8 @@ export interface HostileContext {
   /** Valid bearer tokens from the real issuer (an agent, a reviewer). */
   tokens: readonly string[];
   slackSecret?: string;
+  /** Ids of real queries (succeeded, pending, denied), so hostile reads, pages and cancels reach real records. */
+  ids?: readonly string[];
 }
 
 /** One generated request, with the route it was built from (for the report). */
@@ -90,6 +92,8 @@ const body: fc.Arbitrary<string | Uint8Array | undefined> = fc.oneof(
 const encode = (s: string) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'));
 
 /** A path segment for `:param`: ids, over-long ids, bad or odd percent-encodings, raw bytes the HTTP parser refuses. */
+const pathSegmentOf = (ids: readonly string[]) =>
+  ids.length === 0 ? pathSegment : fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...ids) }, { weight: 3, arbitrary: pathSegment });
 const pathSegment = fc.oneof(
   { weight: 3, arbitrary: fc.uuid() },
   { weight: 3, arbitrary: hostileString.map(encode) },
@@ -140,10 +144,11 @@ export function hostileRequests(ctx: HostileContext): fc.Arbitrary<HostileReques
     },
     { requiredKeys: ['authorization', 'contentType', 'extra', 'huge'] },
   );
-  const route = fc.constantFrom(...ctx.routes);
+  // Airlock's own API and the Slack receiver three times as often as the operations routes and the protocol doors.
+  const route = fc.oneof(...ctx.routes.map((r) => ({ weight: /^\/(v1|slack)\//.test(r.url) ? 3 : 1, arbitrary: fc.constant(r) })));
   const method = (r: RouteEntry) => fc.oneof({ weight: 8, arbitrary: fc.constant(r.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'FOO') });
   return route.chain((r) =>
-    fc.record({ method: method(r), segments: fc.array(pathSegment, { minLength: 4, maxLength: 4 }), query: fc.option(queryString), headers, body, sign: fc.boolean() }).map((g) => {
+    fc.record({ method: method(r), segments: fc.array(pathSegmentOf(ctx.ids ?? []), { minLength: 4, maxLength: 4 }), query: fc.option(queryString), headers, body, sign: fc.boolean() }).map((g) => {
       let i = 0;
       const path = r.url.replace(/:[A-Za-z]+/g, () => g.segments[i++]!) + (g.query === null ? '' : `?${g.query}`);
       const list: Array<[string, string]> = [];
