@@ -85,6 +85,42 @@ export function refusalCode(decision: Decision): RefusalCode {
   return 'POLICY_DENIED';
 }
 
+/** One long-poll's subscription to a query's end: a wake-up that comes between two waits is kept for the next. */
+class Wakeup {
+  private woken = false;
+  private resolve: (() => void) | undefined;
+  readonly off: () => void;
+
+  constructor(notifier: Notifier, id: string) {
+    this.off = notifier.on(notifier.channels.finished, id, () => {
+      this.woken = true;
+      this.resolve?.();
+    });
+  }
+
+  /** True when woken (now or since the last wait), false when `ms` passed first. */
+  async wait(ms: number): Promise<boolean> {
+    if (!this.woken) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.resolve = resolve;
+        timer = setTimeout(resolve, ms);
+      });
+      clearTimeout(timer);
+      this.resolve = undefined;
+    }
+    const woken = this.woken;
+    this.woken = false;
+    return woken;
+  }
+}
+
+/** A query this request just created and listens to: its record as created, and the wake-up registered before the hand-on. */
+interface Early {
+  record: QueryRecord;
+  wakeup: Wakeup;
+}
+
 export class QueryService {
   private readonly ids: () => string;
   private readonly clock: Clock;
@@ -150,8 +186,21 @@ export class QueryService {
       });
     }
     // Accepted: from here no step answers 503 (the reconciler finishes an enqueue that did not).
+    // A waiting agent listens before the job exists, so the record as created is its wait's first read.
+    const wakeup = await this.listenEarly(id, input.waitMs ?? 0);
     await this.intake.handOn(record);
-    return this.acceptedView(requester, record, input.waitMs ?? 0);
+    return this.acceptedView(requester, record, input.waitMs ?? 0, wakeup);
+  }
+
+  /** A wake-up for a query about to be handed on, when the agent waits (undefined otherwise, or when pub/sub is down: the wait then subscribes itself). */
+  private async listenEarly(id: string, waitMs: number): Promise<Wakeup | undefined> {
+    if (Math.min(waitMs, this.deps.limits.maxWaitMs) <= 0) return undefined;
+    try {
+      await this.deps.notifier.start();
+      return new Wakeup(this.deps.notifier, id);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -159,9 +208,9 @@ export class QueryService {
    * turn into a 503 (the agent would retry a query that runs): the record as
    * created is the answer then.
    */
-  private async acceptedView(requester: Requester, record: QueryRecord, waitMs: number): Promise<QueryView> {
+  private async acceptedView(requester: Requester, record: QueryRecord, waitMs: number, wakeup?: Wakeup): Promise<QueryView> {
     try {
-      return await this.waitAndView(requester, record.id, waitMs);
+      return await this.waitAndView(requester, record.id, waitMs, wakeup ? { record, wakeup } : undefined);
     } catch (err) {
       if (!isAirlockError(err, 'STORE_UNAVAILABLE')) throw err;
       this.deps.logger.warn({ queryId: record.id }, 'intake: the query store did not answer after the query was accepted; answering with the record as created');
@@ -256,40 +305,45 @@ export class QueryService {
     return record;
   }
 
-  private async waitAndView(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
+  /** `early`: this request created the query and listened before handing it on (submit). */
+  private async waitAndView(requester: Requester, id: string, waitMs: number, early?: Early): Promise<QueryView> {
     const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
-    if (wait === 0) return this.view(await this.expireIfDue(await this.owned(requester, id)));
-    return this.waitForTerminal(requester, id, wait);
+    if (wait === 0) {
+      early?.wakeup.off();
+      return this.view(await this.expireIfDue(await this.owned(requester, id)));
+    }
+    return this.waitForTerminal(requester, id, wait, early);
   }
 
   /**
-   * Long-poll: listen, then read, so a change between the two still wakes us.
-   * Only a terminal status is published on the `finished` channel, so one
-   * wake-up normally ends the wait, and its read fetches the record and the
-   * first result page together (one round trip instead of two).
+   * Long-poll: listen, then read, so a change between the two still wakes us
+   * (a submit listens before the job exists and starts from the record it
+   * created, without reading it). Only a terminal status is published on the
+   * `finished` channel, so one wake-up normally ends the wait, and its read
+   * fetches the record and the first result page together.
    */
-  private async waitForTerminal(requester: Requester, id: string, waitMs: number): Promise<QueryView> {
+  private async waitForTerminal(requester: Requester, id: string, waitMs: number, early?: Early): Promise<QueryView> {
     const { notifier } = this.deps;
-    await notifier.start();
-    let wake: () => void = () => undefined;
-    const off = notifier.on(notifier.channels.finished, id, () => wake());
+    let wakeup = early?.wakeup;
+    if (!wakeup) {
+      await notifier.start();
+      wakeup = new Wakeup(notifier, id);
+    }
     // Elapsed time, not the clock: a frozen test clock must not stretch a long-poll.
     const deadline = performance.now() + waitMs;
+    let known = early?.record;
     let woken = false;
     try {
       for (;;) {
-        // Register first, then read: a change between the two still wakes us.
-        const changed = new Promise<void>((resolve) => (wake = resolve));
-        const [read, page] = await Promise.all([this.owned(requester, id), woken ? this.firstPage(id) : undefined]);
+        const [read, page] = known ? [known, undefined] : await Promise.all([this.owned(requester, id), woken ? this.firstPage(id) : undefined]);
+        known = undefined;
         const record = await this.expireIfDue(read);
         const left = deadline - performance.now();
         if (TERMINAL_STATUSES.has(record.status) || left <= 0) return this.view(record, page);
-        let timer: NodeJS.Timeout | undefined;
-        woken = await Promise.race([changed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), left)))]);
-        clearTimeout(timer);
+        woken = await wakeup.wait(left);
       }
     } finally {
-      off();
+      wakeup.off();
     }
   }
 

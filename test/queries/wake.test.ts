@@ -1,14 +1,15 @@
 /**
  * The long-poll's wake-up, against real Redis: the store announces a query on
  * the `finished` channel exactly when it reaches a terminal status (every
- * change still goes to `events`), and a waiting submit answers with the
- * record and its first result page as the worker left them.
+ * change still goes to `events`), and a waiting submit, listening since before
+ * its job existed, answers with the record and its first result page as the
+ * worker left them, reading the record once.
  *
  * Stand-ins: the execute queue accepts jobs without running them and this
  * test plays the worker (running, result stored, succeeded) through the real
  * store, so the moment of each change is the test's to choose.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
@@ -80,6 +81,7 @@ describe('the finished channel', () => {
 
 describe('a long-polling submit', () => {
   it('sleeps through running and answers with the stored rows and the record’s truncation once it succeeds', async () => {
+    const reads = vi.spyOn(store, 'get');
     const answer = service.submit(agent, { sql: 'select 1', waitMs: 8000 });
     const id = await until('the job to be enqueued', () => enqueued.at(-1));
     let settled = false;
@@ -102,6 +104,9 @@ describe('a long-polling submit', () => {
     expect(performance.now() - finishedAt).toBeLessThan(4000);
     expect(view.status).toBe('succeeded');
     expect(view.result).toMatchObject({ rows: [[1, 'a'], [2, 'b']], rowCount: 2, truncated: true, truncatedBy: 'rows' });
+    // It listened before the job existed: the record is read once, after the wake-up (with the page).
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
   });
 
   it('answers at the deadline with the record as it is when nothing finishes', async () => {
