@@ -27,18 +27,9 @@ function err(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Run `airlock audit …`; returns the exit code. */
-export async function runAudit(args: string[], configured: Config): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === 'help' || sub === '--help') {
-    err(HELP);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub !== 'verify' && sub !== 'export') {
-    err(`unknown audit command: ${sub}\n${HELP}`);
-    return 2;
-  }
-  let values: { since?: string; ocsf?: boolean; 'no-trim'?: boolean; retention?: string; 'state-dir'?: string };
+/** The options of `airlock audit verify|export`, or the usage exit code (2) after saying what is wrong. */
+function parseAuditArgs(rest: string[]): { values: AuditOptions; since: Date | undefined } | number {
+  let values: AuditOptions;
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -61,6 +52,32 @@ export async function runAudit(args: string[], configured: Config): Promise<numb
     err(`--since must be an ISO time such as 2024-05-01T00:00:00Z, not ${values.since}`);
     return 2;
   }
+  return { values, since };
+}
+
+/** The options `airlock audit` reads. */
+interface AuditOptions {
+  since?: string;
+  ocsf?: boolean;
+  'no-trim'?: boolean;
+  retention?: string;
+  'state-dir'?: string;
+}
+
+/** Run `airlock audit …`; returns the exit code. */
+export async function runAudit(args: string[], configured: Config): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help') {
+    err(HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'verify' && sub !== 'export') {
+    err(`unknown audit command: ${sub}\n${HELP}`);
+    return 2;
+  }
+  const parsed = parseAuditArgs(rest);
+  if (typeof parsed === 'number') return parsed;
+  const { values, since } = parsed;
   // REDIS_URL when set, else the dev running in this folder, else the default: said before anything is read.
   const environment = await commandEnvironment(configured, values['state-dir'] ?? '.airlock');
   const { config } = environment;
