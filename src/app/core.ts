@@ -134,10 +134,9 @@ function queryAccess(policy: LivePolicy, config: Config, directory: Directory): 
   return { readerOf: (slackUserId) => access.readerOf(slackUserId) };
 }
 
-/** Build the adapters and services every role shares. */
-export async function buildCore(config: Config, options: CoreOptions): Promise<Core> {
+/** The policy in force: loaded (or given), following its file's changes, with the connection's names as its defaults. */
+async function policyOf(config: Config, options: CoreOptions): Promise<LivePolicy> {
   const { logger } = options;
-  // The policy comes first: an invalid file stops start-up, every problem listed, before any connection opens.
   const loaded = options.policy ?? (await loadConfiguredPolicy(config));
   // A policy loaded from its file follows the file's changes; one given in code stays as it is.
   const policy = livePolicy(loaded, {
@@ -147,14 +146,14 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     session: { database: config.SNOWFLAKE_DATABASE, schema: config.SNOWFLAKE_SCHEMA },
   });
   logger.info({ policy: loaded.file.name ?? null, version: policy.current.version, rules: loaded.file.rules.length }, 'policy loaded');
-  const prefix = config.AIRLOCK_REDIS_PREFIX;
-  const redis = connections(config, logger);
-  const { connect } = redis;
-  const command = connect('command');
-  const clock = options.clock ?? systemClock;
-  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
-  const notifier = new Notifier(connect('subscriber'), command, prefix);
-  // Large statements are analysed on worker threads so they cannot stall the event loop (docs/reliability.md).
+  return policy;
+}
+
+/**
+ * Decisions by the policy in force: small statements in process, large ones
+ * on worker threads so they cannot stall the event loop (docs/reliability.md).
+ */
+function decisionsOf(config: Config, policy: LivePolicy, logger: Logger): { analysis: AnalysisPool; evaluate: Evaluate } {
   const analysis = new AnalysisPool({
     threads: config.AIRLOCK_ANALYSIS_THREADS,
     queueLimit: config.AIRLOCK_ANALYSIS_QUEUE,
@@ -167,7 +166,36 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     pool: analysis,
     thresholdBytes: config.AIRLOCK_ANALYSIS_OFFLOAD_BYTES,
   });
-  const evaluate: Evaluate = (sql, requester) => decide(sql, { agent: requester.id, groups: requester.groups });
+  return { analysis, evaluate: (sql, requester) => decide(sql, { agent: requester.id, groups: requester.groups }) };
+}
+
+/**
+ * Slack's people directory: only the user groups named by the policy's
+ * approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up. A getter, so a
+ * reloaded policy's approver groups apply to the next vote and lookup.
+ */
+function directoryFor(client: WebClient, policy: LivePolicy, config: Config): SlackDirectory {
+  return new SlackDirectory({
+    client,
+    get usergroups() {
+      return QueryAccess.usergroupsOf(policy.current.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
+    },
+  });
+}
+
+/** Build the adapters and services every role shares. */
+export async function buildCore(config: Config, options: CoreOptions): Promise<Core> {
+  const { logger } = options;
+  // The policy comes first: an invalid file stops start-up, every problem listed, before any connection opens.
+  const policy = await policyOf(config, options);
+  const prefix = config.AIRLOCK_REDIS_PREFIX;
+  const redis = connections(config, logger);
+  const { connect } = redis;
+  const command = connect('command');
+  const clock = options.clock ?? systemClock;
+  const store = new QueryStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
+  const notifier = new Notifier(connect('subscriber'), command, prefix);
+  const { analysis, evaluate } = decisionsOf(config, policy, logger);
 
   // The session log (docs/audit.md): received/decided/execution_started fail closed.
   const auditReader = sessionLog(config, command);
@@ -180,16 +208,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock).logErrors(logger);
   const executeQueue = new ExecuteQueue(connect('queue', true), prefix).logErrors(logger);
   const slackQueue = new SlackQueue(connect('slack-queue', true), prefix).logErrors(logger);
-  // Only the user groups named by the policy's approvers or by AIRLOCK_SLACK_REVIEWERS are ever looked up.
-  // Getters, so a reloaded policy's approver groups apply to the next vote and lookup.
-  const slackDirectory = client
-    ? new SlackDirectory({
-        client,
-        get usergroups() {
-          return QueryAccess.usergroupsOf(policy.current.file.approvers, config.AIRLOCK_SLACK_REVIEWERS);
-        },
-      })
-    : undefined;
+  const slackDirectory = client ? directoryFor(client, policy, config) : undefined;
   const directory = directoryOf(slackDirectory);
   const approvals = new ApprovalService({
     store: approvalStore,
