@@ -22,7 +22,7 @@
 import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
 import { queryKeys, type QueryKeys } from '../queries/keys.ts';
-import { QueryStore, type QueryStoreOptions, type RecordPatch } from '../queries/store.ts';
+import { guardStore, QueryStore, type QueryStoreOptions, type RecordPatch } from '../queries/store.ts';
 import type { QueryRecord } from '../queries/types.ts';
 import { isOwnerless } from './identity.ts';
 import { applyVote, approvalError, initialApproval, isDue, type ApprovalState, type VoteInput, type VoteOutcome } from './machine.ts';
@@ -158,12 +158,12 @@ export class ApprovalStore {
    * view is refused (see ApprovalService.vote).
    */
   async bindModal(viewId: string, binding: ModalBinding, ttlSeconds: number): Promise<void> {
-    await this.guard(() => this.redis.set(this.keys.modal(viewId), JSON.stringify(binding), 'EX', Math.max(60, Math.ceil(ttlSeconds))));
+    await guardStore(() => this.redis.set(this.keys.modal(viewId), JSON.stringify(binding), 'EX', Math.max(60, Math.ceil(ttlSeconds))));
   }
 
   /** The binding of a modal, if it was opened by Airlock and has not lapsed. */
   async modalBinding(viewId: string): Promise<ModalBinding | undefined> {
-    const raw = await this.guard(() => this.redis.get(this.keys.modal(viewId)));
+    const raw = await guardStore(() => this.redis.get(this.keys.modal(viewId)));
     if (!raw) return undefined;
     try {
       const b = JSON.parse(raw) as Partial<ModalBinding>;
@@ -195,14 +195,6 @@ export class ApprovalStore {
     return done.value;
   }
 
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof AirlockError) throw err;
-      throw new AirlockError('STORE_UNAVAILABLE', 'The query store (Redis) is unavailable; try again shortly.', { cause: err });
-    }
-  }
 }
 
 function errorPatch(status: string, state: ApprovalState): Pick<RecordPatch, 'error'> {

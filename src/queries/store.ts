@@ -77,6 +77,16 @@ export interface QueryStoreOptions {
 }
 
 
+/** Run a Redis operation of the query store: Airlock errors pass, anything else is STORE_UNAVAILABLE. */
+export async function guardStore<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof AirlockError) throw err;
+    throw new AirlockError('STORE_UNAVAILABLE', 'The query store (Redis) is unavailable; try again shortly.', { cause: err });
+  }
+}
+
 /** Repository for query records and results. */
 export class QueryStore {
   /** The pub/sub channel every record change is published on. */
@@ -99,13 +109,8 @@ export class QueryStore {
     return this.redis as unknown as Scripts;
   }
 
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof AirlockError) throw err;
-      throw new AirlockError('STORE_UNAVAILABLE', 'The query store (Redis) is unavailable; try again shortly.', { cause: err });
-    }
+  private guard<T>(op: () => Promise<T>): Promise<T> {
+    return guardStore(op);
   }
 
   /**
