@@ -35,12 +35,6 @@ export interface Refusal {
 }
 
 /** A submitted statement: its view (ran, runs, or waits for approval), or the refusal. */
-/** The code of a refusal the intake recorded as `denied` (how the REST API answers an idempotent replay of one). */
-export function refusalCodeOf(decision: Decision): AirlockErrorCode {
-  const unanalysable = decision.reasons.find((r) => r.code === 'SQL_TOO_COMPLEX' || r.code === 'NOT_SQL');
-  return unanalysable ? (unanalysable.code as AirlockErrorCode) : 'POLICY_DENIED';
-}
-
 export type RunOutcome = { refused: false; view: QueryView } | { refused: true; refusal: Refusal };
 
 /** Filters of the agent's own query list. */

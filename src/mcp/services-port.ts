@@ -5,9 +5,9 @@
  */
 import type { SessionAccess } from '../audit/sessions.ts';
 import { AirlockError } from '../errors.ts';
-import { checkSqlText, type ClientInfo, type Evaluate, type QueryService } from '../queries/service.ts';
+import { checkSqlText, refusalCode, type ClientInfo, type Evaluate, type QueryService } from '../queries/service.ts';
 import type { Requester } from '../queries/types.ts';
-import { refusalCodeOf, type AirlockPort, type Refusal } from './port.ts';
+import type { AirlockPort, Refusal } from './port.ts';
 
 /** The api role's services the tools reach. */
 export interface McpServices {
@@ -45,7 +45,7 @@ export function servicesPort(services: McpServices, requester: Requester, client
         );
         if (view.status === 'denied') {
           // An idempotent replay answers with the view of the denied query; it is the same refusal.
-          return { refused: true, refusal: { id: view.id, code: refusalCodeOf(view.decision), message: view.decision.reasons.map((r) => r.message).join(' '), decision: view.decision } };
+          return { refused: true, refusal: { id: view.id, code: refusalCode(view.decision), message: view.decision.reasons.map((r) => r.message).join(' '), decision: view.decision } };
         }
         return { refused: false, view };
       } catch (err) {
