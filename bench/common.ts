@@ -1,6 +1,7 @@
-/** What the allowed-read benches (load.ts, profile.ts) share: the statement, one broker read, quantiles, clean-up and running alone. */
+/** What the allowed-read benches (run.ts, load.ts, profile.ts, wire.ts) share: the statement, one broker read, quantiles, clean-up and running alone. */
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import type snowflake from 'snowflake-sdk';
 import { deletePrefix } from './cleanup.ts';
 
 /** Non-sensitive columns only: the default policy allows this read at once (names would go to review). */
@@ -18,6 +19,21 @@ export async function brokerRead(apiUrl: string, token: string): Promise<{ id: s
     throw new Error(`broker answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
   return body;
+}
+
+/** One timed 3-row read on a driver connection (the direct path, or a driver pointed at Airlock); throws on anything else. */
+export function timedDriverRead(conn: snowflake.Connection, sql: string = ALLOWED_READ): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const t0 = performance.now();
+    conn.execute({
+      sqlText: sql,
+      complete: (err, _stmt, rows) => {
+        if (err) return reject(err);
+        if (rows?.length !== 3) return reject(new Error(`expected 3 rows, got ${rows?.length}`));
+        resolve(performance.now() - t0);
+      },
+    });
+  });
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -33,25 +33,17 @@ import { benchLoad } from './load.ts';
 import { benchProfile } from './profile.ts';
 import { benchWire } from './wire.ts';
 import { mcpBenchPaths } from './mcp.ts';
+import { ALLOWED_READ, quantiles, timedDriverRead } from './common.ts';
 
 /** `BENCH_ONLY=<name>` runs one part alone (a short run); the profile wraps prototypes, so it runs last in a full run. */
 const PARTS: Record<string, (o: { log: (line: string) => void }) => Promise<{ report: string[] }>> = { load: benchLoad, wire: benchWire, profile: benchProfile, analysis: benchAnalysis };
 
-// Non-sensitive columns only: the default policy allows this read at once (names would go to review).
-const SQL = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
+const SQL = ALLOWED_READ;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 50);
 const WARMUP = 30;
 
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function summary(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
-}
+const summary = quantiles;
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
@@ -102,18 +94,7 @@ async function main(): Promise<void> {
     } as snowflake.ConnectionOptions);
     await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
 
-    const direct = () =>
-      new Promise<number>((resolve, reject) => {
-        const t0 = performance.now();
-        conn.execute({
-          sqlText: SQL,
-          complete: (err, _stmt, rows) => {
-            if (err) return reject(err);
-            if (rows?.length !== 3) return reject(new Error(`expected 3 rows, got ${rows?.length}`));
-            resolve(performance.now() - t0);
-          },
-        });
-      });
+    const direct = () => timedDriverRead(conn, SQL);
 
     const broker = async () => {
       const t0 = performance.now();

@@ -26,6 +26,7 @@ import { deletePrefix } from './cleanup.ts';
 import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
+import { quantiles, timedDriverRead } from './common.ts';
 
 // Non-sensitive columns only: the shipped policy allows this read at once.
 const SQL = 'select customer_id, segment, city from analytics.public.customers where customer_id <= 3 order by customer_id';
@@ -33,14 +34,7 @@ const ROUNDS = Number(process.env.BENCH_WIRE_ROUNDS ?? 5);
 const PER_ROUND = Number(process.env.BENCH_WIRE_PER_ROUND ?? 40);
 const WARMUP = 20;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-function summary(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
-}
+const summary = quantiles;
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
@@ -51,19 +45,7 @@ async function connect(options: snowflake.ConnectionOptions): Promise<snowflake.
 }
 
 /** One timed 3-row SELECT on `conn`. */
-function timed(conn: snowflake.Connection): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const t0 = performance.now();
-    conn.execute({
-      sqlText: SQL,
-      complete: (err, _stmt, rows) => {
-        if (err) return reject(err);
-        if (rows?.length !== 3) return reject(new Error(`expected 3 rows, got ${rows?.length}`));
-        resolve(performance.now() - t0);
-      },
-    });
-  });
-}
+const timed = (conn: snowflake.Connection) => timedDriverRead(conn, SQL);
 
 export async function benchWire(o: { log: (line: string) => void }): Promise<{ report: string[] }> {
   const { log } = o;

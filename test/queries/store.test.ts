@@ -9,34 +9,15 @@ import { AirlockError } from '../../src/errors.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { PAGE_ROWS, QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
+import { queuedRead } from '../support/records.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 
 const prefix = uniquePrefix('store');
 let redis: Redis;
 let store: QueryStore;
 
-function record(overrides: Partial<QueryRecord> = {}): QueryRecord {
-  const now = new Date().toISOString();
-  return {
-    id: randomUUID(),
-    status: 'queued',
-    sql: 'select 1',
-    requester: { id: 'agent-a', name: 'agent-a', groups: [] },
-    decision: {
-      action: 'allow',
-      risk: 'low',
-      reasons: [],
-      approvals: { required: 0, groups: [] },
-      statements: [{ kind: 'select', tables: [], columns: [], complete: true }],
-      fingerprint: 'f'.repeat(64),
-      complete: true,
-    },
-    createdAt: now,
-    updatedAt: now,
-    readOnly: true,
-    ...overrides,
-  };
-}
+/** A queued, allowed read of agent-a (test/support/records.ts). */
+const record = (overrides: Partial<QueryRecord> = {}): QueryRecord => queuedRead({ id: 'agent-a', name: 'agent-a', groups: [] }, overrides);
 
 async function* rowsOf(n: number): AsyncGenerator<unknown[]> {
   for (let i = 0; i < n; i++) yield [i, `row ${i}`];
