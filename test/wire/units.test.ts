@@ -16,6 +16,7 @@ describe('binds', () => {
     ["select '?', \"?\", ? -- ?", { 1: { type: 'BOOLEAN', value: 'true' } }, "select '?', \"?\", TRUE -- ?"],
     ['select x::int, ?', { 1: { type: 'TEXT', value: null } }, 'select x::int, NULL'],
     ['select ?', { 1: { type: 'TEXT', value: "a\\'; drop table t; --" } }, "select 'a\\\\''; drop table t; --'"],
+    ['select 5 -?, 2 -:2 + 1', { 1: { type: 'FIXED', value: '-1' }, 2: { type: 'REAL', value: '-2.5' } }, 'select 5 -(-1), 2 -(-2.5) + 1'],
     ['select 1', undefined, 'select 1'],
   ])('%s', (sql, bindings, expected) => {
     expect(applyBindings(sql, bindings as never).sql).toBe(expected);

@@ -34,7 +34,8 @@ function literal(name: string, binding: WireBinding): string {
     if (!(type === 'FIXED' ? FIXED : REAL).test(text)) {
       throw SnowflakeWireError.of('INVALID_PARAMETER_VALUE', `Bind variable ${name} is declared ${type} but its value is not a number.`);
     }
-    return text;
+    // A signed number in parentheses: `5 - ?` with -1 must stay a subtraction, not become the comment `5 --1`.
+    return /^[+-]/.test(text) ? `(${text})` : text;
   }
   if (type === 'BOOLEAN') return ['true', '1'].includes(text.toLowerCase()) ? 'TRUE' : 'FALSE';
   return stringLiteral(text);
