@@ -31,8 +31,8 @@ export interface ClientCredentialsOptions {
   now?: () => number;
 }
 
-/** http:// is only for an issuer on this machine (the dev issuer); anything remote must be https. */
-function isLoopback(url: URL): boolean {
+/** http:// is only for a server on this machine (the dev issuer, a local Airlock); anything remote must be https. */
+export function isLoopback(url: URL): boolean {
   return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 

@@ -13,6 +13,13 @@ describe('airlock mcp refuses to start without what it needs', () => {
     expect(result.stderr).toContain('airlock: BAD_REQUEST: Pass the Airlock to use: airlock mcp --url https://airlock.example.com');
   });
 
+  it('sends tokens to a remote Airlock only over https', async () => {
+    const result = await airlock(['mcp', '--url', 'http://airlock.example.com'], { env: { AIRLOCK_TOKEN: 'x.y.z' } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("airlock: BAD_REQUEST: airlock mcp sends the agent's token to http://airlock.example.com; use https://");
+  });
+
   it('needs a token or client credentials', async () => {
     const result = await airlock(['mcp', '--url', 'http://127.0.0.1:9']);
     expect(result.code).toBe(1);

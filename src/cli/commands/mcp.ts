@@ -30,6 +30,11 @@ export async function mcp(args: string[]): Promise<number> {
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     throw new AirlockError('BAD_REQUEST', 'Pass the Airlock to use: airlock mcp --url https://airlock.example.com');
   }
+  const { isLoopback } = await import('../../mcp/token-source.ts');
+  // The agent's token (and its client secret, through the metadata that names the issuer) goes to this URL.
+  if (url.protocol === 'http:' && !isLoopback(url)) {
+    throw new AirlockError('BAD_REQUEST', `airlock mcp sends the agent's token to ${url.origin}; use https:// (http:// only for an Airlock on this machine).`);
+  }
   const tokens = await tokenSource(config, url.href);
   const [{ serveStdio }, { restPort }, { buildMcpServer, SERVER_INFO }] = await Promise.all([
     import('@modelcontextprotocol/server/stdio'),
