@@ -9,11 +9,11 @@
  * force stays — a bad edit never leaves a replica without a policy or with
  * half of one. Decisions name the version that made them (`decision.policy`).
  */
-import { formatPolicyProblems, policyFromBytes, policyInvalid, policyProblemsOf } from '../config/policy-file.ts';
+import { effectivePolicy, formatPolicyProblems, policyFromBytes, policyProblemsOf } from '../config/policy-file.ts';
 import type { Logger } from '../log.ts';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine.ts';
 import type { ParsedPolicy } from '../policy/schema.ts';
-import { sessionDefaultProblems, withSessionDefaults, type SessionNames } from '../policy/session-defaults.ts';
+import type { SessionNames } from '../policy/session-defaults.ts';
 import { watchFile, type FileWatch } from './file-watch.ts';
 
 /** The policy in force, and how it changes. */
@@ -45,19 +45,12 @@ export interface LivePolicyOptions {
   session?: SessionNames;
 }
 
-/** The policy as this process decides with it: the connection's names as its defaults, or POLICY_INVALID. */
-function effective(policy: ParsedPolicy, session: SessionNames | undefined, where: string): ParsedPolicy {
-  if (!session) return policy;
-  const problems = sessionDefaultProblems(policy, session);
-  if (problems.length > 0) throw policyInvalid(where, problems);
-  return withSessionDefaults(policy, session);
-}
 
 /** Hold `initial` and, when a file is named, follow its changes. */
 export function livePolicy(initial: ParsedPolicy, options: LivePolicyOptions): LivePolicy {
   const logger = options.logger.child({ component: 'policy' });
   const { session } = options;
-  let current = effective(initial, session, options.file ?? 'given in code');
+  let current = effectivePolicy(initial, session, options.file ?? 'given in code');
   let engine = createPolicyEngine(current);
   const listeners: Array<(policy: ParsedPolicy) => void> = [];
 
@@ -98,7 +91,7 @@ export function livePolicy(initial: ParsedPolicy, options: LivePolicyOptions): L
       pollMs: options.pollMs,
       onChange: async (content) => {
         try {
-          swap(effective(policyFromBytes(file, content), session, file), file);
+          swap(effectivePolicy(policyFromBytes(file, content), session, file), file);
         } catch (err) {
           rejected(file, err);
         }

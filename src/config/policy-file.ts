@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../errors.ts';
 import { parsePolicy, type ParsedPolicy, type PolicyProblem } from '../policy/schema.ts';
+import { sessionDefaultProblems, withSessionDefaults, type SessionNames } from '../policy/session-defaults.ts';
 import type { Config } from './env.ts';
 
 /**
@@ -105,4 +106,16 @@ export function policyProblemsOf(err: unknown): PolicyProblem[] {
   if (!(err instanceof AirlockError) || err.code !== 'POLICY_INVALID') return [];
   const problems = err.details.problems;
   return Array.isArray(problems) ? (problems as PolicyProblem[]) : [];
+}
+
+/**
+ * The policy as a process decides with it: the warehouse connection's
+ * database and schema as its defaults where it names none, or POLICY_INVALID
+ * (listing each disagreement) when it names others (policy/session-defaults.ts).
+ */
+export function effectivePolicy(policy: ParsedPolicy, session: SessionNames | undefined, where: string): ParsedPolicy {
+  if (!session) return policy;
+  const problems = sessionDefaultProblems(policy, session);
+  if (problems.length > 0) throw policyInvalid(where, problems);
+  return withSessionDefaults(policy, session);
 }

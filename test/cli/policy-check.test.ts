@@ -89,6 +89,16 @@ describe('airlock policy check SQL', () => {
     expect((JSON.parse(r.stdout) as Decision).action).toBe('allow');
   });
 
+  it('judges names in the connection\'s database, as a running Airlock does, and refuses a policy that disagrees with it', async () => {
+    const noDefaults = join(dir, 'no-defaults.yaml');
+    await writeFile(noDefaults, 'version: 1\nsensitive:\n  - { column: "PROD.PUBLIC.CUSTOMERS.SSN", type: ssn }\nrules:\n  - { name: pii, match: { touches: sensitive }, action: review }\n  - { name: reads, match: { category: read }, action: allow }\n');
+    const inProd = await airlock(['policy', 'check', '--json', '--policy', noDefaults, 'select ssn from customers'], { env: { SNOWFLAKE_DATABASE: 'PROD' } });
+    expect((JSON.parse(inProd.stdout) as Decision).action).toBe('review');
+    const conflict = await airlock(['policy', 'check', 'select 1'], { env: { SNOWFLAKE_DATABASE: 'PROD' } });
+    expect(conflict.code).toBe(2);
+    expect(conflict.stderr).toMatch(/POLICY_INVALID[\s\S]*SNOWFLAKE_DATABASE connects to PROD/);
+  });
+
   it('refuses empty SQL with a clear error and exit 2', async () => {
     for (const sql of ['', '   \n\t ']) {
       const r = await airlock(['policy', 'check', sql]);

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env.ts';
-import { formatPolicyProblem, loadPolicyFile, policyPathFrom, policyProblemsOf } from '../../config/policy-file.ts';
+import { effectivePolicy, formatPolicyProblem, loadPolicyFile, policyPathFrom, policyProblemsOf } from '../../config/policy-file.ts';
 import { asAirlockError } from '../../errors.ts';
 import type { Decision } from '../../policy/decision.ts';
 import type { PolicyEngine } from '../../policy/engine.ts';
@@ -40,7 +40,8 @@ export async function policyCheck(args: string[]): Promise<number> {
   const policyPath = values.policy ?? policyPathFrom(config);
   let engine: PolicyEngine;
   try {
-    const policy = await loadPolicyFile(policyPath);
+    // Judged as a running Airlock judges: with the connection's database and schema (SNOWFLAKE_DATABASE/SCHEMA).
+    const policy = effectivePolicy(await loadPolicyFile(policyPath), { database: config.SNOWFLAKE_DATABASE, schema: config.SNOWFLAKE_SCHEMA }, policyPath);
     const { createPolicyEngine } = await import('../../policy/engine.ts');
     engine = createPolicyEngine(policy, { cacheSize: 1000 });
   } catch (err) {
