@@ -8,11 +8,11 @@ import { deletePrefix } from './cleanup.ts';
 export const ALLOWED_READ = 'select customer_id, segment, city from customers where customer_id <= 3 order by customer_id';
 
 /** One allowed 3-row read through the broker, answered within the same request; throws on anything else. */
-export async function brokerRead(apiUrl: string, token: string): Promise<{ id: string }> {
+export async function brokerRead(apiUrl: string, token: string, sql: string = ALLOWED_READ): Promise<{ id: string }> {
   const res = await fetch(`${apiUrl}/v1/queries`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sql: ALLOWED_READ, waitMs: 20_000 }),
+    body: JSON.stringify({ sql, waitMs: 20_000 }),
   });
   const body = (await res.json()) as { id: string; status: string; result?: { rows: unknown[] } };
   if (res.status !== 200 || body.status !== 'succeeded' || body.result?.rows.length !== 3) {
@@ -34,6 +34,13 @@ export function timedDriverRead(conn: snowflake.Connection, sql: string = ALLOWE
       },
     });
   });
+}
+
+/** How long `read` takes, in ms. */
+export async function timedMs(read: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await read();
+  return performance.now() - t0;
 }
 
 function percentile(sorted: number[], p: number): number {

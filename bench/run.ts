@@ -33,7 +33,7 @@ import { benchLoad } from './load.ts';
 import { benchProfile } from './profile.ts';
 import { benchWire } from './wire.ts';
 import { mcpBenchPaths } from './mcp.ts';
-import { ALLOWED_READ, quantiles, timedDriverRead } from './common.ts';
+import { ALLOWED_READ, brokerRead, quantiles, timedDriverRead, timedMs } from './common.ts';
 
 /** `BENCH_ONLY=<name>` runs one part alone (a short run); the profile wraps prototypes, so it runs last in a full run. */
 const PARTS: Record<string, (o: { log: (line: string) => void }) => Promise<{ report: string[] }>> = { load: benchLoad, wire: benchWire, profile: benchProfile, analysis: benchAnalysis };
@@ -96,19 +96,7 @@ async function main(): Promise<void> {
 
     const direct = () => timedDriverRead(conn, SQL);
 
-    const broker = async () => {
-      const t0 = performance.now();
-      const res = await fetch(`${env.apiUrl}/v1/queries`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sql: SQL, waitMs: 10_000 }),
-      });
-      const body = (await res.json()) as { status: string; result?: { rows: unknown[] } };
-      if (res.status !== 200 || body.status !== 'succeeded' || body.result?.rows.length !== 3) {
-        throw new Error(`broker answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-      }
-      return performance.now() - t0;
-    };
+    const broker = () => timedMs(() => brokerRead(env.apiUrl, token, SQL));
 
     // The same read as an MCP tool call, beside the REST API (bench/mcp.ts).
     const mcp = await mcpBenchPaths(env.apiUrl, token, SQL);

@@ -19,14 +19,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import snowflake from 'snowflake-sdk';
-import { deletePrefix } from './cleanup.ts';
 import { loadConfig } from '../src/config/env.ts';
 import { DEV_ACCOUNT, DEV_USER, startDev } from '../src/app/dev.ts';
 import { createLogger } from '../src/log.ts';
-import { quantiles, timedDriverRead } from './common.ts';
+import { brokerRead, dropPrefix, quantiles, runAlone, timedDriverRead, timedMs } from './common.ts';
 
 // Non-sensitive columns only: the shipped policy allows this read at once.
 const SQL = 'select customer_id, segment, city from analytics.public.customers where customer_id <= 3 order by customer_id';
@@ -71,17 +68,7 @@ export async function benchWire(o: { log: (line: string) => void }): Promise<{ r
     const token = await env.mintToken({ agent: 'bench-wire-agent', owner: 'bench@example.com' });
     const door = await connect({ account: 'airlock', authenticator: 'OAUTH', token, accessUrl: env.apiUrl } as snowflake.ConnectionOptions);
 
-    const rest = async (): Promise<number> => {
-      const t0 = performance.now();
-      const res = await fetch(`${env.apiUrl}/v1/queries`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sql: SQL, waitMs: 10_000 }),
-      });
-      const body = (await res.json()) as { status: string; result?: { rows: unknown[] } };
-      if (res.status !== 200 || body.result?.rows.length !== 3) throw new Error(`REST answered ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-      return performance.now() - t0;
-    };
+    const rest = () => timedMs(() => brokerRead(env.apiUrl, token, SQL));
 
     log(`bench wire: warming up (${WARMUP} each)…`);
     for (let i = 0; i < WARMUP; i++) {
@@ -117,22 +104,9 @@ export async function benchWire(o: { log: (line: string) => void }): Promise<{ r
     };
   } finally {
     await env.close();
-    const redis = new Redis(redisUrl);
-    await deletePrefix(redis, prefix);
-    redis.disconnect();
+    await dropPrefix(redisUrl, prefix);
     await rm(stateDir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchWire({ log: (l) => process.stderr.write(`${l}\n`) }).then(
-    (r) => {
-      process.stdout.write(`${r.report.join('\n')}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAlone(import.meta.url, benchWire);
