@@ -49,11 +49,23 @@ for i = 0, tonumber(ARGV[4]) - 1 do
   redis.call('HSET', sk, 'lastAt', m.at, 'lastId', id, 'lastSeq', m.seq)
   redis.call('HINCRBY', sk, 'events', 1)
   redis.call('RPUSH', base .. ':s:' .. m.session, id)
-  for f, v in pairs(m.fields) do redis.call('HSET', sk, f, v) end
+  -- The summary fields, then a 't:<term>' marker per term: few HSETs of up to 256 fields each
+  -- instead of one per field (same fields in the same order; unpack's stack stays small).
+  local set = {}
+  local function put(f, v)
+    set[#set + 1] = f
+    set[#set + 1] = v
+    if #set >= 512 then
+      redis.call('HSET', sk, unpack(set))
+      set = {}
+    end
+  end
+  for f, v in pairs(m.fields) do put(f, v) end
   for _, t in ipairs(m.terms) do
     redis.call('ZADD', base .. ':ix:' .. t, start, m.session)
-    redis.call('HSET', sk, 't:' .. t, '1')
+    put('t:' .. t, '1')
   end
+  if #set > 0 then redis.call('HSET', sk, unpack(set)) end
   if m.status ~= '' then
     local old = redis.call('HGET', sk, 'status')
     if old and old ~= m.status then

@@ -74,6 +74,21 @@ describe('append', () => {
     expect(stored[1]!.prevHash).toBe(stored[0]!.hash);
   });
 
+  it('indexes every term of an event with hundreds of them (the summary is written in chunks)', async () => {
+    const { log, redis } = fresh();
+    // 300 columns: 300 `obj:` terms and markers, over the 256 fields one HSET of the script carries.
+    const columns = Array.from({ length: 300 }, (_, i) => `ANALYTICS.PUBLIC.WIDE.C${i}`);
+    const [received, decided] = sessionEvents({ id: 'wide', tables: ['ANALYTICS.PUBLIC.WIDE'], columns });
+    await Promise.all([log.append(received!), log.append(decided!)]);
+    const summary = await redis.hgetall(log.keys.summary('wide'));
+    const markers = Object.keys(summary).filter((f) => f.startsWith('t:obj:'));
+    // Each column under its three suffixes of two parts or more, and the table under its three.
+    expect(markers).toHaveLength(300 * 3 + 3);
+    expect(summary['t:obj:WIDE.C299']).toBe('1');
+    expect(summary).toMatchObject({ agent: 'agent-a', action: 'review', status: 'pending_approval', events: '2' });
+    expect(await redis.zscore(log.keys.term('obj:WIDE.C0'), 'wide')).not.toBeNull();
+  });
+
   it('orders appends from two replicas (separate connections) into one chain', async () => {
     const a = fresh();
     const b = new RedisAuditLog(new Redis(REDIS_URL), { prefix: a.prefix });
