@@ -142,25 +142,49 @@ export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-    case 'boolean':
       return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
       return JSON.stringify(value);
     case 'object': {
       const withJson = value as { toJSON?: () => unknown };
       if (typeof withJson.toJSON === 'function') return canonicalJson(withJson.toJSON());
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+      if (Array.isArray(value)) {
+        // One string built in place: this runs for every event appended (the received/decided pair of every query).
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += `${i === 0 ? '' : ','}${v === undefined ? 'null' : canonicalJson(v)}`;
+        }
+        return `${out}]`;
+      }
+      return canonicalMembers(value as Record<string, unknown>, NO_KEYS);
     }
     default:
       throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
   }
 }
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** `{…}` of `obj`'s members, keys sorted by code unit, `undefined` members and the keys in `skip` left out. */
+function canonicalMembers(obj: Record<string, unknown>, skip: ReadonlySet<string>): string {
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined || skip.has(k)) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** The fields of a stored event that are not hashed. */
+const UNHASHED: ReadonlySet<string> = new Set(['hash', 'id']);
 
 /** The hashed fields of an event, whatever else it carries (`hash`, `id`). */
 export function recordOf(event: AuditRecord | ChainedEvent | StoredEvent): AuditRecord {
@@ -170,7 +194,9 @@ export function recordOf(event: AuditRecord | ChainedEvent | StoredEvent): Audit
 
 /** `sha256(prevHash + canonical(event without hash))`, hex. */
 export function hashEvent(record: AuditRecord): string {
-  return createHash('sha256').update(record.prevHash).update(canonicalJson(recordOf(record))).digest('hex');
+  // canonicalJson(recordOf(record)), without copying the event to drop `hash` and `id`.
+  const canonical = typeof (record as { toJSON?: unknown }).toJSON === 'function' ? canonicalJson(recordOf(record)) : canonicalMembers(record as Record<string, unknown>, UNHASHED);
+  return createHash('sha256').update(record.prevHash).update(canonical).digest('hex');
 }
 
 /** Chain an input: fill in version, seq, time and prevHash, then hash. */

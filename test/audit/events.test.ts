@@ -10,6 +10,8 @@ describe('canonicalJson', () => {
     [{ z: { y: 2, x: 1 }, u: undefined }, '{"z":{"x":1,"y":2}}'],
     ['é\n', '"é\\n"'],
     [[1.5, -0, 1e21], '[1.5,0,1e+21]'],
+    [[undefined, false, { d: new Date(0) }], '[null,false,{"d":"1970-01-01T00:00:00.000Z"}]'],
+    [{ é: 1, Z: 2, a: 3, 10: 4, 9: 5 }, '{"10":4,"9":5,"Z":2,"a":3,"é":1}'],
   ])('%j → %s', (value, expected) => {
     expect(canonicalJson(value)).toBe(expected);
   });
@@ -28,6 +30,12 @@ describe('hash chain rule', () => {
     expect(e.hash).toBe(expected);
     expect(hashEvent({ ...recordOf(e), data: { ...e.data, sql: 'select 2' } } as never)).not.toBe(e.hash);
     expect(Object.keys(recordOf({ ...e, id: '1-0' })).sort()).toEqual(['at', 'data', 'prevHash', 'seq', 'session', 'type', 'v']);
+  });
+
+  it('hashes an event read back (with its hash and stream id) as its record', () => {
+    const e = chainEvent(sessionEvents({ id: 'q1' })[1]!, 7, GENESIS_HASH, '2024-01-01T00:00:00.000Z');
+    expect(hashEvent({ ...e, id: '1-0' } as never)).toBe(e.hash);
+    expect(hashEvent(recordOf({ ...e, id: '1-0' }))).toBe(e.hash);
   });
 });
 
