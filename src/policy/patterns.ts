@@ -35,10 +35,11 @@ export function compilePattern(p: string): NamePattern {
 }
 
 /** Resolved names quote parts that hold dots (`ANALYTICS.PUBLIC."A.B C".SSN`), so they split back exactly. */
-export const matchesName = (pattern: NamePattern, name: string): boolean => {
-  const parts = splitName(name);
-  return parts.length === pattern.parts.length && pattern.parts.every((m, i) => m(parts[i]!));
-};
+export const matchesName = (pattern: NamePattern, name: string): boolean => matchesParts(pattern, splitName(name));
+
+/** {@link matchesName} on a name already split (one split serves every pattern it is tried against). */
+const matchesParts = (pattern: NamePattern, parts: readonly string[]): boolean =>
+  parts.length === pattern.parts.length && pattern.parts.every((m, i) => m(parts[i]!));
 
 /** The `DB.SCHEMA.TABLE` part of a column pattern. */
 export const tableOfColumnPattern = (p: NamePattern) => ({ ...p, parts: p.parts.slice(0, 3) });
@@ -75,10 +76,18 @@ export interface CatalogLookup {
 /** The sensitive catalog as lookups (result masking). */
 export function catalogLookup(sensitive: ParsedPolicy['file']['sensitive']): CatalogLookup {
   const entries = compileCatalog(sensitive);
+  const columns = entries.filter((e) => e.level === 'column');
+  const tables = entries.filter((e) => e.level === 'table');
+  const columnTables = columns.map((e) => ({ pattern: tableOfColumnPattern(e.pattern), type: e.type }));
+  // The name is split once per lookup, not once per catalog entry (every result's masking plan looks up each output column).
+  const first = (list: ReadonlyArray<{ pattern: NamePattern; type: string }>, name: string): string | undefined => {
+    const parts = splitName(name);
+    return list.find((e) => matchesParts(e.pattern, parts))?.type;
+  };
   return {
-    column: (name) => entries.find((e) => e.level === 'column' && matchesName(e.pattern, name))?.type,
-    table: (name) => entries.find((e) => e.level === 'table' && matchesName(e.pattern, name))?.type,
-    anyColumn: (table) => entries.find((e) => e.level === 'column' && matchesName(tableOfColumnPattern(e.pattern), table))?.type,
+    column: (name) => first(columns, name),
+    table: (name) => first(tables, name),
+    anyColumn: (table) => first(columnTables, table),
   };
 }
 

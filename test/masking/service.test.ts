@@ -74,3 +74,35 @@ describe("a large statement's lineage traced on the analysis threads", () => {
     expect(ssn.rows[0]![0]).not.toBe('A1B2C3');
   });
 });
+
+describe('catalogLookup (the masking plan asks it once per output column)', () => {
+  const catalog = catalogLookup([
+    { column: '*.*.CUSTOMERS.EMAIL', type: 'email' },
+    { column: '*.*.*.EMAIL', type: 'pii' },
+    { table: 'HR.*.*', type: 'restricted' },
+    { column: 'ANALYTICS.PUBLIC."A.B".SSN', type: 'ssn' },
+    { column: '*.*.PAY*.SALARY', type: 'salary' },
+  ]);
+
+  it('answers with the first entry that matches, in the file order, and only at its level', () => {
+    expect(catalog.column('ANALYTICS.PUBLIC.CUSTOMERS.EMAIL')).toBe('email');
+    expect(catalog.column('ANALYTICS.PUBLIC.ORDERS.EMAIL')).toBe('pii');
+    expect(catalog.column('ANALYTICS.PUBLIC.ORDERS.ID')).toBeUndefined();
+    expect(catalog.column('HR.PUBLIC.PEOPLE.NAME')).toBeUndefined();
+    expect(catalog.table('HR.PUBLIC.PEOPLE')).toBe('restricted');
+    expect(catalog.table('ANALYTICS.PUBLIC.CUSTOMERS')).toBeUndefined();
+    expect(catalog.column('ANALYTICS.PUBLIC.PAYROLL.SALARY')).toBe('salary');
+  });
+
+  it('splits quoted parts that hold dots, and a name with another number of parts matches nothing', () => {
+    expect(catalog.column('ANALYTICS.PUBLIC."A.B".SSN')).toBe('ssn');
+    expect(catalog.column('ANALYTICS.PUBLIC.A.B.SSN')).toBeUndefined();
+    expect(catalog.column('CUSTOMERS.EMAIL')).toBeUndefined();
+  });
+
+  it('anyColumn: the first column entry whose table part the table matches', () => {
+    expect(catalog.anyColumn('ANALYTICS.PUBLIC.CUSTOMERS')).toBe('email');
+    expect(catalog.anyColumn('ANALYTICS.PUBLIC.ORDERS')).toBe('pii');
+    expect(catalog.anyColumn('HR.PUBLIC.PEOPLE')).toBe('pii');
+  });
+});
