@@ -230,9 +230,18 @@ export function statusAfter(event: AuditEventInput): string | undefined {
 
 /** Upper-case dotted name suffixes: `A.B.C` → `A.B.C`, `B.C`, `C` (down to `min` parts). */
 export function nameSuffixes(name: string, min = 1): string[] {
-  const parts = name.toUpperCase().split('.').filter(Boolean);
+  const upper = name.toUpperCase();
   const out: string[] = [];
-  for (let i = 0; i + min <= parts.length; i++) out.push(parts.slice(i).join('.'));
+  if (upper === '' || upper.startsWith('.') || upper.endsWith('.') || upper.includes('..')) {
+    // Empty parts are dropped: the slow way.
+    const parts = upper.split('.').filter(Boolean);
+    for (let i = 0; i + min <= parts.length; i++) out.push(parts.slice(i).join('.'));
+    return out;
+  }
+  // Every part is non-empty: the suffixes are what follows each dot.
+  const starts = [0];
+  for (let i = upper.indexOf('.'); i >= 0; i = upper.indexOf('.', i + 1)) starts.push(i + 1);
+  for (let i = 0; i + min <= starts.length; i++) out.push(upper.slice(starts[i]));
   return out;
 }
 

@@ -55,6 +55,11 @@ describe('statusAfter', () => {
 describe('index terms', () => {
   it('indexes tables and columns under every suffix', () => {
     expect(nameSuffixes('analytics.public.customers')).toEqual(['ANALYTICS.PUBLIC.CUSTOMERS', 'PUBLIC.CUSTOMERS', 'CUSTOMERS']);
+    expect(nameSuffixes('a.b.c.d', 2)).toEqual(['A.B.C.D', 'B.C.D', 'C.D']);
+    // Empty parts do not count as parts.
+    expect(nameSuffixes('.a..b.', 1)).toEqual(['A.B', 'B']);
+    expect(nameSuffixes('', 1)).toEqual([]);
+    expect(nameSuffixes('x', 2)).toEqual([]);
     const terms = indexTerms({ type: 'decided', session: 's', data: { decision: decision(['ANALYTICS.PUBLIC.CUSTOMERS'], ['ANALYTICS.PUBLIC.CUSTOMERS.SSN']) } }).terms;
     expect(terms).toEqual(expect.arrayContaining(['obj:CUSTOMERS', 'obj:CUSTOMERS.SSN', 'obj:PUBLIC.CUSTOMERS.SSN']));
     expect(terms).not.toContain('obj:SSN');
