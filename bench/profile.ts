@@ -28,7 +28,7 @@ import { ExecutionService } from '../src/queries/execution.ts';
 import { Notifier } from '../src/queries/notifier.ts';
 import { QueryService } from '../src/queries/service.ts';
 import { QueryStore } from '../src/queries/store.ts';
-import { ExecuteQueue } from '../src/queue/execute-queue.ts';
+import { ExecuteLane } from '../src/queue/execute-lane.ts';
 import type { Warehouse } from '../src/warehouse/port.ts';
 import { brokerRead, dropPrefix, runAlone } from './common.ts';
 
@@ -80,8 +80,8 @@ function instrument(): void {
   wrap(QueryStore.prototype, 'start', 'store.start (queued → running, read back)', first);
   wrap(QueryStore.prototype, 'saveResult', 'store.saveResult (mask + cap + store)', first);
   wrap(QueryStore.prototype, 'readResult', 'store.readResult', first);
-  wrap(ExecuteQueue.prototype, 'enqueue', 'queue.enqueue (BullMQ add)', first);
-  wrap(ExecutionService.prototype, 'execute', 'worker: execute() (BullMQ picked the job up)', first);
+  wrap(ExecuteLane.prototype, 'enqueue', 'lane.enqueue (push to ready)', first);
+  wrap(ExecutionService.prototype, 'execute', 'worker: execute() (the lane handed the id over)', first);
   // The wake-up: when the pub/sub message reaches a long-poll's listener.
   const notifier = Notifier.prototype as unknown as { on(channel: string, id: string, l: (id: string) => void): () => void };
   const on = notifier.on;

@@ -7,13 +7,14 @@
  * any number of replicas of any role can share one Redis.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Worker } from 'bullmq';
 import type { Config } from '../config/env.ts';
 import { buildCore, type Core, type CoreOptions } from './core.ts';
 import { buildHttp, type HttpParts } from './http.ts';
 import { apiRole, mcpDoor, wireDoor } from './roles/api.ts';
 import type { Role, Running } from './roles/role.ts';
 import { startCardOutbox, startSlackReceiver } from './roles/slack.ts';
+import type { LocalRunner } from '../queries/ports.ts';
+import type { LaneWorker } from '../queue/execute-lane.ts';
 import { startWorkerRole, type WorkerRoleOptions } from './roles/worker.ts';
 
 /** The roles to run (in {@link CoreOptions}) and what replaces the adapters built from the config. */
@@ -25,7 +26,7 @@ export type BuildOptions = CoreOptions & WorkerRoleOptions & Pick<HttpParts, 'au
 /** A built process: its HTTP server, its execute worker (worker role), and how it listens and stops. */
 export interface AirlockApp {
   api?: FastifyInstance;
-  worker?: Worker;
+  worker?: LaneWorker;
   /** Re-read the policy file and (worker role) the Snowflake key file now, as SIGHUP asks; a bad file is logged and the old one kept. */
   reload(): Promise<void>;
   /** Start listening (api role) on AIRLOCK_HOST:AIRLOCK_PORT; returns the base URL. */
@@ -59,18 +60,21 @@ export async function buildApp(config: Config, options: BuildOptions): Promise<A
     for (const role of running) await role.stop().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
   };
   let api: FastifyInstance;
-  let worker: Worker | undefined;
+  let worker: LaneWorker | undefined;
+  let local: LocalRunner | undefined;
   try {
     if (wants.worker) {
       const role = await startWorkerRole(core, options);
       worker = role.worker;
+      local = role.local;
       running.push(role);
     }
     const outbox = wants.outbox ? startCardOutbox(core) : undefined;
     if (outbox) running.push(outbox);
     const receiver = wants.receiver ? startSlackReceiver(core) : undefined;
     if (receiver) running.push(receiver);
-    const apiServices = wants.api ? apiRole(core) : undefined;
+    // With the worker role here too, accepted queries run in this process's free worker slots.
+    const apiServices = wants.api ? apiRole(core, local) : undefined;
     api = buildHttp(core, {
       ...(apiServices ? { api: apiServices } : {}),
       mounts: [

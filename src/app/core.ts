@@ -24,7 +24,7 @@ import { Notifier } from '../queries/notifier.ts';
 import type { Evaluate } from '../queries/service.ts';
 import { QueryStore } from '../queries/store.ts';
 import { ApprovalsQueue } from '../queue/approvals-queue.ts';
-import { ExecuteQueue } from '../queue/execute-queue.ts';
+import { ExecuteLane } from '../queue/execute-lane.ts';
 import { SlackQueue } from '../queue/slack-queue.ts';
 import { QueryAccess } from '../slack/access.ts';
 import { SlackDirectory } from '../slack/directory.ts';
@@ -74,7 +74,7 @@ export interface Core {
   access: Pick<QueryAccess, 'readerOf'>;
   approvalStore: ApprovalStore;
   expiry: ApprovalsQueue;
-  executeQueue: ExecuteQueue;
+  executeQueue: ExecuteLane;
   /** The card outbox: present in every process, so a worker without Slack settings still reports finished queries. */
   slackQueue: SlackQueue;
   /** The outbox as the query service sees it: only where Slack is on. */
@@ -206,7 +206,8 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
   const client = slackClient(slack);
   const approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: config.AIRLOCK_RESULT_TTL_SECONDS, clock });
   const expiry = new ApprovalsQueue(connect('approvals-queue', true), prefix, clock).logErrors(logger);
-  const executeQueue = new ExecuteQueue(connect('queue', true), prefix).logErrors(logger);
+  // Accepted queries reach a worker through the execute lane (queue/execute-lane.ts), on the command connection.
+  const executeQueue = new ExecuteLane(command, prefix);
   const slackQueue = new SlackQueue(connect('slack-queue', true), prefix).logErrors(logger);
   const slackDirectory = client ? directoryFor(client, policy, config) : undefined;
   const directory = directoryOf(slackDirectory);
@@ -254,7 +255,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     reloads: [() => policy.check()],
     info: [() => [...POLICY_INFO_HELP, metricLine('airlock_policy_info', { name: policy.current.file.name ?? '', version: policy.current.version })]],
     async close() {
-      for (const close of [() => expiry.close(), () => executeQueue.close(), () => slackQueue.close()]) {
+      for (const close of [() => expiry.close(), () => slackQueue.close()]) {
         await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
       }
       await notifier.close();

@@ -15,7 +15,7 @@ import type { MaskingReport } from '../masking/report.ts';
 import type { ResultMasker } from '../masking/service.ts';
 import type { Warehouse } from '../warehouse/port.ts';
 import type { Notifier } from './notifier.ts';
-import type { CardNotifier } from './ports.ts';
+import type { CardNotifier, Executed } from './ports.ts';
 import { detectorCounts, firstRows, PREVIEW_ROWS } from './preview.ts';
 import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
 import type { QueryStore, RecordPatch } from './store.ts';
@@ -38,9 +38,16 @@ export interface ExecutionServiceDeps {
   workerName?: string;
   /** Stamps `startedAt` and `finishedAt` (default: the wall clock). */
   clock?: Clock;
+  /** The lease a start takes on the query (ms; the execute lane renews it while this worker lives). */
+  leaseMs: number;
 }
 
 const MAX_ATTEMPTS = 3;
+
+/** Backoff before a read that failed transiently runs again: 500 ms, then 1 s (ms). */
+function retryAfterMs(attempt: number): number {
+  return 500 * 2 ** (attempt - 1);
+}
 
 /** The abort reason of statements stopped by the worker's shutdown (an agent's cancel has none). */
 const SHUTDOWN = 'airlock-worker-shutdown';
@@ -57,6 +64,18 @@ interface Stored {
   /** First rows of the masked result, for `execution_finished` (only when masking ran). */
   preview: JsonValue[][] | undefined;
   durationMs: number;
+  /** The record as the final write left it. */
+  record: QueryRecord | undefined;
+  /** The first stored rows, when the caller asked to keep them. */
+  kept: unknown[][];
+}
+
+/** What a caller in the same process asks of {@link ExecutionService.execute}. */
+export interface ExecuteOptions {
+  /** Keep this many of the stored rows for {@link Executed}. */
+  keepRows?: number;
+  /** Told as soon as the outcome is stored, before the session log's account of it is written. */
+  onStored?: (executed: Executed) => void;
 }
 
 /** One run of one query: what every step needs. */
@@ -66,6 +85,9 @@ interface Run {
   record: QueryRecord;
   startedAt: string;
   controller: AbortController;
+  /** Rows to keep for the caller ({@link Executed}). */
+  keepRows: number;
+  onStored: ((executed: Executed) => void) | undefined;
 }
 
 /** Runs queued queries in the worker role. */
@@ -85,8 +107,14 @@ export class ExecutionService {
     for (const controller of this.running.values()) controller.abort(SHUTDOWN);
   }
 
-  /** Execute one query; throws transient AirlockErrors for the queue to retry. */
-  async execute(id: string, attempt: number): Promise<void> {
+  /**
+   * Run one query taken from the execute lane. A fresh query starts in one
+   * step; anything else is read and decided by {@link ExecutionService.take}.
+   * Transient failures of reads are scheduled to run again (the lane's delayed
+   * set), so this only throws when Redis fails, and then the query's lease or
+   * intake entry brings it back.
+   */
+  async execute(id: string, options: ExecuteOptions = {}): Promise<Executed | undefined> {
     const { store, notifier } = this.deps;
     const controller = new AbortController();
     // Listen for cancel before the record says `running`: a cancel sent the moment it
@@ -94,18 +122,20 @@ export class ExecutionService {
     await notifier.start();
     const off = notifier.on(notifier.channels.cancel, id, () => controller.abort());
     let record: QueryRecord | undefined;
+    let attempt = 1;
     try {
       const startedAt = this.clock().toISOString();
-      // The common case in one round trip: a queued query that never started becomes running as it is read.
-      const started = await store.start(id, { startedAt, attempts: attempt });
+      // The common case in one round trip: a queued query that never started becomes running, with its lease, as it is read.
+      const started = await store.start(id, { startedAt, attempts: 1 }, this.deps.leaseMs);
       record = started ?? (await store.get(id));
       if (!record) {
-        this.deps.logger.warn({ queryId: id }, 'execute job for a query that no longer exists');
-        return;
+        this.deps.logger.warn({ queryId: id }, 'execute: the query no longer exists');
+        return undefined;
       }
-      // Every start counts, including one after a worker died mid-run (the queue's own count skips those).
-      const run: Run = { id, attempt: started ? attempt : Math.max(attempt, (record.execution?.attempts ?? 0) + 1), record, startedAt, controller };
-      await this.run(run, started !== undefined);
+      // Every start counts, including one after a worker died mid-run.
+      attempt = started ? 1 : (record.execution?.attempts ?? 0) + 1;
+      const executed = await this.run({ id, attempt, record, startedAt, controller, keepRows: options.keepRows ?? 0, onStored: options.onStored }, started !== undefined);
+      return executed;
     } finally {
       off();
       // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
@@ -113,59 +143,74 @@ export class ExecutionService {
     }
   }
 
-  /** Run a query this worker has taken (`taken`), or take it first. */
-  private async run(run: Run, taken: boolean): Promise<void> {
+  /** Run a query this worker has taken (`taken`), or take it first; how it ended when this call ran it to an end. */
+  private async run(run: Run, taken: boolean): Promise<Executed | undefined> {
     const { id } = run;
     try {
-      if (!taken && !(await this.take(run))) return;
-      if (!(await this.auditStarted(run))) return;
+      if (!taken && !(await this.take(run))) return undefined;
+      if (!(await this.auditStarted(run))) return undefined;
       this.running.set(id, run.controller);
       const t0 = performance.now();
+      let stored: Stored;
       try {
-        await this.succeeded(run, await this.runAndStore(run, t0));
+        stored = await this.runAndStore(run, t0);
       } catch (thrown) {
-        await this.failed(run, thrown, t0);
+        const record = await this.failed(run, thrown, t0);
+        const executed = record ? { record } : undefined;
+        if (executed) run.onStored?.(executed);
+        return executed;
       }
+      const executed = stored.record ? { record: stored.record, rows: { columns: stored.columns, rows: stored.kept } } : undefined;
+      // An agent waiting in this process has its answer before the session log's account of a result already stored.
+      if (executed) run.onStored?.(executed);
+      await this.succeeded(run, stored);
+      return executed;
     } finally {
       this.running.delete(id);
     }
   }
 
   /**
-   * Move the record to `running`, or take over a stalled read. False when there
-   * is nothing to run: not queued, taken or cancelled meanwhile, or a write
-   * whose worker died (it ends `outcome_unknown`, never re-run).
+   * Move the record to `running` with this worker's lease, or take over a
+   * dead worker's query. False when there is nothing to run: not queued,
+   * another worker holds it (its lease is live), cancelled meanwhile, or a
+   * write whose worker died (it ends `outcome_unknown`, never re-run).
    */
   private async take({ id, attempt, record, startedAt }: Run): Promise<boolean> {
-    const { store, logger } = this.deps;
+    const { store, logger, leaseMs } = this.deps;
+    const execution = { startedAt, attempts: attempt };
     try {
       if (record.status === 'queued') {
-        await store.transition(id, ['queued'], { status: 'running', execution: { startedAt, attempts: attempt } });
+        // A retry after a transient failure (a fresh query was started in execute()).
+        await store.transition(id, ['queued'], { status: 'running', execution }, { leaseMs });
         return true;
       }
       if (record.status !== 'running') {
-        logger.info({ queryId: id, status: record.status }, 'execute job skipped: query is not queued');
+        logger.info({ queryId: id, status: record.status }, 'execute: skipped, the query is not queued');
         return false;
       }
-      // The worker that had it died (the job stalled). Reads are safe to re-run (a bounded number of times); writes never.
+      // Running: each step below succeeds only while no worker holds a lease on it, so a live
+      // worker's query is left alone and two takers of a dead one resolve to one.
+      // Reads are safe to re-run (a bounded number of times); writes never.
       if (record.readOnly && attempt > MAX_ATTEMPTS) {
         const error = { code: 'INTERNAL' as const, message: `The worker stopped each of the ${MAX_ATTEMPTS} times this read ran; it is not run again.` };
-        await store.transition(id, ['running'], { status: 'failed', error });
+        await store.transition(id, ['running'], { status: 'failed', error }, { noLease: true });
         await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: error }, logger);
         return false;
       }
       if (record.readOnly) {
-        await store.transition(id, ['running'], { execution: { startedAt, attempts: attempt } });
+        await store.transition(id, ['running'], { execution }, { leaseMs, noLease: true });
+        logger.warn({ queryId: id, attempt }, 'execute: a worker died while this read ran; running it again');
         return true;
       }
       const error = { code: 'OUTCOME_UNKNOWN' as const, message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
-      await store.transition(id, ['running'], { status: 'outcome_unknown', error });
+      await store.transition(id, ['running'], { status: 'outcome_unknown', error }, { noLease: true });
       await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: { ...error, outcomeUnknown: true } }, logger);
       return false;
     } catch (err) {
-      // Cancelled (or taken) between our read and the transition: nothing to run.
+      // Cancelled, taken by another worker, or still held by a live one: nothing to run.
       if (!isAirlockError(err, 'STATE_CONFLICT')) throw err;
-      logger.info({ queryId: id, status: err.details.status }, 'execute job skipped: query changed state');
+      logger.info({ queryId: id, status: err.details.status }, 'execute: skipped, the query is held or changed state');
       return false;
     }
   }
@@ -209,6 +254,7 @@ export class ExecutionService {
     // The session log keeps the first rows as a preview, only ever from the masked stream.
     const preview = masked ? firstRows(capped.rows, PREVIEW_ROWS) : undefined;
     let stored: Stored | undefined;
+    const kept: unknown[][] = [];
     // Built once the rows are drained (what was cut, masked and stored is known then).
     const finish = (saved: { rowCount: number; sha256: string }): RecordPatch => {
       const cut = capped.report();
@@ -234,10 +280,14 @@ export class ExecutionService {
         masking: masked?.report(),
         preview: preview?.taken,
         durationMs: Math.round(performance.now() - t0),
+        record: undefined,
+        kept,
       };
       return this.successPatch(run, stored);
     };
-    await store.saveResult(id, columns, preview ? preview.rows : capped.rows, { from: ['running'], patch: finish });
+    const rows = preview ? preview.rows : capped.rows;
+    const written = await store.saveResult(id, columns, run.keepRows > 0 ? keepFirst(rows, run.keepRows, kept) : rows, { from: ['running'], patch: finish });
+    stored!.record = written.record;
     return stored!;
   }
 
@@ -293,36 +343,38 @@ export class ExecutionService {
   }
 
   /**
-   * A failed or cancelled run: a transient failure of a read goes back to the
-   * queue (rethrown for BullMQ's backoff); anything else ends the query, and
-   * the session log records only an outcome the record holds.
+   * A failed or cancelled run: a transient failure of a read goes back to
+   * `queued`, scheduled to run again after a backoff (the lane's delayed set,
+   * in the same step); anything else ends the query, and the session log
+   * records only an outcome the record holds.
    */
-  private async failed({ id, attempt, record, startedAt, controller }: Run, thrown: unknown, t0: number): Promise<void> {
+  private async failed({ id, attempt, record, startedAt, controller }: Run, thrown: unknown, t0: number): Promise<QueryRecord | undefined> {
     const { store, logger } = this.deps;
     let err = asAirlockError(thrown);
     if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
     if (controller.signal.reason === SHUTDOWN && err.code === 'WAREHOUSE_CANCELLED' && record.readOnly) {
-      // A read cut short by this worker's shutdown goes back to the queue (below) for another worker.
+      // A read cut short by this worker's shutdown goes back to the lane (below) for another worker.
       err = new AirlockError('WAREHOUSE_UNAVAILABLE', 'The worker running this read shut down; it runs again on another worker.', { cause: thrown });
     }
     const execution = { startedAt, finishedAt: this.clock().toISOString(), durationMs: Math.round(performance.now() - t0), attempts: attempt };
     if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
-      await store.transition(id, ['running'], { status: 'queued', execution }).catch(() => undefined);
-      throw err;
+      logger.info({ queryId: id, code: err.code, attempt }, 'query failed transiently; it runs again after a backoff');
+      // Should this write fail, the lease lapses and the sweeper brings the query back all the same.
+      await store.transition(id, ['running'], { status: 'queued', execution }, { retryAfterMs: retryAfterMs(attempt) }).catch(() => undefined);
+      return undefined;
     }
     const cancelled = err.code === 'WAREHOUSE_CANCELLED';
     // A warehouse error can echo a value from the data: only what the agent sent stays (whatever the adapter did).
     const message = redactErrorText(err.message, { sql: record.sql, names: record.decision.statements.flatMap((s) => s.tables) });
     const recorded = await store
       .transition(id, ['running'], { status: cancelled ? 'cancelled' : 'failed', execution, error: { code: err.code, message, details: err.details } })
-      .then(() => true)
       .catch((e: unknown) => {
         logger.error({ queryId: id, err: e }, 'could not record the failure');
-        return false;
+        return undefined;
       });
     logger.info({ queryId: id, code: err.code }, cancelled ? 'query cancelled' : 'query failed');
     // The session log follows the record: an outcome the record does not hold is not logged either.
-    if (!recorded) return;
+    if (!recorded) return undefined;
     await appendAfterTheFact(
       this.deps.audit,
       cancelled
@@ -334,6 +386,14 @@ export class ExecutionService {
             data: { code: err.code, message, ...(typeof err.details.queryId === 'string' ? { warehouseQueryId: err.details.queryId } : {}) },
           },
       logger,
-    );
+    );    return recorded;
+  }
+}
+
+/** Pass `rows` through, copying the first `n` into `into` (the caller's first page, as stored). */
+async function* keepFirst(rows: AsyncIterable<unknown[]>, n: number, into: unknown[][]): AsyncGenerator<unknown[]> {
+  for await (const row of rows) {
+    if (into.length < n) into.push(row);
+    yield row;
   }
 }

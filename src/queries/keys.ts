@@ -22,11 +22,26 @@ export interface QueryKeys {
   /** Sorted set of the ids in `pending_approval`, scored by creation time (ms). */
   pending: string;
   /**
-   * Sorted set of accepted queries whose first steps after the create (enqueue,
-   * or opening the review) are not confirmed yet, scored by creation time (ms);
-   * the worker's reconciler finishes what a crash or an outage left undone.
+   * Sorted set of accepted queries whose first steps after the create are not
+   * confirmed yet — a queued query until a worker starts it, a review until its
+   * card is posted — scored by creation time (ms, or when the reconciler last
+   * looked); the worker's reconciler finishes what a crash or an outage left undone.
    */
   intake: string;
+  /**
+   * The execute lane (`queue/execute-lane.ts`): a list of query ids ready to
+   * run, pushed on the left and taken from the right (recovered and retried
+   * ids go on the right, so they are taken next).
+   */
+  ready: string;
+  /**
+   * Sorted set id → lease expiry (ms, Redis time) of the queries a worker
+   * runs now; the worker renews it while the statement runs, and a lapsed
+   * lease means the worker died (the sweeper puts the id back in `ready`).
+   */
+  leases: string;
+  /** Sorted set id → when to run again (ms, Redis time): reads that failed transiently, waiting out their backoff. */
+  delayed: string;
   /** Pub/sub channel: "query X changed" (every compare-and-set publishes on it). */
   events: string;
   /**
@@ -55,6 +70,9 @@ export function queryKeys(prefix: string): QueryKeys {
     idempotency: (agentId, key) => `${prefix}:idem:${createHash('sha256').update(`${agentId}\u0000${key}`).digest('hex')}`,
     pending: `${prefix}:queries:pending`,
     intake: `${prefix}:queries:intake`,
+    ready: `${prefix}:exec:ready`,
+    leases: `${prefix}:exec:leases`,
+    delayed: `${prefix}:exec:delayed`,
     events: `${prefix}:query-events`,
     finished: `${prefix}:query-events:finished`,
     cancel: `${prefix}:query-cancel`,

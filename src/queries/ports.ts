@@ -4,7 +4,9 @@
  * import an adapter, and a test hands in a stand-in.
  */
 
-/** Where statements wait for a worker (BullMQ's `execute` queue; the job id is the query id). */
+import type { QueryRecord, ResultColumn } from './types.ts';
+
+/** Where statements wait for a worker (the execute lane, `queue/execute-lane.ts`). */
 export interface ExecuteJobs {
   /** Enqueue once: a second call for the same query is a no-op. */
   enqueue(queryId: string): Promise<void>;
@@ -20,4 +22,30 @@ export interface CardNotifier {
    * running is never swallowed by job-id dedupe; a replay of the same change is.
    */
   changed(queryId: string, change: string): Promise<void>;
+}
+
+/**
+ * How a run ended, for a caller in the same process (the API running an
+ * accepted query here): the record as its final write left it and, when it
+ * succeeded, the first rows as stored — what a read of the store would give,
+ * without the read.
+ */
+export interface Executed {
+  record: QueryRecord;
+  rows?: { columns: ResultColumn[]; rows: unknown[][] };
+}
+
+/**
+ * A worker in the API's own process (the api and worker roles together): an
+ * accepted query runs there at once when a slot is free, and the agent's
+ * answer comes from the run itself instead of a wake-up and a read.
+ */
+export interface LocalRunner {
+  /**
+   * Start `queryId` here; undefined when no slot is free (the caller enqueues
+   * it). Resolves when the outcome is stored, with the first `keepRows` rows;
+   * undefined when this run did not end the query (another worker holds it, a
+   * retry was scheduled, or Redis failed: its lease or intake entry brings it back).
+   */
+  run(queryId: string, keepRows: number): Promise<Executed | undefined> | undefined;
 }

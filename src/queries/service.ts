@@ -11,7 +11,8 @@ import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Decision } from '../policy/decision.ts';
 import type { Notifier } from './notifier.ts';
-import type { CardNotifier, ExecuteJobs } from './ports.ts';
+import type { CardNotifier, Executed, ExecuteJobs, LocalRunner } from './ports.ts';
+import { encodeCursor } from './cursor.ts';
 import { decodeCursor } from './cursor.ts';
 import { Intake, type ClientInfo, type IntakeDeps } from './intake.ts';
 import type { QueryStore } from './store.ts';
@@ -55,6 +56,8 @@ export interface QueryServiceDeps {
   cards?: CardNotifier;
   /** How a create whose answer was lost is looked for and failed (intake.ts; tests shorten it). */
   abandon?: IntakeDeps['abandon'];
+  /** A worker in this process (api and worker roles together): accepted queries run here when it has a free slot. */
+  local?: LocalRunner;
 }
 
 /** Validate SQL text before anything else sees it. */
@@ -186,10 +189,45 @@ export class QueryService {
       });
     }
     // Accepted: from here no step answers 503 (the reconciler finishes an enqueue that did not).
+    // A worker slot in this process runs it at once, and the answer comes from that run.
+    const ran = this.deps.local?.run(id, limits.inlineRows);
+    if (ran) return this.ranHere(requester, record, ran, input.waitMs ?? 0);
     // A waiting agent listens before the job exists, so the record as created is its wait's first read.
     const wakeup = await this.listenEarly(id, input.waitMs ?? 0);
     await this.intake.handOn(record);
     return this.acceptedView(requester, record, input.waitMs ?? 0, wakeup);
+  }
+
+  /**
+   * The answer for a query this process runs: its outcome as the run stored
+   * it, when that comes within the wait; otherwise the wait goes on as any
+   * submit's does (a long statement, a retry scheduled, or the run handed back).
+   */
+  private async ranHere(requester: Requester, record: QueryRecord, ran: Promise<Executed | undefined>, waitMs: number): Promise<QueryView> {
+    const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
+    if (wait === 0) {
+      ran.catch(() => undefined);
+      return this.acceptedView(requester, record, 0);
+    }
+    const deadline = performance.now() + wait;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), wait)));
+    const executed = await Promise.race([ran.catch(() => undefined), late]);
+    clearTimeout(timer);
+    if (executed && TERMINAL_STATUSES.has(executed.record.status)) {
+      const rows = executed.rows;
+      const rowCount = executed.record.execution?.rowCount ?? rows?.rows.length ?? 0;
+      const page: ResultPage | undefined = rows && {
+        columns: rows.columns,
+        rows: rows.rows,
+        offset: 0,
+        rowCount,
+        truncated: executed.record.execution?.truncated ?? false,
+        ...(rows.rows.length < rowCount ? { nextCursor: encodeCursor(rows.rows.length) } : {}),
+      };
+      return this.view(executed.record, page);
+    }
+    return this.acceptedView(requester, record, Math.max(0, deadline - performance.now()));
   }
 
   /** A wake-up for a query about to be handed on, when the agent waits (undefined otherwise, or when pub/sub is down: the wait then subscribes itself). */

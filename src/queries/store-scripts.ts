@@ -11,12 +11,23 @@
  * into objects, so Lua only compares the status (and one raw field: `approval`
  * for read-decide-write, `execution` for a first start) and writes whole fields.
  *
- * KEYS[1] record, KEYS[2] pending index; ARGV[1] JSON list of allowed current
- * statuses, ARGV[2] the name of a field whose raw value must also equal
- * ARGV[3] ('' = no such check; ARGV[3] '' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
+ * The same step keeps the execute lane's sets (`queue/execute-lane.ts`): a
+ * record that leaves `running` loses its lease, a finished one its delayed
+ * entry; a start or take-over with a lease gets one (and leaves the intake
+ * index and the delayed set: a worker has it); a transient failure is
+ * scheduled in the delayed set. Times come from Redis (`TIME`), so replicas'
+ * clocks never disagree about a lease.
+ *
+ * KEYS[1] record, KEYS[2] pending index, KEYS[3] leases, KEYS[4] intake index,
+ * KEYS[5] delayed set; ARGV[1] JSON list of allowed current statuses, ARGV[2]
+ * the name of a field whose raw value must also equal ARGV[3] ('' = no such
+ * check; ARGV[3] '' = absent), ARGV[4] channel, ARGV[5] id, ARGV[6] TTL to set
  * ('0' = keep; set exactly when the new status is terminal, which is then
  * also published on ARGV[4] .. ':finished', the channel long-polls wait on),
- * ARGV[7] the new status ('' = unchanged), ARGV[8..] field/value pairs.
+ * ARGV[7] the new status ('' = unchanged), ARGV[8] lease length in ms ('' =
+ * none), ARGV[9] run again after this many ms ('' = no), ARGV[10] '1' = only
+ * when the query holds no lease (a take-over of a dead worker's query),
+ * ARGV[11..] field/value pairs.
  * Returns {1, HGETALL} written, {0, ''} missing, {-1, current status} on conflict.
  */
 export const CAS_LUA = `
@@ -26,10 +37,23 @@ local status = cjson.decode(cur[1])
 local ok = false
 for _, s in ipairs(cjson.decode(ARGV[1])) do if status == s then ok = true end end
 if ARGV[2] ~= '' and (cur[2] or '') ~= ARGV[3] then ok = false end
+if ARGV[10] == '1' and redis.call('ZSCORE', KEYS[3], ARGV[5]) then ok = false end
 if not ok then return {-1, status} end
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
 if status == 'pending_approval' and ARGV[7] ~= '' and ARGV[7] ~= status then redis.call('ZREM', KEYS[2], ARGV[5]) end
+if ARGV[8] ~= '' or ARGV[9] ~= '' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if ARGV[8] ~= '' then
+    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[8]), ARGV[5])
+    redis.call('ZREM', KEYS[4], ARGV[5])
+    redis.call('ZREM', KEYS[5], ARGV[5])
+  end
+  if ARGV[9] ~= '' then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[9]), ARGV[5]) end
+end
+if ARGV[7] ~= '' and ARGV[7] ~= 'running' then redis.call('ZREM', KEYS[3], ARGV[5]) end
+if ARGV[6] ~= '0' then redis.call('ZREM', KEYS[5], ARGV[5]) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 if ARGV[6] ~= '0' then redis.call('PUBLISH', ARGV[4] .. ':finished', ARGV[5]) end
 return {1, redis.call('HGETALL', KEYS[1])}
@@ -70,7 +94,24 @@ return {1, ''}
 `;
 
 /** The compare-and-set command's arguments, in the order the script reads them. */
-export type CasArgs = [key: string, pending: string, from: string, rawField: string, rawValue: string, channel: string, id: string, ttl: number, to: string, ...fields: string[]];
+export type CasArgs = [
+  key: string,
+  pending: string,
+  leases: string,
+  intake: string,
+  delayed: string,
+  from: string,
+  rawField: string,
+  rawValue: string,
+  channel: string,
+  id: string,
+  ttl: number,
+  to: string,
+  leaseMs: string,
+  retryAfterMs: string,
+  requireNoLease: string,
+  ...fields: string[],
+];
 
 /** The commands `QueryStore` defines on its Redis connection. */
 export type Scripts = {

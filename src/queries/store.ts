@@ -43,6 +43,18 @@ const MAX_ROUNDS = 200;
 interface Expected {
   statuses: readonly QueryStatus[];
   raw?: { field: 'approval' | 'execution'; value: string };
+  /** Only when no worker holds a lease on the query (taking over a dead worker's query). */
+  noLease?: boolean;
+}
+
+/**
+ * What a write does to the execute lane's sets besides the record (leaving
+ * `running` always drops the lease): `leaseMs` gives the query a lease of
+ * that length (a worker starts it), `retryAfterMs` schedules it to run again.
+ */
+export interface LaneEffects {
+  leaseMs?: number;
+  retryAfterMs?: number;
 }
 
 type CasResult = { code: 'written'; record: QueryRecord } | { code: 'missing' } | { code: 'conflict'; status: string };
@@ -101,7 +113,7 @@ export class QueryStore {
   ) {
     this.keys = queryKeys(options.prefix);
     this.channel = this.keys.events;
-    redis.defineCommand('airlockCas', { numberOfKeys: 2, lua: CAS_LUA });
+    redis.defineCommand('airlockCas', { numberOfKeys: 5, lua: CAS_LUA });
     redis.defineCommand('airlockCreate', { numberOfKeys: 4, lua: CREATE_LUA });
   }
 
@@ -155,6 +167,11 @@ export class QueryStore {
     return this.guard(() => this.redis.zrangebyscore(this.keys.intake, '-inf', beforeMs, 'LIMIT', 0, limit));
   }
 
+  /** Look at an intake entry again after another grace period: its score becomes `atMs` (only if it is still there). */
+  async intakeLater(id: string, atMs: number): Promise<void> {
+    await this.guard(() => this.redis.zadd(this.keys.intake, 'XX', atMs, id));
+  }
+
   /** Drop ids from the intake index: their first steps are done (or they ended). */
   async intakeDone(...ids: string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -168,21 +185,24 @@ export class QueryStore {
   /**
    * Atomically move a record from one of `from` to the patch's status (and
    * write the other patched fields). Returns the updated record, or throws
-   * STATE_CONFLICT naming the current status.
+   * STATE_CONFLICT naming the current status. `lane`: the execute lane's part
+   * of the same step ({@link LaneEffects}; `noLease`: only when no worker
+   * holds a lease on it, else STATE_CONFLICT).
    */
-  async transition(id: string, from: QueryStatus[], patch: RecordPatch): Promise<QueryRecord> {
-    return writtenOrThrow(id, await this.cas(id, { statuses: from }, patch), patch.status);
+  async transition(id: string, from: QueryStatus[], patch: RecordPatch, lane?: LaneEffects & { noLease?: boolean }): Promise<QueryRecord> {
+    return writtenOrThrow(id, await this.cas(id, { statuses: from, ...(lane?.noLease ? { noLease: true } : {}) }, patch, lane), patch.status);
   }
 
   /**
    * queued → running for a query that never started (no `execution` field
    * yet: every start writes one), read back as it is written: the worker's
-   * common case in one round trip instead of a read and a transition.
-   * Undefined when the query is anything else (missing, not queued, or
+   * common case in one round trip instead of a read and a transition. The
+   * query gets a lease of `leaseMs` in the same step (and leaves the intake
+   * index). Undefined when the query is anything else (missing, not queued, or
    * started before); the caller then reads it and decides.
    */
-  async start(id: string, execution: ExecutionInfo): Promise<QueryRecord | undefined> {
-    const result = await this.cas(id, { statuses: ['queued'], raw: { field: 'execution', value: '' } }, { status: 'running', execution });
+  async start(id: string, execution: ExecutionInfo, leaseMs: number): Promise<QueryRecord | undefined> {
+    const result = await this.cas(id, { statuses: ['queued'], raw: { field: 'execution', value: '' } }, { status: 'running', execution }, { leaseMs });
     return result.code === 'written' ? result.record : undefined;
   }
 
@@ -213,8 +233,8 @@ export class QueryStore {
    * not allow (before touching Redis), stamps `updatedAt`, gives a record that
    * reaches a terminal status the life of its results, and keeps the pending index.
    */
-  private async cas(id: string, expected: Expected, patch: RecordPatch): Promise<CasResult> {
-    const args = this.casArgs(id, expected, patch);
+  private async cas(id: string, expected: Expected, patch: RecordPatch, lane?: LaneEffects): Promise<CasResult> {
+    const args = this.casArgs(id, expected, patch, lane);
     return this.guard(async () => {
       const [code, value] = await this.scripts.airlockCas(...args);
       return casResult(id, code, value);
@@ -222,7 +242,7 @@ export class QueryStore {
   }
 
   /** The compare-and-set script's arguments (checks the lifecycle table first: throws before touching Redis). */
-  private casArgs(id: string, expected: Expected, patch: RecordPatch): CasArgs {
+  private casArgs(id: string, expected: Expected, patch: RecordPatch, lane: LaneEffects = {}): CasArgs {
     if (patch.status) assertTransitions(expected.statuses, patch.status);
     const full: RecordPatch = { ...patch, updatedAt: (this.options.clock ?? systemClock)().toISOString() };
     // Finished records live as long as their results.
@@ -232,6 +252,9 @@ export class QueryStore {
     return [
       this.keys.record(id),
       this.keys.pending,
+      this.keys.leases,
+      this.keys.intake,
+      this.keys.delayed,
       JSON.stringify(expected.statuses),
       expected.raw?.field ?? '',
       expected.raw?.value ?? '',
@@ -239,6 +262,9 @@ export class QueryStore {
       id,
       ttl,
       patch.status ?? '',
+      lane.leaseMs !== undefined ? String(Math.round(lane.leaseMs)) : '',
+      lane.retryAfterMs !== undefined ? String(Math.round(lane.retryAfterMs)) : '',
+      expected.noLease ? '1' : '',
       ...fields,
     ];
   }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { ExpiryScheduler } from '../approvals/ports.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { AirlockError, isTransient } from '../errors.ts';
-import { bullPrefix } from './execute-queue.ts';
+import { bullPrefix } from './bull-prefix.ts';
 import type { Logger } from '../log.ts';
 import { logQueueErrors } from './error-log.ts';
 

@@ -21,7 +21,7 @@ import type { ExportStore } from '../audit/export-port.ts';
 import { AirlockError, isAirlockError, isTransient } from '../errors.ts';
 import { logQueueErrors } from './error-log.ts';
 import type { Logger } from '../log.ts';
-import { bullPrefix } from './execute-queue.ts';
+import { bullPrefix } from './bull-prefix.ts';
 
 /** The BullMQ queue name (keys under `{prefix}:bull:audit-export`). */
 export const AUDIT_EXPORT_QUEUE = 'audit-export';

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { AirlockError, isAirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CardNotifier } from '../queries/ports.ts';
-import { bullPrefix } from './execute-queue.ts';
+import { bullPrefix } from './bull-prefix.ts';
 import { logQueueErrors } from './error-log.ts';
 
 export const SLACK_QUEUE = 'slack';

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
 import { ApprovalsQueue, expiryJobId, startApprovalsWorker } from '../../src/queue/approvals-queue.ts';
-import { bullPrefix } from '../../src/queue/execute-queue.ts';
+import { bullPrefix } from '../../src/queue/bull-prefix.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { APPROVERS, reviewRecord } from './fixtures.ts';
 

@@ -19,7 +19,7 @@ import { FsExportStore } from '../../src/audit/fs-store.ts';
 import { RedisAuditLog } from '../../src/audit/redis-log.ts';
 import { verifyAll } from '../../src/audit/verify.ts';
 import { AUDIT_EXPORT_QUEUE } from '../../src/queue/audit-export-queue.ts';
-import { bullPrefix } from '../../src/queue/execute-queue.ts';
+import { bullPrefix } from '../../src/queue/bull-prefix.ts';
 import { airlock } from '../support/cli.ts';
 import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
 import { REDIS_URL, uniquePrefix } from '../support/redis.ts';

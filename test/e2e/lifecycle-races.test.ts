@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.ts';
 import { readFileSync } from 'node:fs';
 import { createPolicyEngine } from '../../src/policy/engine.ts';
 import { parsePolicy } from '../../src/policy/schema.ts';
+import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import type { ExecuteJobs } from '../../src/queries/ports.ts';
 import { ExecutionService } from '../../src/queries/execution.ts';
@@ -117,8 +118,8 @@ describe('cancel', () => {
     });
     // A first start moves the query to running in one step (store.start): the same moment.
     const start = store.start.bind(store);
-    vi.spyOn(store, 'start').mockImplementation(async (id, execution) => {
-      const started = await start(id, execution);
+    vi.spyOn(store, 'start').mockImplementation(async (id, execution, leaseMs) => {
+      const started = await start(id, execution, leaseMs);
       if (started) await cancelNow(id);
       return started;
     });
@@ -129,8 +130,8 @@ describe('cancel', () => {
       },
       close: async () => undefined,
     };
-    const execution = new ExecutionService({ store, notifier, warehouse, logger, limits: { statementTimeoutMs: 5000, maxRows: 10 } });
-    await execution.execute(record.id, 1);
+    const execution = new ExecutionService({ store, notifier, warehouse, logger, limits: { statementTimeoutMs: 5000, maxRows: 10 }, leaseMs: 5000 });
+    await execution.execute(record.id);
     expect((await store.get(record.id))?.status).toBe('cancelled');
   });
 });
@@ -150,18 +151,30 @@ describe('shutdown', () => {
     await store.create(record);
     let started: () => void = () => undefined;
     const running = new Promise<void>((resolve) => (started = resolve));
-    const execution = new ExecutionService({ store, notifier, warehouse: untilAborted(() => started()), logger, limits: { statementTimeoutMs: 60_000, maxRows: 10 } });
-    const job = execution.execute(record.id, 1).catch((err: unknown) => err);
+    const execution = new ExecutionService({ store, notifier, warehouse: untilAborted(() => started()), logger, limits: { statementTimeoutMs: 60_000, maxRows: 10 }, leaseMs: 5000 });
+    const job = execution.execute(record.id).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await running;
     execution.abortAll();
     const thrown = await job;
     return { thrown, after: await store.get(record.id) };
   }
 
-  it('a read cut short by the shutdown goes back to the queue, with a transient error so another worker runs it', async () => {
-    const { thrown, after } = await runAndShutDown(queuedRecord('select 1'));
-    expect(thrown).toMatchObject({ code: 'WAREHOUSE_UNAVAILABLE' });
+  it('a read cut short by the shutdown goes back to the lane (queued, in the delayed set, no lease) so another worker runs it', async () => {
+    const record = queuedRecord('select 1');
+    const { thrown, after } = await runAndShutDown(record);
+    expect(thrown).toBeUndefined();
     expect(after?.status).toBe('queued');
+    const keys = queryKeys(prefix);
+    const redis = connect();
+    const [due, lease] = await Promise.all([redis.zscore(keys.delayed, record.id), redis.zscore(keys.leases, record.id)]);
+    expect(lease).toBeNull();
+    // Due after the first backoff (500 ms), by Redis's clock.
+    const [seconds, micros] = await redis.time();
+    expect(Number(due) - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000))).toBeGreaterThan(0);
+    expect(Number(due) - (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000))).toBeLessThanOrEqual(500);
   });
 
   it('a write cut short by the shutdown is not re-run: it ends cancelled', async () => {

@@ -1,7 +1,8 @@
 /**
- * What a worker does with a job whose previous worker died mid-statement
- * (BullMQ hands a stalled job to the next worker; the record still says
- * `running`), and how `execution.attempts` counts starts. Real Redis and the
+ * What a worker does with a query whose previous worker died mid-statement
+ * (its lease lapsed, the lane's sweeper put the id back; the record still says
+ * `running`), what it does with one whose worker is alive (its lease holds),
+ * and how `execution.attempts` counts starts. Real Redis and the
  * real store; the warehouse is a stand-in that counts the statements it is
  * given (what matters is whether it is called, not what it returns). The same
  * paths across real processes and a real SIGKILL: test/reliability/crash.test.ts.
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { ExecutionService } from '../../src/queries/execution.ts';
+import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
@@ -37,11 +39,11 @@ function countingWarehouse(failing = 0): Warehouse & { calls: number } {
 }
 
 function execution(warehouse: Warehouse): ExecutionService {
-  return new ExecutionService({ store, notifier, warehouse, logger: createLogger({ level: 'silent' }), limits: { statementTimeoutMs: 5000, maxRows: 10 } });
+  return new ExecutionService({ store, notifier, warehouse, logger: createLogger({ level: 'silent' }), limits: { statementTimeoutMs: 5000, maxRows: 10 }, leaseMs: 5000 });
 }
 
-/** A record as a worker that died mid-statement left it: running, started `attempts` times. */
-async function leftRunning(readOnly: boolean, attempts: number): Promise<QueryRecord> {
+/** A record as a worker that died mid-statement left it: running, started `attempts` times, its lease lapsed (`leaseMs` 0: gone; else a live worker's). */
+async function leftRunning(readOnly: boolean, attempts: number, leaseMs?: number): Promise<QueryRecord> {
   const now = new Date().toISOString();
   const record: QueryRecord = {
     id: randomUUID(),
@@ -54,7 +56,7 @@ async function leftRunning(readOnly: boolean, attempts: number): Promise<QueryRe
     readOnly,
   };
   await store.create(record);
-  await store.transition(record.id, ['queued'], { status: 'running', execution: { startedAt: now, attempts } });
+  await store.transition(record.id, ['queued'], { status: 'running', execution: { startedAt: now, attempts } }, leaseMs ? { leaseMs } : undefined);
   return record;
 }
 
@@ -70,12 +72,11 @@ afterAll(async () => {
   await cleanupPrefix(prefix);
 });
 
-describe('a job whose worker died', () => {
+describe('a query whose worker died', () => {
   it('a read runs again, and the restart counts as a start (attempts 2)', async () => {
     const r = await leftRunning(true, 1);
     const wh = countingWarehouse();
-    // BullMQ's own count does not move for a stalled job: the job still says attempt 1.
-    await execution(wh).execute(r.id, 1);
+    await execution(wh).execute(r.id);
     expect(wh.calls).toBe(1);
     expect(await store.get(r.id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
   });
@@ -83,7 +84,7 @@ describe('a job whose worker died', () => {
   it('a write is never run again: outcome_unknown, attempts stay 1', async () => {
     const r = await leftRunning(false, 1);
     const wh = countingWarehouse();
-    await execution(wh).execute(r.id, 1);
+    await execution(wh).execute(r.id);
     expect(wh.calls).toBe(0);
     expect(await store.get(r.id)).toMatchObject({ status: 'outcome_unknown', error: { code: 'OUTCOME_UNKNOWN' }, execution: { attempts: 1 } });
   });
@@ -91,9 +92,35 @@ describe('a job whose worker died', () => {
   it('a read whose workers died three times is not started a fourth time', async () => {
     const r = await leftRunning(true, 3);
     const wh = countingWarehouse();
-    await execution(wh).execute(r.id, 1);
+    await execution(wh).execute(r.id);
     expect(wh.calls).toBe(0);
     expect(await store.get(r.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+  });
+
+  it('two workers taking the same dead read at once run it once', async () => {
+    const r = await leftRunning(true, 1);
+    const wh = countingWarehouse();
+    await Promise.all([execution(wh).execute(r.id), execution(wh).execute(r.id)]);
+    expect(wh.calls).toBe(1);
+    expect(await store.get(r.id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
+  });
+});
+
+describe('a query whose worker is alive (its lease holds)', () => {
+  it('a duplicate id taken from the lane leaves a running read alone', async () => {
+    const r = await leftRunning(true, 1, 30_000);
+    const wh = countingWarehouse();
+    await execution(wh).execute(r.id);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(r.id)).toMatchObject({ status: 'running', execution: { attempts: 1 } });
+  });
+
+  it('a duplicate id taken from the lane leaves a running write alone (no outcome_unknown while it runs)', async () => {
+    const r = await leftRunning(false, 1, 30_000);
+    const wh = countingWarehouse();
+    await execution(wh).execute(r.id);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(r.id)).toMatchObject({ status: 'running' });
   });
 });
 
@@ -112,10 +139,12 @@ describe('attempts count every start', () => {
       readOnly: true,
     });
     const wh = countingWarehouse(1);
-    await expect(execution(wh).execute(id, 1)).rejects.toMatchObject({ code: 'WAREHOUSE_UNAVAILABLE' });
+    await execution(wh).execute(id);
     expect(await store.get(id)).toMatchObject({ status: 'queued', execution: { attempts: 1 } });
-    // BullMQ's retry: attemptsMade is now 1, so the job says attempt 2.
-    await execution(wh).execute(id, 2);
+    // The retry comes from the lane's delayed set (what the sweeper moves back to `ready`).
+    expect(await connections.connect().zscore(queryKeys(prefix).delayed, id)).not.toBeNull();
+    await execution(wh).execute(id);
+    expect(wh.calls).toBe(2);
     expect(await store.get(id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Atomic fail closed at intake (queries/intake.ts) and the intake reconciler
  * (queries/reconciler.ts), against real Redis, the real session log and the
- * real BullMQ execute queue: a 503 leaves nothing that can run or be approved,
+ * real execute lane (queue/execute-lane.ts): a 503 leaves nothing that can run or be approved,
  * an accepted query is found and handed on even when its enqueue or its
  * review's opening failed, and an approval needs the `received` event.
  *
@@ -12,7 +12,6 @@
  * process-level outage (Redis killed -9) is test/reliability/.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApprovalService } from '../../src/approvals/service.ts';
@@ -23,12 +22,13 @@ import { AuditSearch } from '../../src/audit/search.ts';
 import { AirlockError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { createPolicyEngine, type PolicyEngine } from '../../src/policy/engine.ts';
+import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { IntakeReconciler } from '../../src/queries/reconciler.ts';
 import { QueryService } from '../../src/queries/service.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord, Requester } from '../../src/queries/types.ts';
-import { bullPrefix, EXECUTE_QUEUE, ExecuteQueue } from '../../src/queue/execute-queue.ts';
+import { ExecuteLane } from '../../src/queue/execute-lane.ts';
 import { APPROVERS } from '../approvals/fixtures.ts';
 import { shippedPolicy } from '../support/policies.ts';
 import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
@@ -46,8 +46,11 @@ let engine: PolicyEngine;
 let store: QueryStore;
 let notifier: Notifier;
 let log: RedisAuditLog;
-let queue: ExecuteQueue;
-let jobs: Queue;
+let queue: ExecuteLane;
+let command: Redis;
+
+/** Whether the id waits in the lane's `ready` list (a job exists). */
+const inLane = async (id: string) => (await command.lpos(queryKeys(prefix).ready, id)) !== null;
 let approvalStore: ApprovalStore;
 
 /** The real session log, with a switch that makes every append refuse (a stand-in for a log that is down). */
@@ -89,12 +92,11 @@ async function intakeIds(): Promise<string[]> {
 
 beforeAll(async () => {
   engine = createPolicyEngine(await shippedPolicy());
-  const command = connect();
+  command = connect();
   store = new QueryStore(command, { prefix, resultTtlSeconds: 60 });
   notifier = new Notifier(connect(), command, prefix);
   log = new RedisAuditLog(command, { prefix });
-  queue = new ExecuteQueue(connect(), prefix);
-  jobs = new Queue(EXECUTE_QUEUE, { connection: connect(), prefix: bullPrefix(prefix) });
+  queue = new ExecuteLane(connect(), prefix);
   approvalStore = new ApprovalStore(command, { prefix, resultTtlSeconds: 60 });
 });
 
@@ -104,8 +106,6 @@ afterEach(() => {
 
 afterAll(async () => {
   await notifier.close();
-  await queue.close();
-  await jobs.close();
   connections.disconnectAll();
   await cleanupPrefix(prefix);
 });
@@ -119,14 +119,14 @@ describe('a 503 from submit leaves nothing that can run or be approved', () => {
     expect(refused).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
     const id = (refused as AirlockError).details.id as string;
     expect(await store.get(id)).toBeUndefined();
-    expect(await jobs.getJob(id)).toBeUndefined();
+    expect(await inLane(id)).toBe(false);
     expect(await store.claimed(agent.id, key)).toBeUndefined();
     audit.down = false;
     const first = await service({ audit }).submit(agent, { sql: READ, idempotencyKey: key });
     const again = await service({ audit }).submit(agent, { sql: READ, idempotencyKey: key });
     expect(again.id).toBe(first.id);
     expect(first.status).toBe('queued');
-    expect(await jobs.getJob(first.id)).toBeDefined();
+    expect(await inLane(first.id)).toBe(true);
     expect(await transcript(first.id)).toEqual(['received', 'decided']);
   });
 
@@ -164,7 +164,7 @@ describe('a 503 from submit leaves nothing that can run or be approved', () => {
     expect(failed!.error?.code).toBe('STORE_UNAVAILABLE');
     const report = await reconciler().pass();
     expect(report?.dropped).toContain(id);
-    expect(await jobs.getJob(id)).toBeUndefined();
+    expect(await inLane(id)).toBe(false);
     expect(await transcript(id)).toEqual(['received', 'decided', 'failed']);
   });
 });
@@ -176,7 +176,7 @@ describe('a retry whose query cannot be read', () => {
     vi.spyOn(store, 'get').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'read failed (test)'));
     const refused = await service().submit(agent, { sql: READ, idempotencyKey: key }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'STORE_UNAVAILABLE', details: { id: first.id, accepted: true } });
-    expect(await jobs.getJob(first.id)).toBeDefined();
+    expect(await inLane(first.id)).toBe(true);
   });
 });
 
@@ -185,11 +185,17 @@ describe('an accepted query is found and handed on', () => {
     vi.spyOn(queue, 'enqueue').mockRejectedValueOnce(new AirlockError('QUEUE_UNAVAILABLE', 'queue down (test)'));
     const view = await service().submit(agent, { sql: READ });
     expect(view.status).toBe('queued');
-    expect(await jobs.getJob(view.id)).toBeUndefined();
+    expect(await inLane(view.id)).toBe(false);
     expect(await intakeIds()).toContain(view.id);
     const report = await reconciler().pass();
-    expect(report?.enqueued).toEqual([view.id]);
-    expect(await jobs.getJob(view.id)).toBeDefined();
+    // Earlier tests' queries wait in the lane too (no worker runs here): they are enqueued again, as a no-op.
+    expect(report?.enqueued).toContain(view.id);
+    expect(await inLane(view.id)).toBe(true);
+    // The entry stays until a worker starts the query; another pass does not push it twice.
+    expect(await intakeIds()).toContain(view.id);
+    await reconciler().pass();
+    expect(await command.lpos(queryKeys(prefix).ready, view.id, 'COUNT', 0)).toHaveLength(1);
+    await store.start(view.id, { startedAt: new Date().toISOString(), attempts: 1 }, 5000);
     expect(await intakeIds()).not.toContain(view.id);
   });
 
@@ -198,7 +204,7 @@ describe('an accepted query is found and handed on', () => {
     const view = await service().submit(agent, { sql: READ });
     vi.restoreAllMocks();
     expect(view.status).toBe('queued');
-    expect(await jobs.getJob(view.id)).toBeDefined();
+    expect(await inLane(view.id)).toBe(true);
   });
 
   it('a review whose opening failed is accepted as pending_approval and opened by the reconciler', async () => {
@@ -217,7 +223,7 @@ describe('an accepted query is found and handed on', () => {
     expect(report?.failed).toContain(view.id);
     const record = await store.get(view.id);
     expect(record).toMatchObject({ status: 'failed', error: { code: 'QUEUE_UNAVAILABLE' } });
-    expect(await jobs.getJob(view.id)).toBeUndefined();
+    expect(await inLane(view.id)).toBe(false);
   });
 
   it('after its own Redis failed, the reconciler holds back for the grace period', async () => {

@@ -82,21 +82,66 @@ describe('records', () => {
     }
   });
 
-  it('starts a queued query that never started in one step, and nothing else', async () => {
+  it('starts a queued query that never started in one step, with a lease, and nothing else', async () => {
+    const keys = queryKeys(prefix);
     const fresh = record();
     await store.create(fresh);
-    const started = await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 1 });
+    expect(await redis.zscore(keys.intake, fresh.id)).not.toBeNull();
+    const started = await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 1 }, 5000);
     expect(started).toMatchObject({ id: fresh.id, status: 'running', execution: { attempts: 1 }, sql: fresh.sql });
+    // The lease runs about 5 s on Redis's clock, and the query has left the intake index (a worker has it).
+    const [seconds] = await redis.time();
+    const lease = Number(await redis.zscore(keys.leases, fresh.id));
+    expect(lease - Number(seconds) * 1000).toBeGreaterThan(3000);
+    expect(lease - Number(seconds) * 1000).toBeLessThanOrEqual(6000);
+    expect(await redis.zscore(keys.intake, fresh.id)).toBeNull();
     // Started already: running, or queued again after a failure that may be retried (it has an execution).
-    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 })).toBeUndefined();
+    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 }, 5000)).toBeUndefined();
     await store.transition(fresh.id, ['running'], { status: 'queued' });
-    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 })).toBeUndefined();
+    // Leaving running drops the lease.
+    expect(await redis.zscore(keys.leases, fresh.id)).toBeNull();
+    expect(await store.start(fresh.id, { startedAt: new Date().toISOString(), attempts: 2 }, 5000)).toBeUndefined();
     expect((await store.get(fresh.id))!.execution).toMatchObject({ attempts: 1 });
     const cancelled = record();
     await store.create(cancelled);
     await store.transition(cancelled.id, ['queued'], { status: 'cancelled' });
-    expect(await store.start(cancelled.id, { startedAt: new Date().toISOString(), attempts: 1 })).toBeUndefined();
-    expect(await store.start('no-such-id', { startedAt: new Date().toISOString(), attempts: 1 })).toBeUndefined();
+    expect(await store.start(cancelled.id, { startedAt: new Date().toISOString(), attempts: 1 }, 5000)).toBeUndefined();
+    expect(await store.start('no-such-id', { startedAt: new Date().toISOString(), attempts: 1 }, 5000)).toBeUndefined();
+  });
+
+  it('keeps the execute lane in step: a take-over needs a lapsed lease, a retry is scheduled, an end clears both', async () => {
+    const keys = queryKeys(prefix);
+    const r = record();
+    await store.create(r);
+    await store.start(r.id, { startedAt: new Date().toISOString(), attempts: 1 }, 30_000);
+    // A live lease: a take-over is refused, naming the status.
+    await expect(store.transition(r.id, ['running'], { execution: { startedAt: new Date().toISOString(), attempts: 2 } }, { leaseMs: 5000, noLease: true })).rejects.toMatchObject({
+      code: 'STATE_CONFLICT',
+      details: { status: 'running' },
+    });
+    // Lapsed (the sweeper dropped it): one take-over wins.
+    await redis.zrem(keys.leases, r.id);
+    const takeOvers = await Promise.allSettled(
+      [2, 2].map((attempts) => store.transition(r.id, ['running'], { execution: { startedAt: new Date().toISOString(), attempts } }, { leaseMs: 5000, noLease: true })),
+    );
+    expect(takeOvers.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+    expect(await redis.zscore(keys.leases, r.id)).not.toBeNull();
+    // A transient failure: queued again, due after the backoff, without a lease.
+    await store.transition(r.id, ['running'], { status: 'queued' }, { retryAfterMs: 500 });
+    expect(await redis.zscore(keys.leases, r.id)).toBeNull();
+    expect(await redis.zscore(keys.delayed, r.id)).not.toBeNull();
+    // A start by the retry's taker leaves the delayed set; the end of the query leaves the lease.
+    await store.transition(r.id, ['queued'], { status: 'running' }, { leaseMs: 5000 });
+    expect(await redis.zscore(keys.delayed, r.id)).toBeNull();
+    await store.transition(r.id, ['running'], { status: 'failed', error: { code: 'INTERNAL', message: 'x' } });
+    expect(await redis.zscore(keys.leases, r.id)).toBeNull();
+    // A query cancelled while it waits out a backoff leaves the delayed set too.
+    const waiting = record();
+    await store.create(waiting);
+    await store.start(waiting.id, { startedAt: new Date().toISOString(), attempts: 1 }, 5000);
+    await store.transition(waiting.id, ['running'], { status: 'queued' }, { retryAfterMs: 60_000 });
+    await store.transition(waiting.id, ['queued'], { status: 'cancelled', error: { code: 'CANCELLED', message: 'x' } });
+    expect(await redis.zscore(keys.delayed, waiting.id)).toBeNull();
   });
 
   it('gives a finished record the result TTL', async () => {

@@ -24,7 +24,7 @@ import {
   startAuditExportWorker,
   type ExportRunResult,
 } from '../../src/queue/audit-export-queue.ts';
-import { bullPrefix } from '../../src/queue/execute-queue.ts';
+import { bullPrefix } from '../../src/queue/bull-prefix.ts';
 import { sessionEvents } from '../audit/fixtures.ts';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logQueueErrors } from '../../src/queue/error-log.ts';
-import { ExecuteQueue } from '../../src/queue/execute-queue.ts';
+import { SlackQueue } from '../../src/queue/slack-queue.ts';
 import { captureLogs } from '../support/logs.ts';
 import { freePort } from '../support/processes.ts';
 
@@ -21,12 +21,12 @@ describe('queue errors in a Redis outage', () => {
     const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const logs = captureLogs('warn');
     const connection = new Redis({ port: await freePort(), host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 50 });
-    const queue = new ExecuteQueue(connection, 'error-log-test').logErrors(logs.logger);
+    const queue = new SlackQueue(connection, 'error-log-test').logErrors(logs.logger);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await queue.close().catch(() => undefined);
     connection.disconnect();
     expect(logs.lines()).toHaveLength(1);
-    expect(logs.lines()[0]).toMatchObject({ component: 'queue', queue: 'execute', msg: 'queue error' });
+    expect(logs.lines()[0]).toMatchObject({ component: 'queue', queue: 'slack', msg: 'queue error' });
     expect(String(logs.lines()[0]!.err)).toMatch(/ECONNREFUSED/);
     expect(printed).not.toHaveBeenCalled();
   });

@@ -24,7 +24,6 @@ import { AuditSearch } from '../../src/audit/search.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
-import { bullPrefix, EXECUTE_QUEUE } from '../../src/queue/execute-queue.ts';
 import { quickRead, reviewed, SLOW_READ, SLOW_WRITE, startAirlockStack, type AirlockStack } from '../support/airlock-stack.ts';
 import { until } from '../support/until.ts';
 
@@ -70,12 +69,14 @@ async function submit(sql: string, idempotencyKey?: string): Promise<{ status: n
   }
 }
 
-/** The worker process whose BullMQ worker holds query `id`'s job (its `processedBy` is `host:pid`). */
+/** The worker process running query `id`: the session log's latest `execution_started` names it (`host:pid`). */
 async function workerRunning(id: string) {
-  const pb = await stack.admin.hget(`${bullPrefix(stack.prefix)}:${EXECUTE_QUEUE}:${id}`, 'pb');
-  const pid = Number(pb?.split(':').pop());
+  const events = await new AuditSearch(new RedisAuditLog(stack.admin, { prefix: stack.prefix })).transcript(id);
+  const started = events.filter((e) => e.type === 'execution_started').pop();
+  const by = String((started?.data as { worker?: string } | undefined)?.worker ?? '');
+  const pid = Number(by.split(':').pop());
   const worker = stack.workers.find((w) => w.pid === pid);
-  if (!worker) throw new Error(`no worker process ${pb} among ${stack.workers.map((w) => w.pid).join(', ')}`);
+  if (!worker) throw new Error(`no worker process ${by} among ${stack.workers.map((w) => w.pid).join(', ')}`);
   return worker;
 }
 

@@ -5,6 +5,7 @@
  */
 import { SessionAccess } from '../../audit/sessions.ts';
 import { mcpMount } from '../../mcp/http.ts';
+import type { LocalRunner } from '../../queries/ports.ts';
 import { QueryService } from '../../queries/service.ts';
 import { snowflakeWireDoor } from '../../snowflake-wire/gateway/mount.ts';
 import type { Core } from '../core.ts';
@@ -15,8 +16,8 @@ export interface ApiRole {
   sessions: SessionAccess;
 }
 
-/** The api role's services on the core; nothing to stop beyond the HTTP server. */
-export function apiRole(core: Core): ApiRole {
+/** The api role's services on the core; nothing to stop beyond the HTTP server. `local`: the worker role of this process, when it has one. */
+export function apiRole(core: Core, local?: LocalRunner): ApiRole {
   const { config } = core;
   const queries = new QueryService({
     store: core.store,
@@ -29,6 +30,7 @@ export function apiRole(core: Core): ApiRole {
     logger: core.logger.child({ component: 'queries' }),
     limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
     clock: core.clock,
+    ...(local ? { local } : {}),
   });
   const sessions = new SessionAccess(core.auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE });
   return { queries, sessions };

@@ -4,7 +4,6 @@
  * schedule. Needs SNOWFLAKE_* (or a warehouse passed in).
  */
 import { hostname } from 'node:os';
-import type { Worker } from 'bullmq';
 import { exportStoreFromConfig } from '../export-store.ts';
 import { isLarge } from '../../analysis/offload.ts';
 import { createResultMasker, type ResultMasker } from '../../masking/service.ts';
@@ -12,11 +11,12 @@ import { defaultsOf } from '../../policy/analyse.ts';
 import { catalogLookup } from '../../policy/engine.ts';
 import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
+import type { Executed, LocalRunner } from '../../queries/ports.ts';
 import { IntakeReconciler } from '../../queries/reconciler.ts';
 import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
 import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
 import { logQueueErrors } from '../../queue/error-log.ts';
-import { startExecuteWorker } from '../../queue/execute-queue.ts';
+import { EXECUTE_LEASE_MS, startLaneWorker, type LaneWorker } from '../../queue/execute-lane.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
 import type { Core } from '../core.ts';
@@ -34,9 +34,10 @@ export interface WorkerRoleOptions {
   maskingKey?: Buffer;
 }
 
-/** The started worker role: the execute worker, and how the whole role stops. */
+/** The started worker role: the execute lane's worker, its slots for the API of the same process, and how the whole role stops. */
 export interface WorkerRole extends Running {
-  worker: Worker;
+  worker: LaneWorker;
+  local: LocalRunner;
 }
 
 /** Start the worker role on the core. */
@@ -49,16 +50,17 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   const stops: Running[] = [startExpiryWorker(core), startReconciler(core), ...(await scheduleAuditExport(core))];
   // A rotated key file is picked up without a restart (docs/operations.md).
   if (fromConfig && config.SNOWFLAKE_PRIVATE_KEY_PATH) stops.push(followKeyFile(core, fromConfig, config.SNOWFLAKE_PRIVATE_KEY_PATH));
-  const worker = startExecuteWorker({
-    connection: core.connect('worker', true),
+  const worker = startLaneWorker({
+    blocking: core.connect('worker', true),
+    command: core.command,
     prefix: config.AIRLOCK_REDIS_PREFIX,
     concurrency: config.AIRLOCK_WORKER_CONCURRENCY,
-    name: `${hostname()}:${process.pid}`,
-    handle: (id, attempt) => execution.execute(id, attempt),
+    logger,
+    handle: async (id) => void (await execution.execute(id)),
   });
-  logQueueErrors(worker, logger, { component: 'worker', queue: 'execute' });
   return {
     worker,
+    local: localRunner(worker, execution),
     // The warehouse as built, not a test's decorator: probes are not agents' statements.
     readiness: { warehouse: warehouseLoginCheck(built) },
     async stop() {
@@ -69,6 +71,26 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
       await worker.close();
       clearTimeout(grace);
       await warehouse.close();
+    },
+  };
+}
+
+/** Accepted queries of the API in this process run in this worker's free slots; the answer comes once the outcome is stored. */
+function localRunner(worker: LaneWorker, execution: ExecutionService): LocalRunner {
+  return {
+    run(id, keepRows) {
+      let told: (executed: Executed | undefined) => void = () => undefined;
+      const stored = new Promise<Executed | undefined>((resolve) => (told = resolve));
+      const task = worker.tryRun(id, () =>
+        execution.execute(id, { keepRows, onStored: told }).then(
+          (executed) => void told(executed),
+          (err: unknown) => {
+            told(undefined);
+            throw err;
+          },
+        ),
+      );
+      return task ? stored : undefined;
     },
   };
 }
@@ -115,8 +137,10 @@ function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | u
     cards: core.slackQueue,
     masking,
     audit: core.audit,
-    workerName: hostname(),
+    // Host and process: which worker ran a statement, in the session log's execution_started.
+    workerName: `${hostname()}:${process.pid}`,
     clock: core.clock,
+    leaseMs: EXECUTE_LEASE_MS,
   });
 }
 
