@@ -22,7 +22,9 @@
  * default 4), BENCH_LOAD_LEVELS (default 1,16,64), BENCH_LOAD_SAMPLES
  * (sequential samples per path, default 300) and AIRLOCK_* variables (passed
  * to the broker) change it; BENCH_LOAD_CPU_PROF=<dir> writes the broker
- * process's V8 CPU profile there (a flame graph in Chrome DevTools).
+ * process's V8 CPU profile there (a flame graph in Chrome DevTools);
+ * BENCH_BROKER_NODE_FLAGS (e.g. `--max-semi-space-size=32`) are given to the
+ * broker's node.
  * BENCH_LOAD_BASELINE=<dir> (another checkout of Airlock beside this one,
  * e.g. `git worktree add /tmp/before <rev>` with node_modules linked) runs its
  * broker too, on the same emulator and in the same alternation: before and
@@ -258,10 +260,8 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
     const brokers: Array<{ label: string; url: string }> = [];
     for (const [label, cwd] of [['broker', ROOT], ...(baseline ? [['baseline broker', baseline]] : [])] as Array<[string, string | URL]>) {
       log(`load: starting the ${label} process (${String(cwd)}; api + worker; ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'})…`);
-      const child = await startChild(label, ['bench/broker.ts'], brokerEnv(`${prefix}-${brokers.length}`), {
-        cwd,
-        ...(cpuProfileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] } : {}),
-      });
+      const nodeFlags = [...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []), ...(process.env.BENCH_BROKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+      const child = await startChild(label, ['bench/broker.ts'], brokerEnv(`${prefix}-${brokers.length}`), { cwd, nodeFlags });
       stops.push(() => child.stop());
       brokers.push({ label, url: child.url });
     }

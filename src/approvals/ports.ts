@@ -1,7 +1,7 @@
 /**
  * What the approval workflow needs from the outside, declared here by the core
  * (STYLE habit 3) and implemented by adapters (`queue/approvals-queue.ts`,
- * `queue/execute-queue.ts`): the workflow never imports an adapter.
+ * `queue/execute-lane.ts`): the workflow never imports an adapter.
  */
 import type { ExecuteJobs } from '../queries/ports.ts';
 

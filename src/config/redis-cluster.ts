@@ -6,7 +6,7 @@
  * the same slot. Airlock's scripts tie a query record to the pending index, an
  * audit event to the global hash chain, a submit's record to its events and
  * job — so every key of an install carries one hash tag, the prefix in braces
- * (`{airlock}:q:…`, `{airlock}:audit…`, `{airlock}:bull:execute:…`), and one
+ * (`{airlock}:q:…`, `{airlock}:audit…`, `{airlock}:exec:ready`, `{airlock}:bull:slack:…`), and one
  * install lives in one slot. Several installs (prefixes) spread over the
  * cluster's shards.
  */

@@ -19,7 +19,7 @@ import type { CardNotifier, Executed } from './ports.ts';
 import { detectorCounts, firstRows, PREVIEW_ROWS } from './preview.ts';
 import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
 import type { QueryStore, RecordPatch } from './store.ts';
-import type { ExecutionInfo, QueryRecord, ResultColumn } from './types.ts';
+import { TERMINAL_STATUSES, type ExecutionInfo, type QueryRecord, type ResultColumn } from './types.ts';
 
 export interface ExecutionServiceDeps {
   store: QueryStore;
@@ -87,6 +87,12 @@ interface Run {
   controller: AbortController;
   /** Rows to keep for the caller ({@link Executed}). */
   keepRows: number;
+  /**
+   * The record's `execution` as this run wrote it (raw JSON, set once the run
+   * holds the query): every later write of the run expects it, so a run whose
+   * lease lapsed cannot overwrite the run that took over.
+   */
+  held?: string;
   onStored: ((executed: Executed) => void) | undefined;
 }
 
@@ -128,14 +134,17 @@ export class ExecutionService {
       // The common case in one round trip: a queued query that never started becomes running, with its lease, as it is read.
       const started = await store.start(id, { startedAt, attempts: 1 }, this.deps.leaseMs);
       record = started ?? (await store.get(id));
-      if (!record) {
-        this.deps.logger.warn({ queryId: id }, 'execute: the query no longer exists');
+      if (!record || TERMINAL_STATUSES.has(record.status)) {
+        // Gone or finished: nothing should bring it back to the lane.
+        if (!record) this.deps.logger.warn({ queryId: id }, 'execute: the query no longer exists');
+        await store.laneForget(id);
         return undefined;
       }
       // Every start counts, including one after a worker died mid-run.
       attempt = started ? 1 : (record.execution?.attempts ?? 0) + 1;
-      const executed = await this.run({ id, attempt, record, startedAt, controller, keepRows: options.keepRows ?? 0, onStored: options.onStored }, started !== undefined);
-      return executed;
+      const run: Run = { id, attempt, record, startedAt, controller, keepRows: options.keepRows ?? 0, onStored: options.onStored };
+      if (started) run.held = JSON.stringify(started.execution);
+      return await this.run(run, started !== undefined);
     } finally {
       off();
       // A query with a Slack card gets it brought up to date (and, once final, a thread summary).
@@ -166,7 +175,8 @@ export class ExecutionService {
       await this.succeeded(run, stored);
       return executed;
     } finally {
-      this.running.delete(id);
+      // Only this run's own entry: a duplicate of a query this process runs must not unlist the run in hand.
+      if (this.running.get(id) === run.controller) this.running.delete(id);
     }
   }
 
@@ -176,13 +186,17 @@ export class ExecutionService {
    * another worker holds it (its lease is live), cancelled meanwhile, or a
    * write whose worker died (it ends `outcome_unknown`, never re-run).
    */
-  private async take({ id, attempt, record, startedAt }: Run): Promise<boolean> {
+  private async take(run: Run): Promise<boolean> {
+    const { id, attempt, record, startedAt } = run;
     const { store, logger, leaseMs } = this.deps;
     const execution = { startedAt, attempts: attempt };
+    // Each step expects `execution` as read, so two takers (or a taker and a run that changed it meanwhile) resolve to one.
+    const read = record.execution ? JSON.stringify(record.execution) : '';
     try {
       if (record.status === 'queued') {
         // A retry after a transient failure (a fresh query was started in execute()).
-        await store.transition(id, ['queued'], { status: 'running', execution }, { leaseMs });
+        await store.transition(id, ['queued'], { status: 'running', execution }, { leaseMs, execution: read });
+        run.held = JSON.stringify(execution);
         return true;
       }
       if (record.status !== 'running') {
@@ -194,17 +208,18 @@ export class ExecutionService {
       // Reads are safe to re-run (a bounded number of times); writes never.
       if (record.readOnly && attempt > MAX_ATTEMPTS) {
         const error = { code: 'INTERNAL' as const, message: `The worker stopped each of the ${MAX_ATTEMPTS} times this read ran; it is not run again.` };
-        await store.transition(id, ['running'], { status: 'failed', error }, { noLease: true });
+        await store.transition(id, ['running'], { status: 'failed', error }, { noLease: true, execution: read });
         await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: error }, logger);
         return false;
       }
       if (record.readOnly) {
-        await store.transition(id, ['running'], { execution }, { leaseMs, noLease: true });
+        await store.transition(id, ['running'], { execution }, { leaseMs, noLease: true, execution: read });
+        run.held = JSON.stringify(execution);
         logger.warn({ queryId: id, attempt }, 'execute: a worker died while this read ran; running it again');
         return true;
       }
       const error = { code: 'OUTCOME_UNKNOWN' as const, message: 'The worker stopped while the statement ran; it was not re-run. Check the warehouse.' };
-      await store.transition(id, ['running'], { status: 'outcome_unknown', error }, { noLease: true });
+      await store.transition(id, ['running'], { status: 'outcome_unknown', error }, { noLease: true, execution: read });
       await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: { ...error, outcomeUnknown: true } }, logger);
       return false;
     } catch (err) {
@@ -216,14 +231,15 @@ export class ExecutionService {
   }
 
   /** Fail closed: no statement runs without its start in the session log. False when the log refused it. */
-  private async auditStarted({ id, attempt }: Run): Promise<boolean> {
+  private async auditStarted(run: Run): Promise<boolean> {
+    const { id, attempt } = run;
     if (!this.deps.audit) return true;
     try {
       await this.deps.audit.append({ type: 'execution_started', session: id, actor: this.workerName, data: { worker: this.workerName, attempt } });
       return true;
     } catch {
       await this.deps.store
-        .transition(id, ['running'], { status: 'failed', error: { code: 'AUDIT_UNAVAILABLE', message: 'The audit log was unavailable, so the statement was not run.' } })
+        .transition(id, ['running'], { status: 'failed', error: { code: 'AUDIT_UNAVAILABLE', message: 'The audit log was unavailable, so the statement was not run.' } }, { execution: run.held })
         .catch(() => undefined);
       this.deps.logger.warn({ queryId: id }, 'audit log unavailable: statement not run');
       return false;
@@ -286,7 +302,7 @@ export class ExecutionService {
       return this.successPatch(run, stored);
     };
     const rows = preview ? preview.rows : capped.rows;
-    const written = await store.saveResult(id, columns, run.keepRows > 0 ? keepFirst(rows, run.keepRows, kept) : rows, { from: ['running'], patch: finish });
+    const written = await store.saveResult(id, columns, run.keepRows > 0 ? keepFirst(rows, run.keepRows, kept) : rows, { from: ['running'], patch: finish, guard: { execution: run.held } });
     stored!.record = written.record;
     return stored!;
   }
@@ -348,7 +364,7 @@ export class ExecutionService {
    * in the same step); anything else ends the query, and the session log
    * records only an outcome the record holds.
    */
-  private async failed({ id, attempt, record, startedAt, controller }: Run, thrown: unknown, t0: number): Promise<QueryRecord | undefined> {
+  private async failed({ id, attempt, record, startedAt, controller, held }: Run, thrown: unknown, t0: number): Promise<QueryRecord | undefined> {
     const { store, logger } = this.deps;
     let err = asAirlockError(thrown);
     if (err.code === 'INTERNAL') logger.error({ queryId: id, err: thrown }, 'query failed unexpectedly');
@@ -360,14 +376,14 @@ export class ExecutionService {
     if (isTransient(err.code) && record.readOnly && attempt < MAX_ATTEMPTS) {
       logger.info({ queryId: id, code: err.code, attempt }, 'query failed transiently; it runs again after a backoff');
       // Should this write fail, the lease lapses and the sweeper brings the query back all the same.
-      await store.transition(id, ['running'], { status: 'queued', execution }, { retryAfterMs: retryAfterMs(attempt) }).catch(() => undefined);
+      await store.transition(id, ['running'], { status: 'queued', execution }, { retryAfterMs: retryAfterMs(attempt), execution: held }).catch(() => undefined);
       return undefined;
     }
     const cancelled = err.code === 'WAREHOUSE_CANCELLED';
     // A warehouse error can echo a value from the data: only what the agent sent stays (whatever the adapter did).
     const message = redactErrorText(err.message, { sql: record.sql, names: record.decision.statements.flatMap((s) => s.tables) });
     const recorded = await store
-      .transition(id, ['running'], { status: cancelled ? 'cancelled' : 'failed', execution, error: { code: err.code, message, details: err.details } })
+      .transition(id, ['running'], { status: cancelled ? 'cancelled' : 'failed', execution, error: { code: err.code, message, details: err.details } }, { execution: held })
       .catch((e: unknown) => {
         logger.error({ queryId: id, err: e }, 'could not record the failure');
         return undefined;

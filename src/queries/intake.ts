@@ -13,8 +13,7 @@
  * 3. From here the query is accepted and no step answers 503: enqueueing (or
  *    opening the review) is tried once, bounded in time; whatever does not
  *    finish stays in the intake index for the worker's reconciler
- *    (`reconciler.ts`), and a queued query stays there until a worker starts
- *    it. The agent finds its query by id.
+ *    (`reconciler.ts`). The agent finds its query by id.
  *
  * A record therefore never exists without its `received` event, and a 503
  * from submit never leaves a record that can run or be approved.
@@ -105,10 +104,9 @@ export class Intake {
     try {
       const done = await Promise.race([steps.then(() => 'done' as const), late]);
       if (done === 'done') {
-        // A queued query leaves the index when a worker starts it (the start step drops the
-        // entry), so one lost between the lane and a worker is still found. A review leaves
-        // it now; best effort: an entry left behind costs the reconciler one look.
-        if (record.status === 'pending_approval') store.intakeDone(record.id).catch(() => undefined);
+        // Handed on (the lane's pickup backstop covers the rest). Best effort: an entry
+        // left behind costs the reconciler one look.
+        store.intakeDone(record.id).catch(() => undefined);
         return;
       }
       logger.warn({ queryId: record.id }, 'intake: the job queue did not answer in time; the reconciler hands the query on');

@@ -22,10 +22,9 @@ export interface QueryKeys {
   /** Sorted set of the ids in `pending_approval`, scored by creation time (ms). */
   pending: string;
   /**
-   * Sorted set of accepted queries whose first steps after the create are not
-   * confirmed yet — a queued query until a worker starts it, a review until its
-   * card is posted — scored by creation time (ms, or when the reconciler last
-   * looked); the worker's reconciler finishes what a crash or an outage left undone.
+   * Sorted set of accepted queries whose first steps after the create (enqueue,
+   * or opening the review) are not confirmed yet, scored by creation time (ms);
+   * the worker's reconciler finishes what a crash or an outage left undone.
    */
   intake: string;
   /**
@@ -40,7 +39,11 @@ export interface QueryKeys {
    * lease means the worker died (the sweeper puts the id back in `ready`).
    */
   leases: string;
-  /** Sorted set id → when to run again (ms, Redis time): reads that failed transiently, waiting out their backoff. */
+  /**
+   * Sorted set id → "must have started by" (ms, Redis time): armed by every
+   * enqueue and by a transient failure's backoff, removed by the start step;
+   * the sweeper pushes what is due and not waiting in `ready`.
+   */
   delayed: string;
   /** Pub/sub channel: "query X changed" (every compare-and-set publishes on it). */
   events: string;

@@ -44,8 +44,9 @@ export interface LocalRunner {
   /**
    * Start `queryId` here; undefined when no slot is free (the caller enqueues
    * it). Resolves when the outcome is stored, with the first `keepRows` rows;
-   * undefined when this run did not end the query (another worker holds it, a
-   * retry was scheduled, or Redis failed: its lease or intake entry brings it back).
+   * undefined when this run did not end the query (another worker holds it,
+   * or a retry was scheduled). Rejects when the run failed on Redis: the
+   * caller hands the query on to the lane (a lease it took brings it back too).
    */
   run(queryId: string, keepRows: number): Promise<Executed | undefined> | undefined;
 }

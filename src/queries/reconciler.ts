@@ -3,8 +3,8 @@
  * could not hand on — an API killed between the create and the enqueue, a
  * job queue that did not answer in time, a review whose approval state or
  * card was never opened. It reads the intake index (`keys.ts`), where the
- * create puts every queued or pending query; a worker's start removes a
- * queued one, the API a review once its card is posted.
+ * create puts every queued or pending query and the API removes it once the
+ * first steps are confirmed (a worker's start removes it too).
  *
  * It acts only on entries older than `graceMs`, and only once its own Redis
  * has answered for `graceMs` without a break: a submit that answered 503
@@ -82,13 +82,10 @@ export class IntakeReconciler {
         await this.fail(record);
         report.failed.push(id);
       } else {
-        // A no-op while the id waits in the lane; the entry stays until a worker starts the query
-        // (the start step drops it), and is looked at again after another grace period.
+        // Should its enqueue have landed after all, the duplicate is skipped by whoever takes it second.
         await this.deps.queue.enqueue(id);
-        await store.intakeLater(id, now);
         report.enqueued.push(id);
         logger.info({ component: 'reconciler', queryId: id }, 'intake reconciler: enqueued an accepted query');
-        return;
       }
     } else if (record?.status === 'pending_approval' && !record.approval?.card) {
       if (!record.approval) await this.deps.approvals?.opened(record);

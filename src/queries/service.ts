@@ -204,15 +204,17 @@ export class QueryService {
    * submit's does (a long statement, a retry scheduled, or the run handed back).
    */
   private async ranHere(requester: Requester, record: QueryRecord, ran: Promise<Executed | undefined>, waitMs: number): Promise<QueryView> {
+    // A run that failed on Redis before it ended the query hands it to the lane (a duplicate is skipped).
+    const outcome = ran.catch(() => {
+      void this.intake.handOn(record);
+      return undefined;
+    });
     const wait = Math.min(Math.max(0, waitMs), this.deps.limits.maxWaitMs);
-    if (wait === 0) {
-      ran.catch(() => undefined);
-      return this.acceptedView(requester, record, 0);
-    }
+    if (wait === 0) return this.acceptedView(requester, record, 0);
     const deadline = performance.now() + wait;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), wait)));
-    const executed = await Promise.race([ran.catch(() => undefined), late]);
+    const executed = await Promise.race([outcome, late]);
     clearTimeout(timer);
     if (executed && TERMINAL_STATUSES.has(executed.record.status)) {
       const rows = executed.rows;

@@ -48,6 +48,26 @@ interface Expected {
 }
 
 /**
+ * What else a worker's write expects: no lease held (`noLease`: taking over a
+ * dead worker's query), or the `execution` field exactly as this run wrote or
+ * read it (`execution`, raw JSON; '' = none yet), so a run whose lease lapsed
+ * cannot overwrite what the run that took over wrote, and two takers of one
+ * retry resolve to one.
+ */
+export interface Guard {
+  noLease?: boolean;
+  execution?: string;
+}
+
+function guarded(from: readonly QueryStatus[], guard: Guard | undefined): Expected {
+  return {
+    statuses: from,
+    ...(guard?.noLease ? { noLease: true } : {}),
+    ...(guard?.execution !== undefined ? { raw: { field: 'execution' as const, value: guard.execution } } : {}),
+  };
+}
+
+/**
  * What a write does to the execute lane's sets besides the record (leaving
  * `running` always drops the lease): `leaseMs` gives the query a lease of
  * that length (a worker starts it), `retryAfterMs` schedules it to run again.
@@ -167,9 +187,9 @@ export class QueryStore {
     return this.guard(() => this.redis.zrangebyscore(this.keys.intake, '-inf', beforeMs, 'LIMIT', 0, limit));
   }
 
-  /** Look at an intake entry again after another grace period: its score becomes `atMs` (only if it is still there). */
-  async intakeLater(id: string, atMs: number): Promise<void> {
-    await this.guard(() => this.redis.zadd(this.keys.intake, 'XX', atMs, id));
+  /** Drop a query's backstop in the execute lane's delayed set: it is gone or finished, so nothing should bring it back. */
+  async laneForget(id: string): Promise<void> {
+    await this.guard(() => this.redis.zrem(this.keys.delayed, id));
   }
 
   /** Drop ids from the intake index: their first steps are done (or they ended). */
@@ -189,8 +209,8 @@ export class QueryStore {
    * of the same step ({@link LaneEffects}; `noLease`: only when no worker
    * holds a lease on it, else STATE_CONFLICT).
    */
-  async transition(id: string, from: QueryStatus[], patch: RecordPatch, lane?: LaneEffects & { noLease?: boolean }): Promise<QueryRecord> {
-    return writtenOrThrow(id, await this.cas(id, { statuses: from, ...(lane?.noLease ? { noLease: true } : {}) }, patch, lane), patch.status);
+  async transition(id: string, from: QueryStatus[], patch: RecordPatch, lane?: LaneEffects & Guard): Promise<QueryRecord> {
+    return writtenOrThrow(id, await this.cas(id, guarded(from, lane), patch, lane), patch.status);
   }
 
   /**
@@ -333,7 +353,7 @@ export class QueryStore {
     id: string,
     columns: ResultColumn[],
     rows: AsyncIterable<unknown[]>,
-    then?: { from: QueryStatus[]; patch(saved: { rowCount: number; sha256: string }): RecordPatch },
+    then?: { from: QueryStatus[]; patch(saved: { rowCount: number; sha256: string }): RecordPatch; guard?: Guard },
   ): Promise<{ rowCount: number; sha256: string; record?: QueryRecord }> {
     return this.guard(async () => {
       const key = this.keys.rows(id);
@@ -372,7 +392,7 @@ export class QueryStore {
         .expire(meta, this.options.resultTtlSeconds);
       const saved = { rowCount, sha256: hash.digest('hex') };
       const patch = then?.patch(saved);
-      if (then && patch) (final as unknown as Scripts).airlockCas(...this.casArgs(id, { statuses: then.from }, patch));
+      if (then && patch) (final as unknown as Scripts).airlockCas(...this.casArgs(id, guarded(then.from, then.guard), patch));
       const replies = (await final.exec()) ?? [];
       if (!then || !patch) return saved;
       const [err, reply] = replies[replies.length - 1] ?? [new Error('no reply')];

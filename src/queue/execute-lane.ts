@@ -4,25 +4,30 @@
  * the allowed-read path is measured against the bare driver and every hop
  * counts (docs/benchmarks.md):
  *
- * - `ready`, a list of query ids: the API pushes an accepted query's id
- *   ({@link ExecuteLane.enqueue}); a worker blocked on BRPOP takes it at once.
+ * - `ready`, a list of query ids: {@link ExecuteLane.enqueue} pushes an
+ *   accepted query's id; a worker blocked on BRPOP takes it at once.
  * - `leases`, id → expiry: the store's start step gives the query a lease in
  *   the same atomic write that makes it `running` (queries/store.ts); the
  *   worker renews the leases of what it runs every {@link LEASE_RENEW_MS}, and
  *   leaving `running` drops it.
- * - `delayed`, id → when: a read that failed transiently waits out its backoff
- *   here, and so does an id the sweeper put back, as a backstop.
+ * - `delayed`, id → "must have started by": every enqueue arms one
+ *   ({@link PICKUP_MS} ahead) in the same step as the push, a read that failed
+ *   transiently waits out its backoff here, and the start step removes it. So
+ *   an id a worker took with BRPOP and then lost (killed before its start
+ *   step) comes round again.
  *
- * The sweeper (every worker, every {@link SWEEP_EVERY_MS}) moves what is due
- * to the head of `ready` in one script: delayed ids, and ids whose lease
- * lapsed — a worker that was killed. Whoever takes such an id finds the query
- * `running` without a lease and decides (queries/execution.ts): a read runs
- * again, a write ends `outcome_unknown`, never re-run. So a dead worker's
- * query is picked up within lease + sweep interval (about 6 s).
+ * The sweeper (every worker, every {@link SWEEP_EVERY_MS}) looks at what is
+ * due in one script: a due `delayed` id still waiting in `ready` is only
+ * re-armed; any other is pushed to the head of `ready` (taken next) and
+ * re-armed; a lapsed lease — a worker that was killed — is dropped, pushed and
+ * armed the same way. Whoever takes such an id finds the query `running`
+ * without a lease and decides (queries/execution.ts): a read runs again, a
+ * write ends `outcome_unknown`, never re-run. So a dead worker's query is
+ * picked up within lease + sweep interval (about 6 s).
  *
  * Nothing here decides whether a query runs: the record's compare-and-set
- * does, so a duplicate id in `ready` (a reconciler's push, a sweep racing a
- * start) is skipped by whoever takes it second.
+ * does, so a duplicate id in `ready` is skipped by whoever takes it second,
+ * and a worker never takes an id it is already running.
  */
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
@@ -42,39 +47,53 @@ export const EXECUTE_LEASE_MS = 5000;
 export const LEASE_RENEW_MS = 1500;
 /** How often each worker moves due delayed ids and lapsed leases back to `ready` (ms). */
 export const SWEEP_EVERY_MS = 1000;
-/** Ids moved per sweep, at most. */
+/**
+ * How long an enqueued id may wait before the sweeper makes sure it is still
+ * in `ready` (ms): the backstop for an id taken and lost between a worker's
+ * BRPOP and its start step. Under a backlog an id still waiting is only
+ * re-armed, never pushed twice.
+ */
+export const PICKUP_MS = 10_000;
+/** Ids looked at per sweep and set, at most. */
 const SWEEP_BATCH = 100;
-/** How far into `ready` an enqueue looks for the id before pushing it again. */
-const DEDUPE_SCAN = 100_000;
+/** How far into `ready` the sweeper looks for a due id before pushing it again. */
+const WAITING_SCAN = 10_000;
 
-/** Push once: an id already waiting in `ready` is not pushed again. KEYS[1] ready; ARGV[1] id, ARGV[2] scan bound. */
+/** KEYS[1] ready, KEYS[2] delayed; ARGV[1] id, ARGV[2] pickup ms. Push, and arm the pickup backstop, in one step. */
 const ENQUEUE_LUA = `
-if redis.call('LPOS', KEYS[1], ARGV[1], 'MAXLEN', ARGV[2]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 `;
 
 /**
- * KEYS[1] ready, KEYS[2] leases, KEYS[3] delayed; ARGV[1] batch, ARGV[2] lease ms.
- * Due delayed ids and lapsed leases go to the head of `ready` (taken next).
- * A lapsed lease is dropped (the query is up for a take-over); each moved id
- * is (re)armed in `delayed` one lease from now, so an id lost between a
- * worker's BRPOP and its start step comes round again. Returns the count moved.
+ * KEYS[1] ready, KEYS[2] leases, KEYS[3] delayed; ARGV[1] batch, ARGV[2]
+ * pickup ms, ARGV[3] scan bound. A lapsed lease is dropped (the query is up
+ * for a take-over); it and every due delayed id are re-armed one pickup ahead
+ * and pushed to the head of `ready` (taken next) — unless a due delayed id
+ * still waits in `ready`. Returns the count pushed.
  */
 const SWEEP_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local moved = 0
-for _, key in ipairs({KEYS[2], KEYS[3]}) do
-  local ids = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
-  for _, id in ipairs(ids) do
-    if key == KEYS[2] then redis.call('ZREM', KEYS[2], id) end
-    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
+local pickup = now + tonumber(ARGV[2])
+local pushed = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[3], pickup, id)
+  redis.call('RPUSH', KEYS[1], id)
+  pushed = pushed + 1
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))) do
+  redis.call('ZADD', KEYS[3], pickup, id)
+  if not redis.call('LPOS', KEYS[1], id, 'MAXLEN', tonumber(ARGV[3])) then
     redis.call('RPUSH', KEYS[1], id)
-    moved = moved + 1
+    pushed = pushed + 1
   end
 end
-return moved
+return pushed
 `;
 
 /** KEYS[1] leases; ARGV[1] lease ms, ARGV[2..] ids. Extends the leases that still exist (a dropped one stays dropped). */
@@ -86,13 +105,13 @@ return #ARGV - 1
 `;
 
 type LaneScripts = {
-  airlockLaneEnqueue(ready: string, id: string, scan: number): Promise<number>;
-  airlockLaneSweep(ready: string, leases: string, delayed: string, batch: number, leaseMs: number): Promise<number>;
+  airlockLaneEnqueue(ready: string, delayed: string, id: string, pickupMs: number): Promise<number>;
+  airlockLaneSweep(ready: string, leases: string, delayed: string, batch: number, pickupMs: number, scan: number): Promise<number>;
   airlockLaneRenew(leases: string, leaseMs: number, ...ids: string[]): Promise<number>;
 };
 
 function defineLaneCommands(redis: Redis): LaneScripts {
-  redis.defineCommand('airlockLaneEnqueue', { numberOfKeys: 1, lua: ENQUEUE_LUA });
+  redis.defineCommand('airlockLaneEnqueue', { numberOfKeys: 2, lua: ENQUEUE_LUA });
   redis.defineCommand('airlockLaneSweep', { numberOfKeys: 3, lua: SWEEP_LUA });
   redis.defineCommand('airlockLaneRenew', { numberOfKeys: 1, lua: RENEW_LUA });
   return redis as unknown as LaneScripts;
@@ -106,15 +125,20 @@ export class ExecuteLane implements ExecuteJobs {
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    private readonly pickupMs = PICKUP_MS,
   ) {
     this.keys = queryKeys(prefix);
     this.scripts = defineLaneCommands(redis);
   }
 
-  /** Push the id to `ready` unless it already waits there. */
+  /**
+   * Push the id to `ready`, with its pickup backstop. The callers enqueue a
+   * query once (the transition that made it `queued` is their guard); a
+   * duplicate is harmless, skipped by whoever takes it second.
+   */
   async enqueue(queryId: string): Promise<void> {
     try {
-      await this.scripts.airlockLaneEnqueue(this.keys.ready, queryId, DEDUPE_SCAN);
+      await this.scripts.airlockLaneEnqueue(this.keys.ready, this.keys.delayed, queryId, this.pickupMs);
     } catch (err) {
       throw new AirlockError('QUEUE_UNAVAILABLE', 'The job queue (Redis) is unavailable; try again shortly.', { cause: err });
     }
@@ -152,6 +176,7 @@ export interface LaneWorkerOptions {
   leaseMs?: number;
   renewEveryMs?: number;
   sweepEveryMs?: number;
+  pickupMs?: number;
 }
 
 /** A started lane worker. */
@@ -212,9 +237,12 @@ export function startLaneWorker(options: LaneWorkerOptions): LaneWorker {
         // A short block, so a stop is noticed within a second without cutting a BRPOP that took an id.
         const taken = await blocking.brpop(keys.ready, 1);
         if (!taken) continue;
+        const id = taken[1];
+        // A duplicate of a query this worker runs now: the run in hand owns it (and renews its lease).
+        if (inFlight.has(id)) continue;
         // The API of this process may have used the last slot while we waited: the id goes back, taken next.
-        if (inFlight.size >= concurrency) await command.rpush(keys.ready, taken[1]);
-        else run(taken[1]);
+        if (inFlight.size >= concurrency) await command.rpush(keys.ready, id);
+        else run(id);
       } catch (err) {
         if (stopped) break;
         errors.emit('error', err instanceof Error ? err : new Error(String(err)));
@@ -229,7 +257,7 @@ export function startLaneWorker(options: LaneWorkerOptions): LaneWorker {
     scripts.airlockLaneRenew(keys.leases, leaseMs, ...inFlight).catch((err: unknown) => errors.emit('error', err));
   }, options.renewEveryMs ?? LEASE_RENEW_MS);
   const sweep = setInterval(() => {
-    scripts.airlockLaneSweep(keys.ready, keys.leases, keys.delayed, SWEEP_BATCH, leaseMs).catch((err: unknown) => errors.emit('error', err));
+    scripts.airlockLaneSweep(keys.ready, keys.leases, keys.delayed, SWEEP_BATCH, options.pickupMs ?? PICKUP_MS, WAITING_SCAN).catch((err: unknown) => errors.emit('error', err));
   }, options.sweepEveryMs ?? SWEEP_EVERY_MS);
 
   return {

@@ -42,8 +42,8 @@ function execution(warehouse: Warehouse): ExecutionService {
   return new ExecutionService({ store, notifier, warehouse, logger: createLogger({ level: 'silent' }), limits: { statementTimeoutMs: 5000, maxRows: 10 }, leaseMs: 5000 });
 }
 
-/** A record as a worker that died mid-statement left it: running, started `attempts` times, its lease lapsed (`leaseMs` 0: gone; else a live worker's). */
-async function leftRunning(readOnly: boolean, attempts: number, leaseMs?: number): Promise<QueryRecord> {
+/** A queued query, as a submit creates it. */
+async function createQueued(readOnly: boolean): Promise<QueryRecord> {
   const now = new Date().toISOString();
   const record: QueryRecord = {
     id: randomUUID(),
@@ -56,7 +56,13 @@ async function leftRunning(readOnly: boolean, attempts: number, leaseMs?: number
     readOnly,
   };
   await store.create(record);
-  await store.transition(record.id, ['queued'], { status: 'running', execution: { startedAt: now, attempts } }, leaseMs ? { leaseMs } : undefined);
+  return record;
+}
+
+/** A record as a worker that died mid-statement left it: running, started `attempts` times, its lease lapsed (`leaseMs` 0: gone; else a live worker's). */
+async function leftRunning(readOnly: boolean, attempts: number, leaseMs?: number): Promise<QueryRecord> {
+  const record = await createQueued(readOnly);
+  await store.transition(record.id, ['queued'], { status: 'running', execution: { startedAt: new Date().toISOString(), attempts } }, leaseMs ? { leaseMs } : undefined);
   return record;
 }
 
@@ -126,18 +132,7 @@ describe('a query whose worker is alive (its lease holds)', () => {
 
 describe('attempts count every start', () => {
   it('a read retried after a transient warehouse error counts both starts', async () => {
-    const now = new Date().toISOString();
-    const id = randomUUID();
-    await store.create({
-      id,
-      status: 'queued',
-      sql: 'select 1',
-      requester: { id: 'agent-r', name: 'agent-r', groups: [] },
-      decision: { action: 'allow', risk: 'low', reasons: [], approvals: { required: 0, groups: [] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
-      createdAt: now,
-      updatedAt: now,
-      readOnly: true,
-    });
+    const id = (await createQueued(true)).id;
     const wh = countingWarehouse(1);
     await execution(wh).execute(id);
     expect(await store.get(id)).toMatchObject({ status: 'queued', execution: { attempts: 1 } });
@@ -148,3 +143,30 @@ describe('attempts count every start', () => {
     expect(await store.get(id)).toMatchObject({ status: 'succeeded', execution: { attempts: 2 } });
   });
 });
+
+describe('a run whose lease lapsed while it was alive (a stalled event loop)', () => {
+  it('cannot record its outcome over the run that took the query over', async () => {
+    const id = (await createQueued(true)).id;
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const slow: Warehouse = {
+      execute: async () => {
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+        return { queryId: randomUUID(), columns: [], rows: (async function* () {})(), truncated: false };
+      },
+      close: async () => undefined,
+    };
+    const zombie = execution(slow).execute(id);
+    await running;
+    // Its lease lapses (the sweeper drops it) and another worker takes the read over.
+    await connections.connect().zrem(queryKeys(prefix).leases, id);
+    await store.transition(id, ['running'], { execution: { startedAt: new Date().toISOString(), attempts: 2 } }, { leaseMs: 5000, noLease: true, execution: JSON.stringify((await store.get(id))!.execution) });
+    release();
+    await zombie;
+    // The first run's success (and its failure) were refused: the record is the take-over's.
+    expect(await store.get(id)).toMatchObject({ status: 'running', execution: { attempts: 2 } });
+  });
+});
+

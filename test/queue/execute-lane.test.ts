@@ -46,18 +46,22 @@ afterAll(async () => {
 });
 
 describe('the execute lane', () => {
-  it('pushes an id once while it waits, and removes it from ready and delayed', async () => {
+  it('pushes an id with its pickup backstop, and removes it from ready and delayed', async () => {
     const { lane, keys } = fresh();
     const redis = connections.connect();
     await lane.enqueue('q-1');
-    await lane.enqueue('q-1');
     await lane.enqueue('q-2');
     expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['q-2', 'q-1']);
+    // The backstop: must have started within PICKUP_MS (10 s) on Redis's clock.
+    const due = Number(await redis.zscore(keys.delayed, 'q-1')) - (await redisNow());
+    expect(due).toBeGreaterThan(8000);
+    expect(due).toBeLessThanOrEqual(10_000);
     await redis.zadd(keys.delayed, 1, 'q-3');
     expect(await lane.remove('q-1')).toBe(true);
     expect(await lane.remove('q-3')).toBe(true);
     expect(await lane.remove('q-9')).toBe(false);
-    expect(await lane.depth()).toEqual({ ready: 1, running: 0, delayed: 0 });
+    expect(await redis.zscore(keys.delayed, 'q-1')).toBeNull();
+    expect(await lane.depth()).toEqual({ ready: 1, running: 0, delayed: 1 });
   });
 
   it('hands ids over in the order they came, at most `concurrency` at a time', async () => {
@@ -97,12 +101,29 @@ describe('the execute lane', () => {
     worker(prefix, async (id) => void seen.push(id), { sweepEveryMs: 100, leaseMs: 5000 });
     await until('both come back', async () => (seen.length >= 2 ? true : undefined), 5000);
     expect(seen.sort()).toEqual(['dead', 'due']);
-    // The lapsed lease is gone (the query is up for a take-over); both are re-armed one lease ahead, as a backstop.
+    // The lapsed lease is gone (the query is up for a take-over); both are re-armed one pickup (10 s) ahead, as a backstop.
     expect(await redis.zscore(keys.leases, 'dead')).toBeNull();
     expect(await redis.zscore(keys.leases, 'alive')).not.toBeNull();
     const rearmed = Number(await redis.zscore(keys.delayed, 'dead'));
-    expect(rearmed - (await redisNow())).toBeGreaterThan(3000);
+    expect(rearmed - (await redisNow())).toBeGreaterThan(8000);
     expect(await redis.zscore(keys.delayed, 'later')).not.toBeNull();
+  });
+
+  it('does not push a due id that still waits in ready (a backlog), only re-arms it', async () => {
+    const { prefix, keys } = fresh();
+    const redis = connections.connect();
+    const hold: Array<() => void> = [];
+    let open = false;
+    const w = worker(prefix, () => (open ? Promise.resolve() : new Promise<void>((resolve) => hold.push(resolve))), { concurrency: 1, sweepEveryMs: 50 });
+    await redis.lpush(keys.ready, 'busy');
+    await until('the only slot is taken', async () => (w.inFlight().size === 1 ? true : undefined), 5000);
+    await redis.lpush(keys.ready, 'waiting');
+    await redis.zadd(keys.delayed, (await redisNow()) - 1, 'waiting');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await redis.lrange(keys.ready, 0, -1)).toEqual(['waiting']);
+    expect(Number(await redis.zscore(keys.delayed, 'waiting')) - (await redisNow())).toBeGreaterThan(8000);
+    open = true;
+    for (const release of hold.splice(0)) release();
   });
 
   it('renews the leases of the ids in hand, and never brings back one that was dropped', async () => {

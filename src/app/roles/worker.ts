@@ -17,6 +17,7 @@ import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
 import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
 import { logQueueErrors } from '../../queue/error-log.ts';
 import { EXECUTE_LEASE_MS, startLaneWorker, type LaneWorker } from '../../queue/execute-lane.ts';
+import { adoptOldExecuteJobs } from '../../queue/execute-upgrade.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
 import type { Core } from '../core.ts';
@@ -50,6 +51,10 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   const stops: Running[] = [startExpiryWorker(core), startReconciler(core), ...(await scheduleAuditExport(core))];
   // A rotated key file is picked up without a restart (docs/operations.md).
   if (fromConfig && config.SNOWFLAKE_PRIVATE_KEY_PATH) stops.push(followKeyFile(core, fromConfig, config.SNOWFLAKE_PRIVATE_KEY_PATH));
+  // An install upgraded from the BullMQ execute queue: what that queue still holds moves into the lane (docs/deployment.md).
+  await adoptOldExecuteJobs({ connection: core.command, prefix: config.AIRLOCK_REDIS_PREFIX, lane: core.executeQueue, logger }).catch((err: unknown) =>
+    logger.error({ component: 'worker', err: err instanceof Error ? err.message : String(err) }, 'upgrade: could not move the old execute queue into the lane; retried at the next start'),
+  );
   const worker = startLaneWorker({
     blocking: core.connect('worker', true),
     command: core.command,
@@ -80,12 +85,16 @@ function localRunner(worker: LaneWorker, execution: ExecutionService): LocalRunn
   return {
     run(id, keepRows) {
       let told: (executed: Executed | undefined) => void = () => undefined;
-      const stored = new Promise<Executed | undefined>((resolve) => (told = resolve));
+      let failed: (err: unknown) => void = () => undefined;
+      const stored = new Promise<Executed | undefined>((resolve, reject) => {
+        told = resolve;
+        failed = reject;
+      });
       const task = worker.tryRun(id, () =>
         execution.execute(id, { keepRows, onStored: told }).then(
           (executed) => void told(executed),
           (err: unknown) => {
-            told(undefined);
+            failed(err);
             throw err;
           },
         ),
