@@ -69,7 +69,7 @@ export const envSchema = z
     AIRLOCK_SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(10),
     // How often the policy file and the Snowflake key file are re-read besides directory events and SIGHUP (docs/operations.md); 0: never.
     AIRLOCK_RELOAD_POLL_SECONDS: int(0, 3600).default(10),
-    AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(8),
+    AIRLOCK_WORKER_CONCURRENCY: int(1, 256).default(WAREHOUSE_DEFAULTS.poolSize),
     // As many connections as statements a worker runs at once: a smaller pool makes jobs wait inside the worker, holding their slot.
     AIRLOCK_WAREHOUSE_POOL_SIZE: int(1, 64).default(WAREHOUSE_DEFAULTS.poolSize),
     AIRLOCK_OIDC_OWNER_CLAIM: z.string().min(1).default('owner'),
