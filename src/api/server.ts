@@ -41,8 +41,8 @@ export interface ApiDeps {
   trustProxy?: boolean | string;
   /** Dependencies checked by /readyz: each by name, and a sentence for each one that fails (app/readiness.ts). */
   readiness: () => Promise<{ checks: Record<string, boolean>; problems?: Record<string, string> }>;
-  /** More Prometheus lines for /metrics: what this process runs now (policy version, Snowflake key fingerprint). */
-  info?: () => string[];
+  /** More Prometheus lines for /metrics: what this process runs now (policy version, Snowflake key fingerprint), and the execute lane's depth. */
+  info?: () => string[] | Promise<string[]>;
   /**
    * Extra doors with their own body handling, each registered on the server in
    * order: the Slack receiver at POST /slack/events, and any other door a role adds.
@@ -263,7 +263,7 @@ function registerOperationRoutes(app: FastifyInstance, ctx: RouteContext): void 
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(problems ? { problems } : {}) });
   });
   app.get('/metrics', async (_request, reply) => {
-    const info = ctx.deps.info?.() ?? [];
+    const info = (await ctx.deps.info?.()) ?? [];
     return reply.type('text/plain; version=0.0.4').send(ctx.metrics.render() + info.map((line) => `${line}\n`).join(''));
   });
   app.get('/openapi.json', async () => buildOpenApi());

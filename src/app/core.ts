@@ -83,7 +83,7 @@ export interface Core {
   /** What this process re-reads on SIGHUP (the policy file; the worker role adds its Snowflake key file). */
   reloads: Array<() => Promise<void>>;
   /** Prometheus lines for /metrics naming what this process runs now (the policy version; the worker adds its key). */
-  info: Array<() => string[]>;
+  info: Array<() => string[] | Promise<string[]>>;
   /** Close the queues, the notifier and every connection. */
   close(): Promise<void>;
 }
@@ -116,6 +116,20 @@ function directoryOf(slackDirectory: SlackDirectory | undefined): Directory {
 }
 
 const POLICY_INFO_HELP = ['# HELP airlock_policy_info The policy version this process decides with.', '# TYPE airlock_policy_info gauge'];
+
+/** The execute lane's depth as a gauge (install-wide: every replica reports the same); nothing while Redis does not answer. */
+async function laneDepth(lane: ExecuteLane): Promise<string[]> {
+  try {
+    const depth = await lane.depth();
+    return [
+      '# HELP airlock_execute_lane_queries Queries in the execute lane: waiting for a worker (ready), running under a lease (running), due to be looked at again (delayed: pickup backstops and retries).',
+      '# TYPE airlock_execute_lane_queries gauge',
+      ...(['ready', 'running', 'delayed'] as const).map((state) => `airlock_execute_lane_queries{state="${state}"} ${depth[state]}`),
+    ];
+  } catch {
+    return [];
+  }
+}
 
 /** One Prometheus sample of value 1 with labels (an "info" metric), label values escaped. */
 export function metricLine(name: string, labels: Record<string, string>): string {
@@ -253,7 +267,7 @@ export async function buildCore(config: Config, options: CoreOptions): Promise<C
     ...(slack ? { cards: slackQueue } : {}),
     approvals,
     reloads: [() => policy.check()],
-    info: [() => [...POLICY_INFO_HELP, metricLine('airlock_policy_info', { name: policy.current.file.name ?? '', version: policy.current.version })]],
+    info: [() => [...POLICY_INFO_HELP, metricLine('airlock_policy_info', { name: policy.current.file.name ?? '', version: policy.current.version })], () => laneDepth(executeQueue)],
     async close() {
       for (const close of [() => expiry.close(), () => slackQueue.close()]) {
         await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));

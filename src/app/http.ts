@@ -49,7 +49,7 @@ export function buildHttp(core: Core, parts: HttpParts): FastifyInstance {
     bodyLimitBytes: config.AIRLOCK_BODY_LIMIT_BYTES,
     trustProxy: config.AIRLOCK_TRUST_PROXY,
     maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES,
-    info: () => core.info.flatMap((lines) => lines()),
+    info: async () => (await Promise.all(core.info.map((lines) => lines()))).flat(),
     readiness: () => runReadiness(checks),
   });
 }

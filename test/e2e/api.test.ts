@@ -254,6 +254,8 @@ describe('operations', () => {
     expect(ready.json.checks.redis).toBe(true);
     const metrics = await call('/metrics', { token: null });
     expect(metrics.json).toMatch(/airlock_queries_submitted_total\{status="succeeded"\} \d+/);
+    // The execute lane's depth, read from Redis for the whole install.
+    for (const state of ['ready', 'running', 'delayed']) expect(metrics.json).toMatch(new RegExp(`airlock_execute_lane_queries\\{state="${state}"\\} \\d+`));
     const openapi = await call('/openapi.json', { token: null });
     expect(openapi.json.paths['/v1/queries'].post.requestBody.content['application/json'].schema.required).toEqual(['sql']);
   });
