@@ -1,6 +1,7 @@
 /**
  * The broker as its own process for bench/load.ts: `airlock serve --roles
- * api,worker` on the environment it is given, except that it accepts the
+ * api,worker` (or the roles in BENCH_BROKER_ROLES, e.g. `api` or `worker`)
+ * on the environment it is given, except that it accepts the
  * bench's plain-HTTP dev issuer (serve insists on HTTPS issuers). Prints its
  * URL on stdout once it serves; stops on SIGTERM.
  *
@@ -14,7 +15,7 @@ import { createLogger } from '../src/log.ts';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await buildApp(config, {
-    roles: ['api', 'worker'],
+    roles: (process.env.BENCH_BROKER_ROLES ?? 'api,worker').split(',') as Array<'api' | 'worker'>,
     logger: createLogger({ level: config.AIRLOCK_LOG_LEVEL }),
     allowInsecureIssuer: true,
     maskingKey: randomBytes(32),

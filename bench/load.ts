@@ -25,7 +25,9 @@
  * process's V8 CPU profile there (a flame graph in Chrome DevTools);
  * BENCH_BROKER_NODE_FLAGS (e.g. `--max-semi-space-size=32`) are given to the
  * broker's node.
- * BENCH_LOAD_BASELINE=<dir> (another checkout of Airlock beside this one,
+ * BENCH_LOAD_SPLIT=1 adds a third path: the api and worker roles as two
+ * processes (`serve --roles api` + `serve --roles worker`), as a deployment
+ * with separate pods runs them. BENCH_LOAD_BASELINE=<dir> (another checkout of Airlock beside this one,
  * e.g. `git worktree add /tmp/before <rev>` with node_modules linked) runs its
  * broker too, on the same emulator and in the same alternation: before and
  * after in one run.
@@ -264,6 +266,16 @@ export async function benchLoad(options: { log: (line: string) => void }): Promi
       const child = await startChild(label, ['bench/broker.ts'], brokerEnv(`${prefix}-${brokers.length}`), { cwd, nodeFlags });
       stops.push(() => child.stop());
       brokers.push({ label, url: child.url });
+    }
+    if (process.env.BENCH_LOAD_SPLIT === '1') {
+      // One install, two processes: the api role (agents' HTTP) and the worker role (the warehouse).
+      const splitPrefix = `${prefix}-${brokers.length}`;
+      log('load: starting the split broker (api process + worker process)…');
+      const worker = await startChild('split worker', ['bench/broker.ts'], { ...brokerEnv(splitPrefix), BENCH_BROKER_ROLES: 'worker' });
+      stops.push(() => worker.stop());
+      const api = await startChild('split api', ['bench/broker.ts'], { ...brokerEnv(splitPrefix), BENCH_BROKER_ROLES: 'api' });
+      stops.push(() => api.stop());
+      brokers.push({ label: 'split broker', url: api.url });
     }
 
     const most = Math.max(...levels);
