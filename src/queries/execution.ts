@@ -212,6 +212,13 @@ export class ExecutionService {
         await appendAfterTheFact(this.deps.audit, { type: 'failed', session: id, actor: this.workerName, data: error }, logger);
         return false;
       }
+      if (record.readOnly && (await store.cancelRequested(id))) {
+        // The agent cancelled this read while its worker was dying: it ends cancelled, not run again
+        // (a write is left to the rule below: it may have run, so it ends outcome_unknown).
+        await store.transition(id, ['running'], { status: 'cancelled', error: { code: 'CANCELLED', message: 'The agent withdrew the query.' } }, { noLease: true, execution: read });
+        await appendAfterTheFact(this.deps.audit, { type: 'cancelled', session: id, actor: this.workerName, data: { reason: 'Cancelled by the agent while its worker stopped; not run again.' } }, logger);
+        return false;
+      }
       if (record.readOnly) {
         await store.transition(id, ['running'], { execution }, { leaseMs, noLease: true, execution: read });
         run.held = JSON.stringify(execution);

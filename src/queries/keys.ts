@@ -60,6 +60,8 @@ export interface QueryKeys {
   modal(viewId: string): string;
   /** String: the lock a Slack worker holds while it posts a query's card (`card`) or thread summary (`summary`). */
   slackLock(id: string, what: 'card' | 'summary'): string;
+  /** String: the agent asked to cancel this running query; a worker taking it over from a dead one cancels instead of running it again. */
+  cancelRequest(id: string): string;
 }
 
 /** The key names of an install whose keys start with `prefix`. */
@@ -82,6 +84,7 @@ export function queryKeys(prefix: string): QueryKeys {
     claim: (id, what) => `${prefix}:approval-claim:${what}:${id}`,
     modal: (viewId) => `${prefix}:approval-modal:${viewId}`,
     slackLock: (id, what) => `${prefix}:slack:${what}-lock:${id}`,
+    cancelRequest: (id) => `${record(id)}:cancel`,
   };
 }
 

@@ -284,6 +284,8 @@ export class QueryService {
       throw new AirlockError('STATE_CONFLICT', `Query ${id} is already ${record.status}.`, { details: { status: record.status } });
     }
     if (record.status === 'running') {
+      // Kept as well as sent: should its worker be dead, the worker that takes it over cancels instead of re-running it.
+      await store.requestCancel(id);
       await notifier.publishCancel(id);
       return this.waitAndView(requester, id, 5000);
     }
@@ -295,6 +297,7 @@ export class QueryService {
     } catch (err) {
       // A worker took it between our read and the transition: cancel it where it runs.
       if (isAirlockError(err, 'STATE_CONFLICT') && err.details.status === 'running') {
+        await store.requestCancel(id);
         await notifier.publishCancel(id);
         return this.waitAndView(requester, id, 5000);
       }

@@ -187,6 +187,16 @@ export class QueryStore {
     return this.guard(() => this.redis.zrangebyscore(this.keys.intake, '-inf', beforeMs, 'LIMIT', 0, limit));
   }
 
+  /** Remember that the agent asked to cancel a running query (for a day: longer than any statement runs). */
+  async requestCancel(id: string): Promise<void> {
+    await this.guard(() => this.redis.set(this.keys.cancelRequest(id), '1', 'EX', LIVE_TTL_SECONDS));
+  }
+
+  /** Whether the agent asked to cancel this query while it ran. */
+  async cancelRequested(id: string): Promise<boolean> {
+    return this.guard(async () => (await this.redis.exists(this.keys.cancelRequest(id))) === 1);
+  }
+
   /** Drop a query's backstop in the execute lane's delayed set: it is gone or finished, so nothing should bring it back. */
   async laneForget(id: string): Promise<void> {
     await this.guard(() => this.redis.zrem(this.keys.delayed, id));

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevEnvironment } from '../../src/app/dev.ts';
 import { startDevSuite, type DevSuite } from '../support/dev-suite.ts';
-import { uniquePrefix } from '../support/redis.ts';
+import { Redis } from 'ioredis';
+import { queryKeys } from '../../src/queries/keys.ts';
+import { REDIS_URL, uniquePrefix } from '../support/redis.ts';
 import { recordingWarehouse } from '../support/warehouse.ts';
 import { apiClient, type ApiClient } from '../support/api-client.ts';
 
@@ -240,6 +242,10 @@ describe('cancel', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.json.status).toBe('cancelled');
     expect(cancelled.json.error.code).toBe('WAREHOUSE_CANCELLED');
+    // The request is kept too, for a worker that would take the read over from a dead one.
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    expect(await redis.exists(queryKeys(prefix).cancelRequest(res.json.id))).toBe(1);
+    redis.disconnect();
     const again = await call(`/v1/queries/${res.json.id}/cancel`, { method: 'POST', body: {} });
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe('STATE_CONFLICT');

@@ -103,6 +103,20 @@ describe('a query whose worker died', () => {
     expect(await store.get(r.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
   });
 
+  it('a read the agent cancelled while its worker died ends cancelled, not run again; a write still ends outcome_unknown', async () => {
+    const read = await leftRunning(true, 1);
+    await store.requestCancel(read.id);
+    const wh = countingWarehouse();
+    await execution(wh).execute(read.id);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(read.id)).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    const write = await leftRunning(false, 1);
+    await store.requestCancel(write.id);
+    await execution(wh).execute(write.id);
+    expect(wh.calls).toBe(0);
+    expect(await store.get(write.id)).toMatchObject({ status: 'outcome_unknown' });
+  });
+
   it('two workers taking the same dead read at once run it once', async () => {
     const r = await leftRunning(true, 1);
     const wh = countingWarehouse();
