@@ -16,6 +16,16 @@ export interface AuditLog {
    * Adapters that cannot tell leave it out (the check is then skipped).
    */
   received?(session: string): Promise<boolean>;
+  /**
+   * Append events as {@link AuditLog.append} does, and also say when they are
+   * on their way to the store (`sent`, settled once the write is issued or
+   * given up): a step that must follow them can then be sent right behind on
+   * the same connection and check {@link AuditLog.sessionKey} itself, instead
+   * of waiting a round trip. Adapters that cannot tell leave it out.
+   */
+  appendSent?(events: AuditEventInput[]): { sent: Promise<void>; stored: Promise<StoredEvent[]> };
+  /** The store key that exists once a session has an event (what such a step checks). */
+  sessionKey?(session: string): string;
 }
 
 /**

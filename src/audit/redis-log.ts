@@ -97,6 +97,8 @@ interface Pending {
   at: string;
   resolve(event: StoredEvent): void;
   reject(err: unknown): void;
+  /** Told once the batch holding this event is issued to Redis (or given up). */
+  sent?: () => void;
 }
 
 /** A stream entry as Redis returns it. */
@@ -144,6 +146,44 @@ export class RedisAuditLog implements AuditLog {
       this.queue.push({ input, at: this.now().toISOString(), resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  appendSent(events: AuditEventInput[]): { sent: Promise<void>; stored: Promise<StoredEvent[]> } {
+    let left = events.length;
+    let allSent: () => void = () => undefined;
+    const sent = new Promise<void>((resolve) => (allSent = resolve));
+    const sentOne = () => {
+      if (--left === 0) allSent();
+    };
+    const stored = events.map(
+      (input) =>
+        new Promise<StoredEvent>((resolve, reject) => {
+          if (!input.session || typeof input.session !== 'string') {
+            sentOne();
+            reject(new AirlockError('BAD_REQUEST', 'An audit event needs a session id.'));
+            return;
+          }
+          let told = false;
+          const once = () => {
+            if (!told) {
+              told = true;
+              sentOne();
+            }
+          };
+          const refused = (err: unknown) => {
+            once();
+            reject(err);
+          };
+          this.queue.push({ input, at: this.now().toISOString(), resolve, reject: refused, sent: once });
+        }),
+    );
+    if (events.length === 0) allSent();
+    if (!this.flushing) void this.flush();
+    return { sent, stored: Promise.all(stored) };
+  }
+
+  sessionKey(session: string): string {
+    return this.keys.session(session);
   }
 
   private async flush(): Promise<void> {
@@ -203,19 +243,20 @@ export class RedisAuditLog implements AuditLog {
         );
       }
       // The genesis hash rides as the last ARGV so the script knows it without a constant of its own.
-      const reply = (await this.withTimeout(
-        (this.redis as unknown as { airlockAuditAppend(...a: (string | number)[]): Promise<AppendReply> }).airlockAuditAppend(
-          this.keys.stream,
-          this.keys.head,
-          this.keys.all,
-          String(tail.seq),
-          tail.hash,
-          this.keys.stream,
-          batch.length,
-          ...args,
-          GENESIS_HASH,
-        ),
-      )) as AppendReply;
+      const appended = (this.redis as unknown as { airlockAuditAppend(...a: (string | number)[]): Promise<AppendReply> }).airlockAuditAppend(
+        this.keys.stream,
+        this.keys.head,
+        this.keys.all,
+        String(tail.seq),
+        tail.hash,
+        this.keys.stream,
+        batch.length,
+        ...args,
+        GENESIS_HASH,
+      );
+      // On the wire: a step that checks for these events can follow on the same connection (appendSent).
+      for (const p of batch) p.sent?.();
+      const reply = (await this.withTimeout(appended)) as AppendReply;
       if (reply[0] === 1) {
         this.tail = prev;
         return chained.map((e, i) => ({ ...e, id: String(reply[i + 1]) }));

@@ -67,13 +67,18 @@ return {1, redis.call('HGETALL', KEYS[1])}
  * (queued or pending) the intake index, until its first steps are confirmed.
  * The same create sent twice (a client resending after a dropped connection)
  * finds its own record and answers "created" again.
- * KEYS[1] record, KEYS[2] idempotency key ('' = none), KEYS[3] pending index,
- * KEYS[4] intake index; ARGV[1] ttl, ARGV[2] id, ARGV[3] idempotency TTL,
- * ARGV[4] pending score ('' = not pending), ARGV[5] intake score ('' = none),
- * ARGV[6..] field/value pairs.
- * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already claimed.
+ * With a required key, nothing is written unless that key exists: the
+ * session log's key of the query, so a record is never created without its
+ * `received` event even when the create is sent right behind the append.
+ * KEYS[1] record, KEYS[2] idempotency key (KEYS[1] = none), KEYS[3] pending index,
+ * KEYS[4] intake index, KEYS[5] required key (KEYS[1] = none); ARGV[1] ttl,
+ * ARGV[2] id, ARGV[3] idempotency TTL, ARGV[4] pending score ('' = not
+ * pending), ARGV[5] intake score ('' = none), ARGV[6..] field/value pairs.
+ * Returns {1, ''} created, {0, ''} id taken, {-1, existingId} key already
+ * claimed, {-2, ''} the required key is missing.
  */
 export const CREATE_LUA = `
+if KEYS[5] ~= KEYS[1] and redis.call('EXISTS', KEYS[5]) == 0 then return {-2, ''} end
 local base
 for i = 6, #ARGV, 2 do if ARGV[i] == 'base' then base = ARGV[i + 1] end end
 if KEYS[2] ~= KEYS[1] then
@@ -116,5 +121,5 @@ export type CasArgs = [
 /** The commands `QueryStore` defines on its Redis connection. */
 export type Scripts = {
   airlockCas(...args: CasArgs): Promise<[number, string | string[]]>;
-  airlockCreate(key: string, idemKey: string, pending: string, intake: string, ttl: number, id: string, idemTtl: number, score: string, intakeScore: string, ...fields: string[]): Promise<[number, string]>;
+  airlockCreate(key: string, idemKey: string, pending: string, intake: string, required: string, ttl: number, id: string, idemTtl: number, score: string, intakeScore: string, ...fields: string[]): Promise<[number, string]>;
 };

@@ -26,6 +26,9 @@ import { TERMINAL_STATUSES, type ExecutionInfo, type QueryRecord, type QueryStat
 export { queryRecordKey } from './keys.ts';
 export type { RecordPatch } from './record-codec.ts';
 
+/** {@link QueryStore.createAfter}: the key it had to follow did not exist, so nothing was written. */
+export const NOT_AFTER = Symbol('not-after');
+
 /** Rows per stored page. */
 export const PAGE_ROWS = 1000;
 
@@ -134,7 +137,7 @@ export class QueryStore {
     this.keys = queryKeys(options.prefix);
     this.channel = this.keys.events;
     redis.defineCommand('airlockCas', { numberOfKeys: 5, lua: CAS_LUA });
-    redis.defineCommand('airlockCreate', { numberOfKeys: 4, lua: CREATE_LUA });
+    redis.defineCommand('airlockCreate', { numberOfKeys: 5, lua: CREATE_LUA });
   }
 
   private get scripts(): Scripts {
@@ -151,6 +154,16 @@ export class QueryStore {
    * create; when the key is already claimed nothing is written and the existing id is returned.
    */
   async create(record: QueryRecord, idempotency?: { agentId: string; key: string }): Promise<string | undefined> {
+    const created = await this.createAfter(record, idempotency, undefined);
+    return created === NOT_AFTER ? undefined : created;
+  }
+
+  /**
+   * {@link create}, but only once `required` exists (a key of the session
+   * log: the create may be sent right behind the append that writes it).
+   * {@link NOT_AFTER} when it did not exist, and nothing was written.
+   */
+  async createAfter(record: QueryRecord, idempotency: { agentId: string; key: string } | undefined, required: string | undefined): Promise<string | undefined | typeof NOT_AFTER> {
     assertInitial(record.status);
     return this.guard(async () => {
       const fields = Object.entries(toHash(record)).flat();
@@ -164,6 +177,7 @@ export class QueryStore {
         idemKey,
         this.keys.pending,
         this.keys.intake,
+        required ?? this.keys.record(record.id),
         LIVE_TTL_SECONDS,
         record.id,
         LIVE_TTL_SECONDS,
@@ -172,6 +186,7 @@ export class QueryStore {
         ...fields,
       );
       if (code === -1) return existing;
+      if (code === -2) return NOT_AFTER;
       if (code !== 1) throw new AirlockError('STATE_CONFLICT', `Query ${record.id} already exists.`);
       return undefined;
     });

@@ -68,7 +68,7 @@ describe('idempotency keys', () => {
   it('a create that failed leaves no claim: the retry with the same key runs', async () => {
     const service = queries();
     const key = `retry-${randomUUID()}`;
-    vi.spyOn(store, 'create').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'Redis blinked.'));
+    vi.spyOn(store, 'createAfter').mockRejectedValueOnce(new AirlockError('STORE_UNAVAILABLE', 'Redis blinked.'));
     await expect(service.submit(agent, { sql: 'select 1', idempotencyKey: key })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     const retried = await service.submit(agent, { sql: 'select 1', idempotencyKey: key });
     expect(retried.status).toBe('queued');

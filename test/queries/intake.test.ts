@@ -26,7 +26,7 @@ import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { IntakeReconciler } from '../../src/queries/reconciler.ts';
 import { QueryService } from '../../src/queries/service.ts';
-import { QueryStore } from '../../src/queries/store.ts';
+import { NOT_AFTER, QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord, Requester } from '../../src/queries/types.ts';
 import { ExecuteLane } from '../../src/queue/execute-lane.ts';
 import { APPROVERS } from '../approvals/fixtures.ts';
@@ -149,9 +149,9 @@ describe('a 503 from submit leaves nothing that can run or be approved', () => {
     ['an allowed read', READ],
     ['a review', REVIEW],
   ])('%s whose create landed although its answer was lost ends failed, never enqueued or approvable', async (_, sql) => {
-    const real = store.create.bind(store);
+    const real = store.createAfter.bind(store);
     // Stand-in for a reply lost on the wire: the create runs in Redis, the caller sees an error.
-    vi.spyOn(store, 'create').mockImplementationOnce(async (...args) => {
+    vi.spyOn(store, 'createAfter').mockImplementationOnce(async (...args) => {
       await real(...args);
       throw new AirlockError('STORE_UNAVAILABLE', 'reply lost (test)');
     });
@@ -165,6 +165,48 @@ describe('a 503 from submit leaves nothing that can run or be approved', () => {
     const report = await reconciler().pass();
     expect(report?.dropped).toContain(id);
     expect(await inLane(id)).toBe(false);
+    expect(await transcript(id)).toEqual(['received', 'decided', 'failed']);
+  });
+});
+
+describe('the create rides right behind the append (one round trip), checked inside Redis', () => {
+  it('a create for a query the session log does not hold writes nothing', async () => {
+    const now = new Date().toISOString();
+    const record: QueryRecord = { id: randomUUID(), status: 'queued', sql: READ, requester: agent, decision: engine.evaluate(READ), createdAt: now, updatedAt: now, readOnly: true };
+    expect(await store.createAfter(record, undefined, log.sessionKey(record.id))).toBe(NOT_AFTER);
+    expect(await store.get(record.id)).toBeUndefined();
+    expect(await intakeIds()).not.toContain(record.id);
+  });
+
+  it('when another writer moved the chain head, the refused create is made again behind the append: one record, logged once', async () => {
+    // Another process appends, so this process's cached head is stale and its first append is refused and re-sent.
+    await service().submit(agent, { sql: READ });
+    await new RedisAuditLog(connect(), { prefix }).append({ type: 'received', session: `other-${randomUUID()}`, actor: 'agent-x', data: { agent: 'agent-x', groups: [], sql: 'select 1', sqlSha256: 'x', fingerprint: 'x' } });
+    const creates = vi.spyOn(store, 'createAfter');
+    const view = await service().submit(agent, { sql: READ });
+    expect(creates).toHaveBeenCalledTimes(2);
+    expect(await creates.mock.results[0]!.value).toBe(NOT_AFTER);
+    expect((await store.get(view.id))?.status).toBe('queued');
+    expect(await transcript(view.id)).toEqual(['received', 'decided']);
+  });
+
+  it('a log whose answer is lost after the append and the create both landed: 503 AUDIT_UNAVAILABLE, and the record ends failed', async () => {
+    // Stand-in for an answer lost on the wire: the real log stores the events, the caller sees it refuse.
+    const lossy: AuditLog = {
+      append: (event) => log.append(event),
+      sessionKey: (session) => log.sessionKey(session),
+      appendSent: (events) => {
+        const real = log.appendSent(events);
+        return { sent: real.sent, stored: real.stored.then(() => Promise.reject(new AirlockError('AUDIT_UNAVAILABLE', 'answer lost (test)'))) };
+      },
+    };
+    const refused = await service({ audit: lossy, abandon: { everyMs: 20, forMs: 5000 } })
+      .submit(agent, { sql: REVIEW })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    const id = (refused as AirlockError).details.id as string;
+    const failed = await until('the landed record is marked failed', async () => ((await store.get(id))?.status === 'failed' ? store.get(id) : undefined), 5000);
+    expect(failed!.error?.code).toBe('AUDIT_UNAVAILABLE');
     expect(await transcript(id)).toEqual(['received', 'decided', 'failed']);
   });
 });
