@@ -71,7 +71,7 @@ export function requireOwnerWhenAsked(config: Config, inner: Authenticator): Aut
 }
 
 /** The Snowflake warehouse from SNOWFLAKE_*; refuses to start without an account and a user. */
-export async function warehouseFromConfig(config: Config, logger: Logger): Promise<SnowflakeWarehouse> {
+export async function warehouseFromConfig(config: Config, logger: Logger, namespace?: { database: string; schema: string }): Promise<SnowflakeWarehouse> {
   if (!config.SNOWFLAKE_ACCOUNT || !config.SNOWFLAKE_USER) {
     throw new AirlockError('CONFIG_INVALID', 'The worker role needs SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH.', {
       details: {
@@ -89,8 +89,10 @@ export async function warehouseFromConfig(config: Config, logger: Logger): Promi
     ...(config.SNOWFLAKE_ACCESS_URL ? { accessUrl: config.SNOWFLAKE_ACCESS_URL } : {}),
     ...(config.SNOWFLAKE_WAREHOUSE ? { warehouse: config.SNOWFLAKE_WAREHOUSE } : {}),
     ...(config.SNOWFLAKE_ROLE ? { role: config.SNOWFLAKE_ROLE } : {}),
-    ...(config.SNOWFLAKE_DATABASE ? { database: config.SNOWFLAKE_DATABASE } : {}),
-    ...(config.SNOWFLAKE_SCHEMA ? { schema: config.SNOWFLAKE_SCHEMA } : {}),
+    // Where the policy resolves unqualified names (policy/session-defaults.ts), so what is judged is what runs.
+    ...(namespace ? namespace : {}),
+    ...(!namespace && config.SNOWFLAKE_DATABASE ? { database: config.SNOWFLAKE_DATABASE } : {}),
+    ...(!namespace && config.SNOWFLAKE_SCHEMA ? { schema: config.SNOWFLAKE_SCHEMA } : {}),
     poolSize: config.AIRLOCK_WAREHOUSE_POOL_SIZE,
     statementTimeoutMs: config.AIRLOCK_STATEMENT_TIMEOUT_MS,
     logger,

@@ -45,11 +45,18 @@ export interface AnalysisContext {
   catalog: CompiledSensitive[];
 }
 
+/**
+ * Where unqualified names resolve when neither the policy nor the connection
+ * names a database or schema. The warehouse connection then uses these too
+ * (app/adapters.ts), so what is judged is what runs.
+ */
+export const FALLBACK_NAMESPACE = { database: 'ANALYTICS', schema: 'PUBLIC' } as const;
+
 /** The policy's default database and schema, upper-cased unless written `"quoted"`. */
 export function defaultsOf(file: PolicyFile): Defaults {
   const defaults: Defaults = {
-    database: (file.defaults.database ?? 'ANALYTICS').replace(/^"|"$/g, ''),
-    schema: (file.defaults.schema ?? 'PUBLIC').replace(/^"|"$/g, ''),
+    database: (file.defaults.database ?? FALLBACK_NAMESPACE.database).replace(/^"|"$/g, ''),
+    schema: (file.defaults.schema ?? FALLBACK_NAMESPACE.schema).replace(/^"|"$/g, ''),
   };
   if (!file.defaults.database?.startsWith('"')) defaults.database = defaults.database.toUpperCase();
   if (!file.defaults.schema?.startsWith('"')) defaults.schema = defaults.schema.toUpperCase();

@@ -8,6 +8,7 @@
  * default the policy leaves out, and a policy that names another is refused.
  * Pure: no I/O.
  */
+import { FALLBACK_NAMESPACE } from './analyse.ts';
 import { policyVersion, type ParsedPolicy, type PolicyFile, type PolicyProblem } from './schema.ts';
 
 /** The connection's current database and schema, as configured (unquoted: case-insensitive; `"quoted"`: exact). */
@@ -38,6 +39,21 @@ export function sessionDefaultProblems(policy: ParsedPolicy, session: SessionNam
     });
   }
   return problems;
+}
+
+/**
+ * The database and schema the warehouse connection must use so that a
+ * statement runs where the policy judged it: the configured ones
+ * (SNOWFLAKE_DATABASE / SNOWFLAKE_SCHEMA), else the policy's defaults, else
+ * the analyser's fallback. Without this, a connection that names none runs in
+ * the Snowflake user's default namespace, which the policy never saw. As
+ * written (a `"quoted"` name keeps its quotes).
+ */
+export function connectionNamespace(file: PolicyFile, session: SessionNames): { database: string; schema: string } {
+  return {
+    database: session.database ?? file.defaults.database ?? FALLBACK_NAMESPACE.database,
+    schema: session.schema ?? file.defaults.schema ?? FALLBACK_NAMESPACE.schema,
+  };
 }
 
 /**

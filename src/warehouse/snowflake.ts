@@ -43,10 +43,17 @@ export interface SnowflakeWarehouse extends Warehouse {
   reloadKey(): Promise<{ changed: boolean; fingerprint: string | undefined }>;
   /** `SHA256:…` of the public half of the key in use, as Snowflake shows it in `RSA_PUBLIC_KEY_FP` (undefined without a key). */
   keyFingerprint(): string | undefined;
+  /**
+   * Log in to another current database and schema from now on (the policy in
+   * force changed where unqualified names resolve): idle connections retire
+   * now, busy ones when their statement ends.
+   */
+  useNamespace(namespace: { database: string; schema: string }): void;
 }
 
 /** Create the adapter; connects lazily on first execute. */
-export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Promise<SnowflakeWarehouse> {
+export async function createSnowflakeWarehouse(given: SnowflakeSettings): Promise<SnowflakeWarehouse> {
+  let settings = given;
   configureDriver(settings.logger);
   const privateKey = await loadPrivateKey(settings);
   if (!privateKey && !settings.password) {
@@ -65,6 +72,11 @@ export async function createSnowflakeWarehouse(settings: SnowflakeSettings): Pro
     execute: (sql, opts = {}) => execute(pool, defaults, sql, opts),
     close: () => pool.close(),
     keyFingerprint: () => (key ? keyFingerprint(key) : undefined),
+    useNamespace(namespace) {
+      if (settings.database === namespace.database && settings.schema === namespace.schema) return;
+      settings = { ...settings, database: namespace.database, schema: namespace.schema };
+      pool.useOptions(connectionOptions(settings, key));
+    },
     async reloadKey() {
       if (!settings.privateKeyPath) return { changed: false, fingerprint: key ? keyFingerprint(key) : undefined };
       const next = await loadPrivateKey({ ...settings, privateKey: undefined });

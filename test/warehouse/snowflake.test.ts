@@ -178,6 +178,19 @@ describe('Snowflake adapter: unreachable warehouse', () => {
   });
 });
 
+describe('Snowflake adapter: the namespace it logs in to', () => {
+  it('uses the database and schema it is given, and after useNamespace logs in to the new ones (idle connections retire)', async () => {
+    const wh = await createSnowflakeWarehouse(settings({ database: 'ANALYTICS', schema: 'PUBLIC' }));
+    try {
+      expect((await collect(wh, 'select current_database(), current_schema()')).rows).toEqual([['ANALYTICS', 'PUBLIC']]);
+      wh.useNamespace({ database: 'ANALYTICS', schema: 'OTHER' });
+      expect((await collect(wh, 'select current_database(), current_schema()')).rows).toEqual([['ANALYTICS', 'OTHER']]);
+    } finally {
+      await wh.close();
+    }
+  });
+});
+
 describe('Snowflake adapter: driver logging', () => {
   it('goes to our logger, never to the console or a snowflake.log in cwd', async () => {
     const writes: string[] = [];

@@ -8,6 +8,7 @@ import { exportStoreFromConfig } from '../export-store.ts';
 import { isLarge } from '../../analysis/offload.ts';
 import { createResultMasker, type ResultMasker } from '../../masking/service.ts';
 import { defaultsOf } from '../../policy/analyse.ts';
+import { connectionNamespace } from '../../policy/session-defaults.ts';
 import { catalogLookup } from '../../policy/engine.ts';
 import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
@@ -44,7 +45,10 @@ export interface WorkerRole extends Running {
 /** Start the worker role on the core. */
 export async function startWorkerRole(core: Core, options: WorkerRoleOptions): Promise<WorkerRole> {
   const { config, logger } = core;
-  const fromConfig = options.warehouse ? undefined : await warehouseFromConfig(config, logger);
+  // The connection's current database and schema are where the policy in force resolves names, and follow it on a reload.
+  const session = { database: config.SNOWFLAKE_DATABASE, schema: config.SNOWFLAKE_SCHEMA };
+  const fromConfig = options.warehouse ? undefined : await warehouseFromConfig(config, logger, connectionNamespace(core.policy.current.file, session));
+  if (fromConfig) core.policy.onChange((next) => fromConfig.useNamespace(connectionNamespace(next.file, session)));
   const built = options.warehouse ?? fromConfig!;
   const warehouse = options.wrapWarehouse ? options.wrapWarehouse(built) : built;
   const execution = executionService(core, warehouse, options.maskingKey);
