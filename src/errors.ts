@@ -150,6 +150,8 @@ export const QUERY_OUTCOME_CODES = [
   'OUTCOME_UNKNOWN',
   /** An approver denied the query. */
   'APPROVAL_REJECTED',
+  /** The policy's default database or schema changed after the query was decided; it was not run where it was not judged. */
+  'NAMESPACE_CHANGED',
 ] as const;
 /** A code that ends a query without being an HTTP error. */
 export type QueryOutcomeCode = (typeof QUERY_OUTCOME_CODES)[number];

@@ -19,7 +19,7 @@ import type { CardNotifier, Executed } from './ports.ts';
 import { detectorCounts, firstRows, PREVIEW_ROWS } from './preview.ts';
 import { capRows, DEFAULT_RESULT_CAPS, resultNote, type ResultCaps, type TruncatedBy } from './result-caps.ts';
 import type { QueryStore, RecordPatch } from './store.ts';
-import { TERMINAL_STATUSES, type ExecutionInfo, type QueryRecord, type ResultColumn } from './types.ts';
+import { TERMINAL_STATUSES, type ExecutionInfo, type Namespace, type QueryRecord, type ResultColumn } from './types.ts';
 
 export interface ExecutionServiceDeps {
   store: QueryStore;
@@ -40,6 +40,8 @@ export interface ExecutionServiceDeps {
   clock?: Clock;
   /** The lease a start takes on the query (ms; the execute lane renews it while this worker lives). */
   leaseMs: number;
+  /** Where the policy in force resolves unqualified names (and this worker's connection runs them). */
+  namespace?: () => Namespace;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -157,6 +159,7 @@ export class ExecutionService {
     const { id } = run;
     try {
       if (!taken && !(await this.take(run))) return undefined;
+      if (!(await this.sameNamespace(run))) return undefined;
       if (!(await this.auditStarted(run))) return undefined;
       this.running.set(id, run.controller);
       const t0 = performance.now();
@@ -235,6 +238,29 @@ export class ExecutionService {
       logger.info({ queryId: id, status: err.details.status }, 'execute: skipped, the query is held or changed state');
       return false;
     }
+  }
+
+  /**
+   * A statement runs only where its names were resolved when it was decided:
+   * after a policy reload moved the default database or schema, a query
+   * decided before it ends NAMESPACE_CHANGED instead of running against
+   * other tables than the ones judged. False when it ended so.
+   */
+  private async sameNamespace(run: Run): Promise<boolean> {
+    const decidedIn = run.record.resolvedIn;
+    const now = this.deps.namespace?.();
+    if (!decidedIn || !now || (decidedIn.database === now.database && decidedIn.schema === now.schema)) return true;
+    const error = {
+      code: 'NAMESPACE_CHANGED' as const,
+      message: `The policy now resolves unqualified names in ${now.database}.${now.schema}, not ${decidedIn.database}.${decidedIn.schema} as when this query was decided; it was not run. Submit it again.`,
+    };
+    const ended = await this.deps.store
+      .transition(run.id, ['running'], { status: 'failed', error }, { execution: run.held })
+      .then(() => true)
+      .catch(() => false);
+    if (ended) await appendAfterTheFact(this.deps.audit, { type: 'failed', session: run.id, actor: this.workerName, data: error }, this.deps.logger);
+    this.deps.logger.warn({ queryId: run.id, decidedIn, now }, 'execute: the default namespace changed since the query was decided; not run');
+    return false;
   }
 
   /** Fail closed: no statement runs without its start in the session log. False when the log refused it. */

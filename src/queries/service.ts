@@ -16,7 +16,7 @@ import { encodeCursor } from './cursor.ts';
 import { decodeCursor } from './cursor.ts';
 import { Intake, type ClientInfo, type IntakeDeps } from './intake.ts';
 import type { QueryStore } from './store.ts';
-import { TERMINAL_STATUSES, type QueryRecord, type Requester, type ResultPage } from './types.ts';
+import { TERMINAL_STATUSES, type Namespace, type QueryRecord, type Requester, type ResultPage } from './types.ts';
 import { approvalView, cutOf, reviewPendingNote, type QueryView } from './view.ts';
 
 /**
@@ -58,6 +58,8 @@ export interface QueryServiceDeps {
   abandon?: IntakeDeps['abandon'];
   /** A worker in this process (api and worker roles together): accepted queries run here when it has a free slot. */
   local?: LocalRunner;
+  /** Where the policy in force resolves unqualified names: kept on the record, so no worker runs it elsewhere. */
+  namespace?: () => Namespace;
 }
 
 /** Validate SQL text before anything else sees it. */
@@ -139,6 +141,8 @@ export class QueryService {
   async submit(requester: Requester, input: SubmitInput, client: ClientInfo = {}): Promise<QueryView> {
     const { store, evaluate, limits } = this.deps;
     checkSqlText(input.sql, limits.maxSqlBytes);
+    // Read before deciding: a reload while the statement is analysed makes the two differ, and the query is refused at its start (stricter).
+    const resolvedIn = this.deps.namespace?.();
     const decision = await evaluate(input.sql, requester);
     const id = this.ids();
     const now = this.clock().toISOString();
@@ -157,6 +161,7 @@ export class QueryService {
       updatedAt: now,
       // Reads may be retried after a worker dies; anything else is never re-run blindly.
       readOnly: decision.complete && decision.statements.every((s) => ['select', 'show', 'describe', 'explain'].includes(s.kind)),
+      ...(resolvedIn ? { resolvedIn } : {}),
     };
     // The session log first, then the record with its idempotency claim in one atomic step
     // (intake.ts): a 503 from here leaves nothing that can run or be approved.

@@ -96,10 +96,22 @@ export interface QueryRecord {
   updatedAt: string;
   /** True for statements that may be re-run after a worker dies. */
   readOnly: boolean;
+  /**
+   * Where unqualified names resolved when the query was decided (the policy's
+   * defaults then, as the analyser uses them); a worker does not run it
+   * anywhere else. Absent on records written before it existed.
+   */
+  resolvedIn?: Namespace;
   execution?: ExecutionInfo;
   error?: QueryError;
   /** Votes, quorum, expiry and Slack card of a review; absent for allow and deny decisions. */
   approval?: ApprovalState;
+}
+
+/** A current database and schema, as the analyser resolves names (upper-cased unless quoted). */
+export interface Namespace {
+  database: string;
+  schema: string;
 }
 
 /** A page of a stored result. */

@@ -7,6 +7,7 @@ import { SessionAccess } from '../../audit/sessions.ts';
 import { mcpMount } from '../../mcp/http.ts';
 import type { LocalRunner } from '../../queries/ports.ts';
 import { QueryService } from '../../queries/service.ts';
+import { defaultsOf } from '../../policy/analyse.ts';
 import { snowflakeWireDoor } from '../../snowflake-wire/gateway/mount.ts';
 import type { Core } from '../core.ts';
 
@@ -31,6 +32,7 @@ export function apiRole(core: Core, local?: LocalRunner): ApiRole {
     limits: { maxWaitMs: config.AIRLOCK_MAX_WAIT_MS, maxSqlBytes: config.AIRLOCK_MAX_SQL_BYTES, inlineRows: 1000 },
     clock: core.clock,
     ...(local ? { local } : {}),
+    namespace: () => defaultsOf(core.policy.current.file),
   });
   const sessions = new SessionAccess(core.auditSearch, { reviewerGroups: config.AIRLOCK_REVIEWER_GROUPS, reviewerScope: config.AIRLOCK_REVIEWER_SCOPE });
   return { queries, sessions };

@@ -154,6 +154,7 @@ function executionService(core: Core, warehouse: Warehouse, givenKey: Buffer | u
     workerName: `${hostname()}:${process.pid}`,
     clock: core.clock,
     leaseMs: EXECUTE_LEASE_MS,
+    namespace: () => defaultsOf(core.policy.current.file),
   });
 }
 
