@@ -34,7 +34,8 @@ import type { Redis } from 'ioredis';
 import { AirlockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { queryKeys, type QueryKeys } from '../queries/keys.ts';
-import type { ExecuteJobs } from '../queries/ports.ts';
+import type { ExecuteOptions } from '../queries/execution.ts';
+import type { Executed, ExecuteJobs, LocalRunner } from '../queries/ports.ts';
 import { logQueueErrors } from './error-log.ts';
 
 /**
@@ -270,6 +271,36 @@ export function startLaneWorker(options: LaneWorkerOptions): LaneWorker {
       await loop;
       while (done.size > 0) await Promise.allSettled([...done]);
       clearInterval(renew);
+    },
+  };
+}
+
+/**
+ * The {@link LocalRunner} of a process with the api and worker roles: an
+ * accepted query runs in one of `worker`'s free slots (`execute` is the
+ * worker's ExecutionService.execute), and the caller hears as soon as the
+ * outcome is stored; a run that fails on Redis rejects, so the caller hands
+ * the query to the lane.
+ */
+export function localRunner(worker: LaneWorker, execute: (id: string, options: ExecuteOptions) => Promise<Executed | undefined>): LocalRunner {
+  return {
+    run(id, keepRows) {
+      let told: (executed: Executed | undefined) => void = () => undefined;
+      let failed: (err: unknown) => void = () => undefined;
+      const stored = new Promise<Executed | undefined>((resolve, reject) => {
+        told = resolve;
+        failed = reject;
+      });
+      const task = worker.tryRun(id, () =>
+        execute(id, { keepRows, onStored: told }).then(
+          (executed) => void told(executed),
+          (err: unknown) => {
+            failed(err);
+            throw err;
+          },
+        ),
+      );
+      return task ? stored : undefined;
     },
   };
 }

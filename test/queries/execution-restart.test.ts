@@ -17,7 +17,10 @@ import { Notifier } from '../../src/queries/notifier.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { QueryRecord } from '../../src/queries/types.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
+import { queuedRead } from '../support/records.ts';
 import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
+
+const AGENT = { id: 'agent-r', name: 'agent-r', groups: [] };
 
 const prefix = uniquePrefix('restart');
 const connections = redisConnections();
@@ -42,19 +45,9 @@ function execution(warehouse: Warehouse): ExecutionService {
   return new ExecutionService({ store, notifier, warehouse, logger: createLogger({ level: 'silent' }), limits: { statementTimeoutMs: 5000, maxRows: 10 }, leaseMs: 5000 });
 }
 
-/** A queued query, as a submit creates it. */
+/** A queued query, as a submit creates it: a read, or a write. */
 async function createQueued(readOnly: boolean): Promise<QueryRecord> {
-  const now = new Date().toISOString();
-  const record: QueryRecord = {
-    id: randomUUID(),
-    status: 'queued',
-    sql: readOnly ? 'select 1' : 'insert into t values (1)',
-    requester: { id: 'agent-r', name: 'agent-r', groups: [] },
-    decision: { action: 'allow', risk: 'low', reasons: [], approvals: { required: 0, groups: [] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
-    createdAt: now,
-    updatedAt: now,
-    readOnly,
-  };
+  const record = queuedRead(AGENT, readOnly ? {} : { sql: 'insert into t values (1)', readOnly: false });
   await store.create(record);
   return record;
 }

@@ -13,11 +13,11 @@ import { createLogger } from '../../src/log.ts';
 import { ExecutionService } from '../../src/queries/execution.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
-import type { Executed, LocalRunner } from '../../src/queries/ports.ts';
+import type { LocalRunner } from '../../src/queries/ports.ts';
 import { QueryService } from '../../src/queries/service.ts';
 import { QueryStore } from '../../src/queries/store.ts';
 import type { Requester } from '../../src/queries/types.ts';
-import { ExecuteLane, startLaneWorker, type LaneWorker } from '../../src/queue/execute-lane.ts';
+import { ExecuteLane, localRunner, startLaneWorker, type LaneWorker } from '../../src/queue/execute-lane.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
 import { shippedPolicy } from '../support/policies.ts';
 import { createPolicyEngine, type PolicyEngine } from '../../src/policy/engine.ts';
@@ -57,15 +57,9 @@ const warehouse: Warehouse = {
   close: async () => undefined,
 };
 
+/** The runner `airlock serve` gives the API when the worker role shares its process. */
 function runner(execution: ExecutionService): LocalRunner {
-  return {
-    run(id, keepRows) {
-      let told: (e: Executed | undefined) => void = () => undefined;
-      const stored = new Promise<Executed | undefined>((resolve) => (told = resolve));
-      const task = worker.tryRun(id, () => execution.execute(id, { keepRows, onStored: told }).then((e) => void told(e)));
-      return task ? stored : undefined;
-    },
-  };
+  return localRunner(worker, (id, options) => execution.execute(id, options));
 }
 
 function service(local: LocalRunner | undefined, inlineRows = 1000): QueryService {

@@ -15,9 +15,9 @@ import { ExecutionService } from '../../src/queries/execution.ts';
 import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { QueryStore } from '../../src/queries/store.ts';
-import type { QueryRecord } from '../../src/queries/types.ts';
 import { ExecuteLane, startLaneWorker, type LaneWorker } from '../../src/queue/execute-lane.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
+import { queuedRead } from '../support/records.ts';
 import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
 import { until } from '../support/until.ts';
 
@@ -58,17 +58,7 @@ function hangingWarehouse(): Warehouse & { calls: number; release(): void } {
 }
 
 async function queued({ store }: Install, readOnly: boolean): Promise<string> {
-  const now = new Date().toISOString();
-  const record: QueryRecord = {
-    id: randomUUID(),
-    status: 'queued',
-    sql: readOnly ? 'select 1' : 'insert into t values (1)',
-    requester: { id: 'agent-d', name: 'agent-d', groups: [] },
-    decision: { action: 'allow', risk: 'low', reasons: [], approvals: { required: 0, groups: [] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
-    createdAt: now,
-    updatedAt: now,
-    readOnly,
-  };
+  const record = queuedRead({ id: 'agent-d', name: 'agent-d', groups: [] }, readOnly ? {} : { sql: 'insert into t values (1)', readOnly: false });
   await store.create(record);
   return record.id;
 }

@@ -1,13 +1,4 @@
-/**
- * An id a worker took from the lane with BRPOP and then lost (killed, or its
- * next Redis call failed, before the start step) comes round again: every
- * enqueue arms a pickup backstop in the delayed set, removed only by the start
- * step. The case that has no other way back is an approved query (its review
- * left the intake index when its card was posted). Real Redis, store,
- * execution, lane worker and reconciler; the warehouse is a stand-in that
- * counts statements.
- */
-import { randomUUID } from 'node:crypto';
+
 import { afterAll, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { ExecutionService } from '../../src/queries/execution.ts';
@@ -15,9 +6,9 @@ import { queryKeys } from '../../src/queries/keys.ts';
 import { Notifier } from '../../src/queries/notifier.ts';
 import { IntakeReconciler } from '../../src/queries/reconciler.ts';
 import { QueryStore } from '../../src/queries/store.ts';
-import type { QueryRecord } from '../../src/queries/types.ts';
 import { ExecuteLane, startLaneWorker, type LaneWorker } from '../../src/queue/execute-lane.ts';
 import type { Warehouse } from '../../src/warehouse/port.ts';
+import { ALLOWED_SELECT, queuedRead } from '../support/records.ts';
 import { cleanupPrefix, redisConnections, uniquePrefix } from '../support/redis.ts';
 
 const connections = redisConnections();
@@ -40,17 +31,11 @@ afterAll(async () => {
 
 it('an approved query whose id was popped by a worker that died before its start step is never run', async () => {
   const now = new Date();
-  const id = randomUUID();
-  const record: QueryRecord = {
-    id,
-    status: 'pending_approval',
-    sql: 'select 1',
-    requester: { id: 'agent-l', name: 'agent-l', groups: [] },
-    decision: { action: 'review', risk: 'high', reasons: [], approvals: { required: 1, groups: ['g'] }, statements: [], fingerprint: 'f'.repeat(64), complete: true },
-    createdAt: new Date(now.getTime() - 60_000).toISOString(),
-    updatedAt: now.toISOString(),
-    readOnly: true,
-  };
+  const record = queuedRead(
+    { id: 'agent-l', name: 'agent-l', groups: [] },
+    { status: 'pending_approval', decision: { ...ALLOWED_SELECT, action: 'review', risk: 'high', approvals: { required: 1, groups: ['g'] } }, createdAt: new Date(now.getTime() - 60_000).toISOString() },
+  );
+  const { id } = record;
   await store.create(record);
   // The review's card was posted: handOn drops the intake entry.
   await store.intakeDone(id);

@@ -12,12 +12,12 @@ import { connectionNamespace } from '../../policy/session-defaults.ts';
 import { catalogLookup } from '../../policy/engine.ts';
 import type { ParsedPolicy } from '../../policy/schema.ts';
 import { ExecutionService } from '../../queries/execution.ts';
-import type { Executed, LocalRunner } from '../../queries/ports.ts';
+import type { LocalRunner } from '../../queries/ports.ts';
 import { IntakeReconciler } from '../../queries/reconciler.ts';
 import { startApprovalsWorker } from '../../queue/approvals-queue.ts';
 import { AuditExportQueue, runScheduledExport, startAuditExportWorker } from '../../queue/audit-export-queue.ts';
 import { logQueueErrors } from '../../queue/error-log.ts';
-import { EXECUTE_LEASE_MS, startLaneWorker, type LaneWorker } from '../../queue/execute-lane.ts';
+import { EXECUTE_LEASE_MS, localRunner, startLaneWorker, type LaneWorker } from '../../queue/execute-lane.ts';
 import { adoptOldExecuteJobs } from '../../queue/execute-upgrade.ts';
 import type { Warehouse } from '../../warehouse/port.ts';
 import { maskingKey, warehouseFromConfig } from '../adapters.ts';
@@ -69,7 +69,7 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
   });
   return {
     worker,
-    local: localRunner(worker, execution),
+    local: localRunner(worker, (id, opts) => execution.execute(id, opts)),
     // The warehouse as built, not a test's decorator: probes are not agents' statements.
     readiness: { warehouse: warehouseLoginCheck(built) },
     async stop() {
@@ -80,30 +80,6 @@ export async function startWorkerRole(core: Core, options: WorkerRoleOptions): P
       await worker.close();
       clearTimeout(grace);
       await warehouse.close();
-    },
-  };
-}
-
-/** Accepted queries of the API in this process run in this worker's free slots; the answer comes once the outcome is stored. */
-function localRunner(worker: LaneWorker, execution: ExecutionService): LocalRunner {
-  return {
-    run(id, keepRows) {
-      let told: (executed: Executed | undefined) => void = () => undefined;
-      let failed: (err: unknown) => void = () => undefined;
-      const stored = new Promise<Executed | undefined>((resolve, reject) => {
-        told = resolve;
-        failed = reject;
-      });
-      const task = worker.tryRun(id, () =>
-        execution.execute(id, { keepRows, onStored: told }).then(
-          (executed) => void told(executed),
-          (err: unknown) => {
-            failed(err);
-            throw err;
-          },
-        ),
-      );
-      return task ? stored : undefined;
     },
   };
 }
